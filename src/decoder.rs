@@ -1,0 +1,648 @@
+//! Records: the decoder that owns the carry-over between chunks and lends out parsed records.
+//!
+//! A record wholly inside a chunk is lent as a slice of that chunk; a record that crosses chunks
+//! is assembled once, in a buffer the decoder reuses. The borrow checker enforces the one rule a
+//! caller must keep: a record lives until the next call that borrows the decoder mutably.
+//!
+//! ```compile_fail
+//! let mut decoder = pullstream::Decoder::new();
+//! let first = decoder.feed(b"{}").next().unwrap().unwrap();
+//! let _second = decoder.feed(b"{}"); // error: `decoder` is still borrowed by `first`
+//! drop(first);
+//! ```
+
+use std::mem;
+
+use crate::error::{Error, ErrorKind};
+use crate::message::Message;
+use crate::scan::{Split, Splitter, DEFAULT_MAX_DEPTH};
+
+/// The default for [`Config::max_record_len`]: 8 MiB.
+pub const DEFAULT_MAX_RECORD_LEN: usize = 8 << 20;
+
+/// Limits and policies of a [`Decoder`]. Every limit is finite by default.
+///
+/// # Warning
+/// The stream is untrusted input: it comes from a daemon, a proxy or anything that answers on a
+/// socket. Raising a limit raises the memory a hostile peer can make the decoder hold (up to
+/// about twice `max_record_len` per decoder).
+///
+/// ```
+/// let config = pullstream::Config::default().max_record_len(1 << 20).stop_at_first_error(true);
+/// let decoder = pullstream::Decoder::with_config(config);
+/// assert_eq!(decoder.config().get_max_record_len(), 1 << 20);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    max_record_len: usize,
+    max_depth: u32,
+    stop_at_first_error: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_record_len: DEFAULT_MAX_RECORD_LEN,
+            max_depth: DEFAULT_MAX_DEPTH,
+            stop_at_first_error: false,
+        }
+    }
+}
+
+impl Config {
+    /// Largest record, in bytes, that the decoder will buffer and parse (default 8 MiB; at least
+    /// 2). Larger records are reported as [`ErrorKind::RecordTooLarge`] and skipped.
+    pub fn max_record_len(mut self, bytes: usize) -> Self {
+        self.max_record_len = bytes.max(2);
+        self
+    }
+
+    /// Deepest nesting of objects and arrays inside a record (default 128, at most 1024; the
+    /// record itself is depth 1). Deeper records are reported as [`ErrorKind::TooDeep`].
+    pub fn max_depth(mut self, depth: u32) -> Self {
+        self.max_depth = depth.clamp(1, 1024);
+        self
+    }
+
+    /// When true, the first error ends decoding: later items and feeds yield nothing
+    /// (default false: report each bad stretch and carry on).
+    pub fn stop_at_first_error(mut self, stop: bool) -> Self {
+        self.stop_at_first_error = stop;
+        self
+    }
+
+    /// The record size limit in force.
+    pub fn get_max_record_len(&self) -> usize {
+        self.max_record_len
+    }
+
+    /// The depth limit in force.
+    pub fn get_max_depth(&self) -> u32 {
+        self.max_depth
+    }
+
+    /// Whether the first error stops decoding.
+    pub fn get_stop_at_first_error(&self) -> bool {
+        self.stop_at_first_error
+    }
+}
+
+/// How records were delimited so far (a hint of which daemon sent the stream).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct FramingStats {
+    /// Records that began right after the previous record's `}` (`}{`: Docker ≤ 1.9).
+    pub concatenated: u64,
+    /// Records preceded by `\r\n` (Docker ≥ 1.10).
+    pub crlf: u64,
+    /// Records preceded by a bare `\n` (Podman).
+    pub lf: u64,
+}
+
+/// Counters kept by the decoder.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DecoderStats {
+    /// Records delivered (valid JSON objects).
+    pub records: u64,
+    /// Errors reported (bad stretches of bytes, invalid records, limits).
+    pub errors: u64,
+    /// Delimiters seen between records.
+    pub framing: FramingStats,
+}
+
+/// One decoded record: its bytes, its place in the stream, and its fields.
+#[derive(Clone, Copy, Debug)]
+pub struct Record<'a> {
+    bytes: &'a [u8],
+    offset: u64,
+    message: Message<'a>,
+}
+
+impl<'a> Record<'a> {
+    /// The record's bytes, from its `{` to its `}`.
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    /// Absolute offset of the record's `{` in the stream.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The record's fields.
+    pub fn message(&self) -> &Message<'a> {
+        &self.message
+    }
+}
+
+/// What the carry buffer holds between two calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Carry {
+    /// Nothing.
+    Empty,
+    /// The beginning of one open record, already scanned (the splitter stands at its end).
+    Open,
+    /// Bytes an iterator dropped early left unread; the splitter state and skip flag that go
+    /// with their first byte are saved here.
+    Retained { state: Splitter, skipping: bool },
+}
+
+/// A sans-IO decoder: bytes in, records out.
+///
+/// ```
+/// let mut decoder = pullstream::Decoder::new();
+/// let mut statuses = Vec::new();
+/// // One record split across two chunks, then a second record in the same chunk.
+/// for chunk in [&br#"{"status":"Pulling from library/alpine","id":"la"#[..],
+///               &b"test\"}\r\n{\"status\":\"Digest: sha256:ab\"}\r\n"[..]] {
+///     for item in decoder.feed(chunk) {
+///         statuses.push(item?.message().status.unwrap().decode().into_owned());
+///     }
+/// }
+/// assert!(decoder.finish().next().is_none()); // clean end of stream
+/// assert_eq!(statuses, ["Pulling from library/alpine", "Digest: sha256:ab"]);
+/// # Ok::<(), pullstream::Error>(())
+/// ```
+#[derive(Debug)]
+pub struct Decoder {
+    config: Config,
+    splitter: Splitter,
+    carry: Carry,
+    /// Open-record bytes or retained bytes (see [`Carry`]).
+    carry_buf: Vec<u8>,
+    /// Absolute offset of `carry_buf[0]`.
+    carry_offset: u64,
+    /// Retained bytes being read by the current iterator.
+    retained_buf: Vec<u8>,
+    /// Where a record that crosses chunks is assembled and lent from.
+    spare_buf: Vec<u8>,
+    /// Bytes received so far (the offset of the next chunk's first byte).
+    position: u64,
+    /// The current record is being discarded (too large or too deep).
+    skipping: bool,
+    /// Offset of the current record's `{` (meaningful while inside a record).
+    record_start: u64,
+    /// Offset just past the previous record's `}`.
+    last_end: u64,
+    failed: bool,
+    stats: DecoderStats,
+}
+
+impl Default for Decoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Decoder {
+    /// A decoder with the default [`Config`].
+    pub fn new() -> Self {
+        Self::with_config(Config::default())
+    }
+
+    /// A decoder with the given limits and policies.
+    pub fn with_config(config: Config) -> Self {
+        Decoder {
+            splitter: Splitter::with_max_depth(config.max_depth),
+            config,
+            carry: Carry::Empty,
+            carry_buf: Vec::new(),
+            carry_offset: 0,
+            retained_buf: Vec::new(),
+            spare_buf: Vec::new(),
+            position: 0,
+            skipping: false,
+            record_start: 0,
+            last_end: u64::MAX,
+            failed: false,
+            stats: DecoderStats::default(),
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> DecoderStats {
+        self.stats
+    }
+
+    /// Bytes received so far: the absolute offset the next chunk starts at.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    /// Bytes held over for the next call (a partial record, or items an iterator left unread).
+    pub fn pending_len(&self) -> usize {
+        self.carry_buf.len()
+    }
+
+    /// Forget everything and start a new stream at offset 0. Buffers keep their capacity.
+    pub fn reset(&mut self) {
+        self.splitter = Splitter::with_max_depth(self.config.max_depth);
+        self.carry = Carry::Empty;
+        self.carry_buf.clear();
+        self.retained_buf.clear();
+        self.spare_buf.clear();
+        self.position = 0;
+        self.skipping = false;
+        self.last_end = u64::MAX;
+        self.failed = false;
+        self.stats = DecoderStats::default();
+    }
+
+    /// Feeds the next chunk of the stream and returns the items it completes, in order.
+    ///
+    /// Items are records, or errors for bytes that could not be decoded; an error never ends
+    /// decoding unless [`Config::stop_at_first_error`] is set. Running out of input is not an
+    /// error. Dropping the iterator before its end loses nothing: the next `feed` (even
+    /// `feed(&[])`) yields the remaining items first.
+    pub fn feed<'a>(&'a mut self, chunk: &'a [u8]) -> Records<'a> {
+        self.records(chunk, false)
+    }
+
+    /// Ends the stream: yields whatever was left unread, then an [`ErrorKind::Truncated`] error
+    /// if the stream stopped inside a record. Once the iterator has run to its end the decoder
+    /// holds nothing; offsets keep counting ([`Decoder::reset`] starts again at 0).
+    pub fn finish(&mut self) -> Records<'_> {
+        self.records(&[], true)
+    }
+
+    fn records<'a>(&'a mut self, chunk: &'a [u8], at_eof: bool) -> Records<'a> {
+        self.spare_buf.clear();
+        self.retained_buf.clear();
+        let chunk_base = self.position;
+        self.position += chunk.len() as u64;
+        let mut open = None;
+        let mut open_len = 0;
+        match mem::replace(&mut self.carry, Carry::Empty) {
+            Carry::Empty => {}
+            Carry::Open => {
+                open = Some(Origin::Carry);
+                open_len = self.carry_buf.len();
+            }
+            Carry::Retained { state, skipping } => {
+                mem::swap(&mut self.carry_buf, &mut self.retained_buf);
+                self.splitter = state;
+                self.skipping = skipping;
+            }
+        }
+        let Decoder {
+            config,
+            splitter,
+            carry_buf,
+            carry_offset,
+            retained_buf,
+            spare_buf,
+            skipping,
+            record_start,
+            last_end,
+            failed,
+            stats,
+            carry,
+            ..
+        } = self;
+        let first_base = *carry_offset;
+        Records {
+            config,
+            splitter,
+            carry,
+            carry_buf,
+            carry_offset,
+            spare: Some(spare_buf),
+            skipping,
+            record_start,
+            last_end,
+            failed,
+            stats,
+            first: retained_buf,
+            first_base,
+            chunk,
+            chunk_base,
+            in_first: true,
+            pos: 0,
+            open,
+            open_len,
+            at_eof,
+            done: false,
+        }
+    }
+}
+
+/// Where the open record's first byte is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Origin {
+    /// In the carry buffer (it began in an earlier chunk).
+    Carry,
+    /// In the retained bytes, at this index.
+    First(usize),
+    /// In the chunk, at this index.
+    Chunk(usize),
+}
+
+/// The items completed by one [`Decoder::feed`] (or [`Decoder::finish`]): records and errors,
+/// in stream order.
+#[must_use = "records are only produced as the iterator is driven"]
+#[derive(Debug)]
+pub struct Records<'a> {
+    config: &'a Config,
+    splitter: &'a mut Splitter,
+    carry: &'a mut Carry,
+    carry_buf: &'a mut Vec<u8>,
+    carry_offset: &'a mut u64,
+    spare: Option<&'a mut Vec<u8>>,
+    skipping: &'a mut bool,
+    record_start: &'a mut u64,
+    last_end: &'a mut u64,
+    failed: &'a mut bool,
+    stats: &'a mut DecoderStats,
+    /// Retained bytes from an earlier early-dropped iterator, read before the chunk.
+    first: &'a [u8],
+    first_base: u64,
+    chunk: &'a [u8],
+    chunk_base: u64,
+    in_first: bool,
+    pos: usize,
+    open: Option<Origin>,
+    /// Bytes of the open record held in earlier sources (carry or retained bytes).
+    open_len: usize,
+    at_eof: bool,
+    done: bool,
+}
+
+impl<'a> Records<'a> {
+    fn source(&self) -> (&'a [u8], u64) {
+        if self.in_first {
+            (self.first, self.first_base)
+        } else {
+            (self.chunk, self.chunk_base)
+        }
+    }
+
+    fn error(&mut self, kind: ErrorKind, offset: u64) -> Option<Result<Record<'a>, Error>> {
+        self.stats.errors += 1;
+        if self.config.stop_at_first_error {
+            *self.failed = true;
+            self.done = true;
+        }
+        Some(Err(Error::new(kind, offset)))
+    }
+
+    /// Starts discarding the open record: its bytes are no longer needed.
+    fn skip_open_record(&mut self) {
+        *self.skipping = true;
+        if self.open == Some(Origin::Carry) {
+            self.carry_buf.clear();
+        }
+        self.open = None;
+        self.open_len = 0;
+    }
+
+    /// The open record ends at `end` in the current source: its bytes, lent for `'a`.
+    fn complete(&mut self, end: usize) -> Result<&'a [u8], ErrorKind> {
+        let (source, _) = self.source();
+        let origin = self.open.take();
+        self.open_len = 0;
+        // Where the record began decides whether it can be lent in place or must be assembled.
+        let crossed_from = match (origin, self.in_first) {
+            (Some(Origin::First(start)), true) | (Some(Origin::Chunk(start)), false) => {
+                return Ok(&source[start..end]);
+            }
+            (Some(Origin::Carry), _) => None,
+            (Some(Origin::First(start)), false) => Some(start),
+            (Some(Origin::Chunk(_)), true) | (None, _) => {
+                return Err(ErrorKind::Syntax {
+                    reason: "internal: record end without a start",
+                })
+            }
+        };
+        // At most one record per feed crosses into the chunk, so the spare buffer is free.
+        let spare = self.spare.take().ok_or(ErrorKind::Syntax {
+            reason: "internal: two records crossed a chunk boundary in one feed",
+        })?;
+        match crossed_from {
+            None => {
+                self.carry_buf.extend_from_slice(&source[..end]);
+                mem::swap(self.carry_buf, spare);
+            }
+            Some(start) => {
+                spare.extend_from_slice(&self.first[start..]);
+                spare.extend_from_slice(&source[..end]);
+            }
+        }
+        let lent: &'a Vec<u8> = spare;
+        Ok(lent.as_slice())
+    }
+
+    /// Saves the open record's bytes (or nothing, when skipping) for the next feed.
+    fn keep_open_tail(&mut self) {
+        match self.open {
+            Some(Origin::Carry) => {
+                self.carry_buf.extend_from_slice(self.chunk);
+                *self.carry = Carry::Open;
+            }
+            Some(Origin::First(start)) => {
+                self.carry_buf.clear();
+                self.carry_buf.extend_from_slice(&self.first[start..]);
+                self.carry_buf.extend_from_slice(self.chunk);
+                *self.carry_offset = *self.record_start;
+                *self.carry = Carry::Open;
+            }
+            Some(Origin::Chunk(start)) => {
+                self.carry_buf.clear();
+                self.carry_buf.extend_from_slice(&self.chunk[start..]);
+                *self.carry_offset = *self.record_start;
+                *self.carry = Carry::Open;
+            }
+            None => {}
+        }
+        self.open = None;
+    }
+
+    fn next_item(&mut self) -> Option<Result<Record<'a>, Error>> {
+        loop {
+            let (source, base) = self.source();
+            // While a record is open, never let the splitter look past its size limit: the
+            // limit then trips at the same byte however the stream was chunked.
+            let limit = self.config.max_record_len;
+            let window = match self.open {
+                Some(Origin::First(start)) if self.in_first => start.saturating_add(limit),
+                Some(Origin::Chunk(start)) if !self.in_first => start.saturating_add(limit),
+                Some(_) => limit.saturating_sub(self.open_len),
+                None => usize::MAX,
+            }
+            .min(source.len());
+            let found = self.splitter.split(&source[..window], self.pos);
+            self.pos = found.resume_at(window);
+            match found {
+                Split::Start(i) => {
+                    let offset = base + i as u64;
+                    *self.record_start = offset;
+                    *self.skipping = false;
+                    self.open = Some(if self.in_first {
+                        Origin::First(i)
+                    } else {
+                        Origin::Chunk(i)
+                    });
+                    self.open_len = 0;
+                    self.count_delimiter(source, i, offset);
+                }
+                Split::End(end) => {
+                    *self.last_end = base + end as u64;
+                    if mem::take(self.skipping) {
+                        continue;
+                    }
+                    let offset = *self.record_start;
+                    let bytes = match self.complete(end) {
+                        Ok(bytes) => bytes,
+                        Err(kind) => return self.error(kind, offset),
+                    };
+                    return match Message::parse(bytes, self.config.max_depth) {
+                        Ok(message) => {
+                            self.stats.records += 1;
+                            Some(Ok(Record {
+                                bytes,
+                                offset,
+                                message,
+                            }))
+                        }
+                        Err((kind, at)) => self.error(kind, offset + at as u64),
+                    };
+                }
+                Split::NotJson(i) => {
+                    return self.error(ErrorKind::NotJson { byte: source[i] }, base + i as u64)
+                }
+                Split::Unterminated { at, reason } => {
+                    let was_skipping = mem::take(self.skipping);
+                    if self.open == Some(Origin::Carry) {
+                        self.carry_buf.clear();
+                    }
+                    self.open = None;
+                    self.open_len = 0;
+                    if !was_skipping {
+                        return self.error(ErrorKind::Unterminated { reason }, base + at as u64);
+                    }
+                }
+                Split::TooDeep(i) => {
+                    if !*self.skipping {
+                        self.skip_open_record();
+                        let limit = self.config.max_depth;
+                        return self.error(ErrorKind::TooDeep { limit }, base + i as u64);
+                    }
+                }
+                Split::NeedMore => {
+                    if window < source.len() {
+                        // The open record reached its size limit with more bytes to come.
+                        self.skip_open_record();
+                        let offset = *self.record_start;
+                        return self.error(ErrorKind::RecordTooLarge { limit }, offset);
+                    }
+                    if self.in_first {
+                        if let Some(Origin::First(start)) = self.open {
+                            self.open_len = self.first.len() - start;
+                        }
+                        self.in_first = false;
+                        self.pos = 0;
+                        continue;
+                    }
+                    return self.end_of_input();
+                }
+            }
+        }
+    }
+
+    fn end_of_input(&mut self) -> Option<Result<Record<'a>, Error>> {
+        self.done = true;
+        let inside = self.open.is_some() || *self.skipping;
+        if !self.at_eof {
+            self.keep_open_tail();
+            return None;
+        }
+        // End of stream: report a cut-off record, then start afresh.
+        let len = match self.open {
+            Some(Origin::Carry) => self.carry_buf.len() as u64,
+            Some(Origin::First(start)) => (self.first.len() - start) as u64,
+            Some(Origin::Chunk(start)) => (self.chunk.len() - start) as u64,
+            None => 0,
+        };
+        let offset = *self.record_start;
+        let failed = *self.failed;
+        *self.carry = Carry::Empty;
+        self.carry_buf.clear();
+        self.open = None;
+        *self.skipping = false;
+        *self.last_end = u64::MAX;
+        self.splitter.reset();
+        if inside && !failed {
+            self.stats.errors += 1;
+            return Some(Err(Error::new(ErrorKind::Truncated { len }, offset)));
+        }
+        None
+    }
+
+    /// Notes how this record was separated from the previous one.
+    fn count_delimiter(&mut self, source: &[u8], start: usize, offset: u64) {
+        let framing = &mut self.stats.framing;
+        if *self.last_end == offset {
+            framing.concatenated += 1;
+        } else if start >= 2 && &source[start - 2..start] == b"\r\n" {
+            framing.crlf += 1;
+        } else if start >= 1 && source[start - 1] == b'\n' {
+            framing.lf += 1;
+        }
+    }
+}
+
+impl<'a> Iterator for Records<'a> {
+    type Item = Result<Record<'a>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done || *self.failed {
+            return None;
+        }
+        self.next_item()
+    }
+}
+
+impl std::iter::FusedIterator for Records<'_> {}
+
+impl Drop for Records<'_> {
+    /// An iterator dropped before its end hands the unread bytes back to the decoder, so the
+    /// next call yields them first.
+    fn drop(&mut self) {
+        if self.done || *self.failed {
+            return;
+        }
+        let (source, base) = self.source();
+        let rest = &source[self.pos..];
+        let mut state = *self.splitter;
+        let mut skipping = *self.skipping;
+        let mut offset = base + self.pos as u64;
+        let mut retained = Vec::new();
+        if self.open == Some(Origin::Carry) {
+            // Nothing was read yet: keep the open record's bytes and rescan them next time.
+            retained = mem::take(self.carry_buf);
+            offset = *self.record_start;
+            state.reset();
+            skipping = false;
+        }
+        retained.extend_from_slice(rest);
+        if self.in_first {
+            retained.extend_from_slice(self.chunk);
+        }
+        *self.carry_buf = retained;
+        *self.carry_offset = offset;
+        *self.carry = if self.carry_buf.is_empty() && !state.in_record() {
+            Carry::Empty
+        } else {
+            Carry::Retained { state, skipping }
+        };
+        if *self.carry == Carry::Empty {
+            *self.splitter = state;
+        }
+    }
+}

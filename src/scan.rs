@@ -1,0 +1,338 @@
+//! Framing: find where each top-level JSON record starts and ends, across chunk boundaries.
+//!
+//! The [`Splitter`] is the first room of the house. It never allocates and never looks at a byte
+//! twice: its whole state is a handful of integers, so it resumes in the middle of a string, an
+//! escape or a nested object when the next chunk arrives. It knows nothing about buffering; the
+//! [`crate::Decoder`] builds on it and owns the carry-over.
+//!
+//! All three framings found in the wild are handled by one rule, "skip whitespace between
+//! values": records concatenated with no delimiter (`}{`, Docker ≤ 1.9), `\r\n` after every
+//! record (Docker ≥ 1.10) and `\n` (Podman).
+
+use memchr::{memchr2, memchr3};
+
+/// The default for [`crate::Config::max_depth`].
+pub const DEFAULT_MAX_DEPTH: u32 = 128;
+
+/// What [`Splitter::split`] found. Each variant says where the caller resumes
+/// ([`Split::resume_at`]).
+#[must_use]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    /// A record begins with the `{` at this index; the splitter is now inside it.
+    Start(usize),
+    /// The open record ends just before this index (exclusive end, after its closing `}`).
+    End(usize),
+    /// The byte at this index cannot begin a record. The splitter now skips bytes up to the next
+    /// `{` (a new record) or line break (a new line that may hold one).
+    NotJson(usize),
+    /// The open record was abandoned at this index, because what stands there cannot occur in a
+    /// JSON value: a raw line break inside a string, or a `{` where no value may stand. The
+    /// splitter is back outside any record and re-reads the byte at this index, so a `{` there
+    /// starts the next record.
+    Unterminated {
+        /// Index of the byte that showed the record was cut off.
+        at: usize,
+        /// Human-readable cause.
+        reason: &'static str,
+    },
+    /// Nesting went past the depth limit at this index. The splitter keeps counting (it needs
+    /// no memory to do so) and will still report the record's [`Split::End`].
+    TooDeep(usize),
+    /// Every byte of the input was consumed without reaching any of the above.
+    NeedMore,
+}
+
+impl Split {
+    /// The index at which to call [`Splitter::split`] again on the same input.
+    pub fn resume_at(&self, input_len: usize) -> usize {
+        match *self {
+            Split::Start(i) | Split::NotJson(i) | Split::TooDeep(i) => i + 1,
+            Split::End(i) => i,
+            Split::Unterminated { at, .. } => at,
+            Split::NeedMore => input_len,
+        }
+    }
+}
+
+/// Where the splitter stands between two bytes of the stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Place {
+    /// Outside any record, skipping whitespace.
+    Between,
+    /// Outside any record, skipping a run of bytes that are not JSON.
+    Garbage,
+    /// Inside a record.
+    Record,
+}
+
+/// An incremental, allocation-free framer for a stream of JSON objects.
+///
+/// The state is the nesting depth, whether the scan is inside a string, whether the previous
+/// byte was a backslash inside a string, and whether it is inside a record at all; plus the last
+/// significant byte outside strings, which lets it notice a record that was cut off and a new one
+/// that began (`{` can only follow `:`, `,` or `[` inside a valid record).
+///
+/// ```
+/// use pullstream::scan::{Split, Splitter};
+///
+/// let mut splitter = Splitter::new();
+/// let chunk1 = br#"{"status":"a"}{"stat"#;
+/// let chunk2 = br#"us":"b"}"#;
+/// assert_eq!(splitter.split(chunk1, 0), Split::Start(0));
+/// assert_eq!(splitter.split(chunk1, 1), Split::End(14));
+/// assert_eq!(splitter.split(chunk1, 14), Split::Start(14));
+/// assert_eq!(splitter.split(chunk1, 15), Split::NeedMore);
+/// // The second record ends at index 8 of the next chunk.
+/// assert_eq!(splitter.split(chunk2, 0), Split::End(8));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Splitter {
+    depth: u32,
+    in_string: bool,
+    escaped: bool,
+    place: Place,
+    prev: u8,
+    max_depth: u32,
+}
+
+impl Default for Splitter {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Splitter {
+    /// A splitter at the start of a stream, with the default depth limit.
+    pub fn new() -> Self {
+        Self::with_max_depth(DEFAULT_MAX_DEPTH)
+    }
+
+    /// A splitter that reports [`Split::TooDeep`] when nesting passes `max_depth`.
+    pub fn with_max_depth(max_depth: u32) -> Self {
+        Splitter {
+            depth: 0,
+            in_string: false,
+            escaped: false,
+            place: Place::Between,
+            prev: 0,
+            max_depth: max_depth.max(1),
+        }
+    }
+
+    /// True while the splitter is inside a record.
+    pub fn in_record(&self) -> bool {
+        self.place == Place::Record
+    }
+
+    /// Forget any partial record and start again outside records.
+    pub fn reset(&mut self) {
+        *self = Self::with_max_depth(self.max_depth);
+    }
+
+    /// Scan `input[from..]` and stop at the first thing worth reporting.
+    ///
+    /// Indices in the result are indices into `input`. When the result is [`Split::NeedMore`],
+    /// the state is kept, so the next chunk is scanned from where this one stopped.
+    pub fn split(&mut self, input: &[u8], from: usize) -> Split {
+        let mut i = from;
+        while i < input.len() {
+            match self.place {
+                Place::Between => match input[i] {
+                    b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+                    b'{' => return self.start(i),
+                    _ => {
+                        self.place = Place::Garbage;
+                        return Split::NotJson(i);
+                    }
+                },
+                Place::Garbage => match memchr2(b'{', b'\n', &input[i..]) {
+                    Some(k) if input[i + k] == b'{' => return self.start(i + k),
+                    Some(k) => {
+                        self.place = Place::Between;
+                        i += k + 1;
+                    }
+                    None => return Split::NeedMore,
+                },
+                Place::Record => return self.scan_record(input, i),
+            }
+        }
+        Split::NeedMore
+    }
+
+    fn start(&mut self, at: usize) -> Split {
+        self.place = Place::Record;
+        self.depth = 1;
+        self.prev = b'{';
+        self.in_string = false;
+        self.escaped = false;
+        Split::Start(at)
+    }
+
+    fn abandon(&mut self, at: usize, reason: &'static str) -> Split {
+        self.place = Place::Between;
+        self.depth = 0;
+        self.in_string = false;
+        self.escaped = false;
+        Split::Unterminated { at, reason }
+    }
+
+    /// The hot loop: strings are crossed with a vectorised search for the three bytes that
+    /// matter in them; structure outside strings is read byte by byte.
+    fn scan_record(&mut self, input: &[u8], mut i: usize) -> Split {
+        let len = input.len();
+        while i < len {
+            if self.in_string {
+                if self.escaped {
+                    self.escaped = false;
+                    i += 1;
+                    continue;
+                }
+                let Some(k) = memchr3(b'"', b'\\', b'\n', &input[i..]) else {
+                    return Split::NeedMore;
+                };
+                let at = i + k;
+                match input[at] {
+                    b'"' => {
+                        self.in_string = false;
+                        i = at + 1;
+                    }
+                    b'\\' => {
+                        // The escaped byte may be in the next chunk; remember we owe a skip.
+                        if at + 1 < len {
+                            i = at + 2;
+                        } else {
+                            self.escaped = true;
+                            return Split::NeedMore;
+                        }
+                    }
+                    _ => return self.abandon(at, "line break inside a string"),
+                }
+                continue;
+            }
+            let byte = input[i];
+            match byte {
+                b'"' => {
+                    self.in_string = true;
+                    self.prev = b'"';
+                }
+                b'{' | b'[' => {
+                    if byte == b'{' && !matches!(self.prev, b':' | b',' | b'[') {
+                        return self.abandon(i, "a new record began before this one closed");
+                    }
+                    self.depth = self.depth.saturating_add(1);
+                    self.prev = byte;
+                    if self.depth == self.max_depth.saturating_add(1) {
+                        return Split::TooDeep(i);
+                    }
+                }
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    self.prev = byte;
+                    if self.depth == 0 {
+                        self.place = Place::Between;
+                        return Split::End(i + 1);
+                    }
+                }
+                b' ' | b'\t' | b'\r' | b'\n' => {}
+                _ => self.prev = byte,
+            }
+            i += 1;
+        }
+        Split::NeedMore
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs the splitter over `input` in one piece and renders what it found as a compact log.
+    fn log(input: &[u8]) -> Vec<String> {
+        let mut splitter = Splitter::with_max_depth(4);
+        let mut out = Vec::new();
+        let mut pos = 0;
+        loop {
+            let found = splitter.split(input, pos);
+            pos = found.resume_at(input.len());
+            out.push(match found {
+                Split::Start(i) => format!("start {i}"),
+                Split::End(i) => format!("end {i}"),
+                Split::NotJson(i) => format!("garbage {i}"),
+                Split::Unterminated { at, .. } => format!("cut {at}"),
+                Split::TooDeep(i) => format!("deep {i}"),
+                Split::NeedMore => break,
+            });
+        }
+        out
+    }
+
+    const CASES: &[(&str, &[u8], &[&str])] = &[
+        ("empty", b"", &[]),
+        ("whitespace only", b" \r\n\t ", &[]),
+        ("empty object", b"{}", &["start 0", "end 2"]),
+        ("concatenated", b"{}{}", &["start 0", "end 2", "start 2", "end 4"]),
+        ("crlf", b"{}\r\n{}\r\n", &["start 0", "end 2", "start 4", "end 6"]),
+        ("lf", b"{}\n{}\n", &["start 0", "end 2", "start 3", "end 5"]),
+        ("braces in string", br#"{"a":"}{"}"#, &["start 0", "end 10"]),
+        ("escaped quote", br#"{"a":"\"}"}"#, &["start 0", "end 11"]),
+        ("escaped backslash then quote", br#"{"a":"\\"}"#, &["start 0", "end 10"]),
+        (
+            "backslash run before quote",
+            br#"{"a":"\\\"}"}{}"#,
+            &["start 0", "end 13", "start 13", "end 15"],
+        ),
+        ("unicode escape", br#"{"a":"\u003e"}"#, &["start 0", "end 14"]),
+        ("nested", br#"{"a":{"b":[1,{"c":2}]}}"#, &["start 0", "end 23"]),
+        ("aux array", br#"{"aux":[{},[]]}"#, &["start 0", "end 15"]),
+        ("stray bracket", b"]\n{}", &["garbage 0", "start 2", "end 4"]),
+        ("html line", b"<html>x</html>\r\n{}", &["garbage 0", "start 16", "end 18"]),
+        ("two garbage lines", b"a\nb\n", &["garbage 0", "garbage 2"]),
+        ("garbage then brace", b"xx{}", &["garbage 0", "start 2", "end 4"]),
+        ("nul byte", b"\0{}", &["garbage 0", "start 1", "end 3"]),
+        ("top-level array", b"[]", &["garbage 0"]),
+        ("line break in string", b"{\"a\":\"b\n{}", &["start 0", "cut 7", "start 8", "end 10"]),
+        ("cut after a number", b"{\"a\":1\r\n{}", &["start 0", "cut 8", "start 8", "end 10"]),
+        ("brace after brace", b"{{}", &["start 0", "cut 1", "start 1", "end 3"]),
+        ("value object is fine", br#"{"a":{},"b":[{}]}"#, &["start 0", "end 17"]),
+        ("too deep", b"{\"a\":[[[[1]]]]}", &["start 0", "deep 8", "end 15"]),
+        ("unclosed", b"{\"a\":", &["start 0"]),
+    ];
+
+    #[test]
+    fn table() {
+        for (name, input, expected) in CASES {
+            assert_eq!(&log(input), expected, "case {name}");
+        }
+    }
+
+    #[test]
+    fn every_split_point_gives_the_same_boundaries() {
+        for (name, input, _) in CASES {
+            // Feed the input as two pieces and translate indices back to whole-input offsets.
+            for cut in 0..=input.len() {
+                let mut splitter = Splitter::with_max_depth(4);
+                let mut found = Vec::new();
+                for (base, piece) in [(0, &input[..cut]), (cut, &input[cut..])] {
+                    let mut pos = 0;
+                    loop {
+                        let split = splitter.split(piece, pos);
+                        pos = split.resume_at(piece.len());
+                        if split == Split::NeedMore {
+                            break;
+                        }
+                        found.push(match split {
+                            Split::Start(i) => format!("start {}", base + i),
+                            Split::End(i) => format!("end {}", base + i),
+                            Split::NotJson(i) => format!("garbage {}", base + i),
+                            Split::Unterminated { at, .. } => format!("cut {}", base + at),
+                            Split::TooDeep(i) => format!("deep {}", base + i),
+                            Split::NeedMore => unreachable!(),
+                        });
+                    }
+                }
+                assert_eq!(found, log(input), "case {name} cut at {cut}");
+            }
+        }
+    }
+}
