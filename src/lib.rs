@@ -52,11 +52,20 @@
 
 pub mod decoder;
 pub mod error;
+pub mod event;
 pub mod json;
 pub mod message;
+pub mod outcome;
+pub mod pipeline;
 pub mod scan;
+pub mod summary;
+pub mod synth;
+pub mod tracker;
 
 pub use decoder::{Config, Decoder, DecoderStats, FramingStats, Record, Records};
 pub use error::{Error, ErrorKind};
 pub use json::{JsonStr, RawJson};
 pub use message::{ErrorDetail, Message, ProgressDetail};
+pub use event::Event;
+pub use outcome::Outcome;
+pub use tracker::Tracker;

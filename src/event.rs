@@ -1,0 +1,791 @@
+//! Events: what one record means, classified from its fields without allocating.
+//!
+//! Docker never says what kind a record is; the only way to know is its `status` text, which
+//! changed across daemon versions, image stores and Podman (see `docs/FORMAT.md`). The rules
+//! here follow the order that survives all of them: error first, then `aux`, then `stream`, then
+//! the status vocabulary, and anything unknown is passed through as [`Event::Other`].
+
+use crate::json::{JsonStr, RawJson};
+use crate::message::Message;
+
+/// What a progress number counts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Unit {
+    /// Bytes (every progress record except the ones below).
+    Bytes,
+    /// Seconds: the containerd store's `Extracting` (`"units":"s"`). Never added to byte counts.
+    Seconds,
+}
+
+/// Numeric progress of one step, normalised: negative numbers and unknown totals (`-1`, absent,
+/// zero) become `None`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Progress {
+    /// Units done (bytes, or for [`Unit::Seconds`] the elapsed seconds + 1).
+    pub current: Option<u64>,
+    /// Units expected, when the daemon knew.
+    pub total: Option<u64>,
+    /// What the numbers count.
+    pub unit: Unit,
+    /// The daemon asked clients not to show counts (`hidecounts`).
+    pub hidden: bool,
+}
+
+impl Progress {
+    fn from_message(message: &Message<'_>) -> Progress {
+        let detail = message.progress_detail.unwrap_or_default();
+        let seconds = detail.units.is_some_and(|u| u == "s");
+        Progress {
+            current: detail.current.and_then(|c| u64::try_from(c).ok()),
+            total: detail
+                .total
+                .and_then(|t| u64::try_from(t).ok())
+                .filter(|&t| t > 0),
+            unit: if seconds { Unit::Seconds } else { Unit::Bytes },
+            hidden: detail.hidecounts == Some(true),
+        }
+    }
+}
+
+/// The kind of failure, classified from the daemon's message text (the daemon almost never sets
+/// `errorDetail.code`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum FailureKind {
+    /// The registry's rate limit (`toomanyrequests`).
+    RateLimited,
+    /// Missing or rejected credentials, or access denied.
+    Unauthorized,
+    /// The repository, tag or manifest does not exist.
+    NotFound,
+    /// No image for the requested platform.
+    PlatformMismatch,
+    /// The daemon's disk is full.
+    DiskFull,
+    /// A connection failed (EOF, reset, timeout, DNS, TLS).
+    Network,
+    /// The operation was cancelled.
+    Cancelled,
+    /// A build step failed.
+    BuildFailed,
+    /// Anything else.
+    Other,
+}
+
+impl FailureKind {
+    /// The stable name used in the JSON summary and the C API (`"rate_limited"`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::RateLimited => "rate_limited",
+            FailureKind::Unauthorized => "unauthorized",
+            FailureKind::NotFound => "not_found",
+            FailureKind::PlatformMismatch => "platform_mismatch",
+            FailureKind::DiskFull => "disk_full",
+            FailureKind::Network => "network",
+            FailureKind::Cancelled => "cancelled",
+            FailureKind::BuildFailed => "build_failed",
+            FailureKind::Other => "other",
+        }
+    }
+
+    /// Whether trying again later may succeed without changing anything.
+    pub fn is_retryable(self) -> bool {
+        matches!(self, FailureKind::RateLimited | FailureKind::Network)
+    }
+
+    /// Classifies an error message. Earlier rules win: a rate-limit message that also says
+    /// "denied" is a rate limit.
+    ///
+    /// ```
+    /// use pullstream::event::FailureKind;
+    /// use pullstream::JsonStr;
+    /// let kind = FailureKind::classify(JsonStr::plain("toomanyrequests: You have reached your pull rate limit."));
+    /// assert_eq!(kind, FailureKind::RateLimited);
+    /// assert!(kind.is_retryable());
+    /// ```
+    pub fn classify(message: JsonStr<'_>) -> FailureKind {
+        const RULES: &[(FailureKind, &[&str])] = &[
+            (FailureKind::RateLimited, &["toomanyrequests", "rate limit"]),
+            (
+                FailureKind::PlatformMismatch,
+                &["no matching manifest", "does not match the specified platform"],
+            ),
+            (
+                FailureKind::BuildFailed,
+                &["returned a non-zero code", "did not complete successfully"],
+            ),
+            (FailureKind::DiskFull, &["no space left on device"]),
+            (
+                FailureKind::NotFound,
+                &[
+                    "manifest unknown",
+                    "repository does not exist",
+                    "not found",
+                    "does not exist locally",
+                ],
+            ),
+            (
+                FailureKind::Unauthorized,
+                &[
+                    "unauthorized",
+                    "authentication required",
+                    "denied",
+                    "no basic auth credentials",
+                    "incorrect username or password",
+                ],
+            ),
+            (
+                FailureKind::Cancelled,
+                &["context canceled", "request canceled", "operation was canceled"],
+            ),
+            (
+                FailureKind::Network,
+                &[
+                    "eof",
+                    "connection reset",
+                    "connection refused",
+                    "i/o timeout",
+                    "no such host",
+                    "tls:",
+                    "tls handshake",
+                    "x509:",
+                    "network is unreachable",
+                    "timeout exceeded",
+                    "broken pipe",
+                ],
+            ),
+        ];
+        RULES
+            .iter()
+            .find(|(_, needles)| needles.iter().any(|n| message.contains_ignore_case(n)))
+            .map_or(FailureKind::Other, |(kind, _)| *kind)
+    }
+}
+
+/// Where an error was found in the record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorSource {
+    /// `errorDetail.message` (Docker 0.6+).
+    ErrorDetail,
+    /// The legacy `error` string alone (Podman 3.1–4.1, Docker ≤ 0.5).
+    Legacy,
+    /// A top-level `message`: the body of an HTTP error response.
+    HttpBody,
+}
+
+/// An error the daemon reported inside the stream (or as an HTTP error body).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DaemonError<'a> {
+    /// The message, verbatim.
+    pub message: JsonStr<'a>,
+    /// `errorDetail.code`, when set (exit status of a failed build step).
+    pub code: Option<i64>,
+    /// Classification of the message.
+    pub kind: FailureKind,
+    /// Which field carried it.
+    pub source: ErrorSource,
+}
+
+/// How a pull ended, from its `Status:` line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PullResult {
+    /// `Status: Downloaded newer image for …`
+    Downloaded,
+    /// `Status: Image is up to date for …`
+    UpToDate,
+}
+
+/// What one record means.
+///
+/// Variants borrow from the record. Layer ids are the daemon's short ids (12 hex digits).
+///
+/// ```
+/// use pullstream::event::Event;
+/// let mut decoder = pullstream::Decoder::new();
+/// let record = decoder
+///     .feed(br#"{"status":"Extracting","progressDetail":{"current":2,"units":"s"},"id":"0123456789ab"}"#)
+///     .next()
+///     .unwrap()?;
+/// match Event::classify(record.message()) {
+///     Event::Extracting { layer, progress } => {
+///         assert_eq!(layer, "0123456789ab");
+///         assert_eq!(progress.unit, pullstream::event::Unit::Seconds);
+///     }
+///     other => panic!("unexpected {other:?}"),
+/// }
+/// # Ok::<(), pullstream::Error>(())
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// `Pulling from <repository>`: a pull of one tag begins. Its `id` is the tag (or a digest
+    /// reference), not a layer.
+    PullingFrom {
+        /// Repository path, e.g. `library/alpine`.
+        repository: JsonStr<'a>,
+        /// The tag or digest reference.
+        tag: Option<JsonStr<'a>>,
+    },
+    /// `Pulling fs layer`: the layer is queued.
+    PullingFsLayer {
+        /// Layer id.
+        layer: JsonStr<'a>,
+    },
+    /// `Waiting`: queued behind the concurrent-transfer limit.
+    Waiting {
+        /// Layer id.
+        layer: JsonStr<'a>,
+    },
+    /// `Downloading`: bytes of a layer (no layer for a classic-builder `ADD <url>`).
+    Downloading {
+        /// Layer id, when there is one.
+        layer: Option<JsonStr<'a>>,
+        /// Bytes so far.
+        progress: Progress,
+    },
+    /// `Verifying Checksum`.
+    VerifyingChecksum {
+        /// Layer id.
+        layer: JsonStr<'a>,
+    },
+    /// `Download complete` (also, per image, on the legacy v1 registry path).
+    DownloadComplete {
+        /// Layer id.
+        layer: JsonStr<'a>,
+        /// Usually empty; the containerd store sends `hidecounts`.
+        progress: Progress,
+    },
+    /// `Extracting`: bytes of the compressed layer, or seconds on the containerd store.
+    Extracting {
+        /// Layer id.
+        layer: JsonStr<'a>,
+        /// Progress, in [`Unit::Bytes`] or [`Unit::Seconds`].
+        progress: Progress,
+    },
+    /// `Pull complete`: the layer is registered.
+    PullComplete {
+        /// Layer id.
+        layer: JsonStr<'a>,
+        /// Usually empty; the containerd store sends `hidecounts`.
+        progress: Progress,
+    },
+    /// `Already exists` (alias `Exists`): the layer is present locally.
+    AlreadyExists {
+        /// Layer id.
+        layer: JsonStr<'a>,
+        /// Usually empty; the containerd store sends `hidecounts`.
+        progress: Progress,
+    },
+    /// `Retrying in N seconds`: the transfer failed and restarts from zero.
+    Retrying {
+        /// Layer id.
+        layer: JsonStr<'a>,
+        /// Seconds until the retry.
+        seconds: u32,
+    },
+    /// `Digest: sha256:…` (the manifest digest of the pulled tag).
+    Digest {
+        /// The digest.
+        digest: JsonStr<'a>,
+    },
+    /// `Status: Downloaded newer image for …` / `Status: Image is up to date for …`.
+    PullFinished {
+        /// Which of the two.
+        result: PullResult,
+        /// The reference as the daemon wrote it (`alpine:latest`; the repository alone after
+        /// `pull --all-tags`).
+        reference: JsonStr<'a>,
+    },
+    /// `The push refers to repository [<name>]`.
+    PushRefersTo {
+        /// The repository name.
+        repository: JsonStr<'a>,
+    },
+    /// `Preparing`.
+    Preparing {
+        /// Layer id.
+        layer: JsonStr<'a>,
+    },
+    /// `Pushing`: bytes uploaded (may exceed the total).
+    Pushing {
+        /// Layer id.
+        layer: JsonStr<'a>,
+        /// Bytes so far.
+        progress: Progress,
+    },
+    /// `Pushed`.
+    Pushed {
+        /// Layer id.
+        layer: JsonStr<'a>,
+    },
+    /// `Layer already exists` (1.8–1.9: `Image already exists`; containerd store: `Already
+    /// exists` during a push is reported as [`Event::AlreadyExists`]).
+    LayerAlreadyExists {
+        /// Layer id.
+        layer: JsonStr<'a>,
+    },
+    /// `Mounted from <repository>`: the registry mounted the blob from another repository.
+    MountedFrom {
+        /// Layer id.
+        layer: JsonStr<'a>,
+        /// The source repository.
+        repository: JsonStr<'a>,
+    },
+    /// `<tag>: digest: <digest> size: <size>`: the push of a tag finished.
+    TagDigest {
+        /// The tag.
+        tag: JsonStr<'a>,
+        /// The manifest digest.
+        digest: JsonStr<'a>,
+        /// The manifest size, when given.
+        size: Option<u64>,
+    },
+    /// Push result in `aux`: `{"Tag":…,"Digest":…,"Size":…}`.
+    PushResult {
+        /// The tag.
+        tag: Option<JsonStr<'a>>,
+        /// The manifest digest.
+        digest: Option<JsonStr<'a>>,
+        /// The manifest size.
+        size: Option<u64>,
+    },
+    /// A chunk of build output (`stream`). Not line-aligned.
+    BuildOutput {
+        /// The text, raw.
+        text: JsonStr<'a>,
+    },
+    /// The image a build produced: `aux` `{"ID":…}` (classic builder, BuildKit's
+    /// `moby.image.id`), `Successfully built <id>`, or Podman's bare image id line.
+    BuiltImage {
+        /// The image id (`sha256:…` or a short id).
+        id: JsonStr<'a>,
+    },
+    /// `Successfully tagged <reference>` (build).
+    Tagged {
+        /// The reference.
+        reference: JsonStr<'a>,
+    },
+    /// A BuildKit trace (`moby.buildkit.trace`): base64 protobuf, passed through untouched.
+    BuildKitTrace {
+        /// The raw `aux` value.
+        data: RawJson<'a>,
+    },
+    /// `Loading layer`: bytes of a layer read from an archive.
+    LoadingLayer {
+        /// Layer id (DiffID prefix).
+        layer: JsonStr<'a>,
+        /// Bytes so far.
+        progress: Progress,
+    },
+    /// `Loaded image: <reference>` (Podman: several, comma-separated).
+    LoadedImage {
+        /// The reference(s), without the trailing newline.
+        reference: JsonStr<'a>,
+    },
+    /// `Loaded image ID: sha256:…` (archives without tags; the first id when several).
+    LoadedImageId {
+        /// The image id.
+        id: JsonStr<'a>,
+    },
+    /// `Downloading from <url>` (import from a URL).
+    DownloadingFrom {
+        /// The URL.
+        url: JsonStr<'a>,
+    },
+    /// `Importing`: bytes of the imported archive.
+    Importing {
+        /// Bytes so far.
+        progress: Progress,
+    },
+    /// The final status of an import: the new image id (`sha256:…`, or bare hex on old daemons
+    /// and Podman).
+    ImportedImage {
+        /// The image id.
+        id: JsonStr<'a>,
+    },
+    /// Podman 2.x's single pull record `pulling image (<tag>) from <names>` carrying the image id.
+    PodmanPulledImage {
+        /// The image id.
+        id: JsonStr<'a>,
+    },
+    /// `Pulling repository <name>` (legacy v1 registry).
+    PullingRepository {
+        /// The repository.
+        name: JsonStr<'a>,
+    },
+    /// `…: this image was pulled from a legacy registry. …` and `… has been verified`.
+    LegacyNotice {
+        /// The full text.
+        text: JsonStr<'a>,
+    },
+    /// `WARNING: …`, `[DEPRECATION NOTICE] …`, schema1 notices.
+    Warning {
+        /// The full text.
+        text: JsonStr<'a>,
+    },
+    /// Any other `aux` payload (e.g. containerd push notes).
+    Aux {
+        /// The record's `id`, if any.
+        id: Option<JsonStr<'a>>,
+        /// The raw value.
+        data: RawJson<'a>,
+    },
+    /// An error reported by the daemon.
+    Error(DaemonError<'a>),
+    /// `{}`: written after the last update of some progress readers. Nothing to do.
+    Empty,
+    /// A record this classifier does not know. Never an error: new daemons add statuses.
+    Other(Message<'a>),
+}
+
+/// Statuses that name a layer phase, with their aliases.
+#[derive(Clone, Copy)]
+enum LayerStatus {
+    PullingFsLayer,
+    Waiting,
+    Downloading,
+    VerifyingChecksum,
+    DownloadComplete,
+    Extracting,
+    PullComplete,
+    AlreadyExists,
+    Preparing,
+    Pushing,
+    Pushed,
+    LayerAlreadyExists,
+    LoadingLayer,
+}
+
+const LAYER_STATUSES: &[(&str, LayerStatus)] = &[
+    ("Downloading", LayerStatus::Downloading),
+    ("Extracting", LayerStatus::Extracting),
+    ("Pushing", LayerStatus::Pushing),
+    ("Waiting", LayerStatus::Waiting),
+    ("Pulling fs layer", LayerStatus::PullingFsLayer),
+    ("Verifying Checksum", LayerStatus::VerifyingChecksum),
+    ("Download complete", LayerStatus::DownloadComplete),
+    ("Pull complete", LayerStatus::PullComplete),
+    // Docker 26.0.0-rc1 briefly sent this instead of "Pull complete".
+    ("PullOptions complete", LayerStatus::PullComplete),
+    ("Already exists", LayerStatus::AlreadyExists),
+    ("Exists", LayerStatus::AlreadyExists),
+    ("Preparing", LayerStatus::Preparing),
+    ("Pushed", LayerStatus::Pushed),
+    ("Layer already exists", LayerStatus::LayerAlreadyExists),
+    ("Image already exists", LayerStatus::LayerAlreadyExists),
+    ("Loading layer", LayerStatus::LoadingLayer),
+];
+
+fn is_hex(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A bare image id: `sha256:<64 hex>` or 64 hex digits.
+fn image_id(text: JsonStr<'_>) -> bool {
+    let raw = text.raw();
+    let hex = raw.strip_prefix("sha256:").unwrap_or(raw);
+    hex.len() == 64 && is_hex(hex)
+}
+
+/// Parses `Retrying in 5 seconds` / `Retrying in 1 second`.
+fn retry_seconds(status: JsonStr<'_>) -> Option<u32> {
+    let rest = status.strip_prefix("Retrying in ")?;
+    let number = rest
+        .strip_suffix(" seconds")
+        .or_else(|| rest.strip_suffix(" second"))?;
+    number.raw().parse().ok()
+}
+
+/// Parses `<tag>: digest: <digest> size: <n>` (Podman 3.1–3.4 omits ` size: <n>`).
+fn tag_digest<'s>(status: JsonStr<'s>) -> Option<(JsonStr<'s>, JsonStr<'s>, Option<u64>)> {
+    let raw = status.raw();
+    let at = raw.find(": digest: ")?;
+    let tag = &raw[..at];
+    let rest = &raw[at + ": digest: ".len()..];
+    let (digest, size) = match rest.find(" size: ") {
+        Some(k) => (&rest[..k], rest[k + " size: ".len()..].parse().ok()),
+        None => (rest, None),
+    };
+    if tag.is_empty() || !digest.contains(':') {
+        return None;
+    }
+    Some((JsonStr::plain(tag), JsonStr::plain(digest), size))
+}
+
+impl<'a> Event<'a> {
+    /// Classifies one record. Never fails and never allocates.
+    pub fn classify(message: &Message<'a>) -> Event<'a> {
+        if let Some(error) = Self::error(message) {
+            return Event::Error(error);
+        }
+        if let Some(aux) = message.aux {
+            return Self::aux(message, aux);
+        }
+        if let Some(text) = message.stream {
+            return Self::stream(text);
+        }
+        if let Some(status) = message.status {
+            return Self::status(message, status);
+        }
+        if *message == Message::default() {
+            return Event::Empty;
+        }
+        Event::Other(*message)
+    }
+
+    fn error(message: &Message<'a>) -> Option<DaemonError<'a>> {
+        let detail = message.error_detail.unwrap_or_default();
+        let detail_message = detail.message.filter(|m| !m.is_empty());
+        let legacy = message.error.filter(|m| !m.is_empty());
+        let (text, source) = match (detail_message, legacy) {
+            (Some(text), _) => (text, ErrorSource::ErrorDetail),
+            (None, Some(text)) => (text, ErrorSource::Legacy),
+            (None, None) if detail.code.is_some() => {
+                (JsonStr::plain("unknown error"), ErrorSource::ErrorDetail)
+            }
+            // An HTTP error body: `{"message": …}` (Podman adds "cause" and "response").
+            (None, None) => match message.message {
+                Some(text) if message.status.is_none() && message.stream.is_none() => {
+                    (text, ErrorSource::HttpBody)
+                }
+                _ => return None,
+            },
+        };
+        Some(DaemonError {
+            message: text,
+            code: detail.code,
+            kind: FailureKind::classify(text),
+            source,
+        })
+    }
+
+    fn aux(message: &Message<'a>, aux: RawJson<'a>) -> Event<'a> {
+        let id = message.id;
+        if id.is_some_and(|id| id == "moby.buildkit.trace") {
+            return Event::BuildKitTrace { data: aux };
+        }
+        if let Some(image) = aux.field("ID").and_then(|v| v.as_str()) {
+            return Event::BuiltImage { id: image };
+        }
+        if let Some(digest) = aux.field("Digest").and_then(|v| v.as_str()) {
+            return Event::PushResult {
+                tag: aux.field("Tag").and_then(|v| v.as_str()),
+                digest: Some(digest),
+                size: aux
+                    .field("Size")
+                    .and_then(|v| v.as_i64())
+                    .and_then(|s| u64::try_from(s).ok()),
+            };
+        }
+        Event::Aux { id, data: aux }
+    }
+
+    fn stream(text: JsonStr<'a>) -> Event<'a> {
+        let line = text.strip_suffix("\n").unwrap_or(text);
+        if let Some(rest) = line.strip_prefix("Loaded image ID: ") {
+            // Several ids arrive in one record, one per line: report the first.
+            let first = rest.raw().split("\\n").next().unwrap_or_default();
+            return Event::LoadedImageId {
+                id: JsonStr::plain(first),
+            };
+        }
+        if let Some(reference) = line.strip_prefix("Loaded image: ") {
+            return Event::LoadedImage { reference };
+        }
+        if let Some(id) = line.strip_prefix("Successfully built ") {
+            return Event::BuiltImage { id };
+        }
+        if let Some(reference) = line.strip_prefix("Successfully tagged ") {
+            return Event::Tagged { reference };
+        }
+        // Podman's builder writes the bare 64-hex image id as a line of its own.
+        if line.raw().len() == 64 && is_hex(line.raw()) {
+            return Event::BuiltImage { id: line };
+        }
+        Event::BuildOutput { text }
+    }
+
+    fn status(message: &Message<'a>, status: JsonStr<'a>) -> Event<'a> {
+        let id = message.id.filter(|id| !id.is_empty());
+        let progress = Progress::from_message(message);
+        // The fixed layer vocabulary first: it is most of every stream.
+        let layer_status = LAYER_STATUSES
+            .iter()
+            .find(|(name, _)| status == *name)
+            .map(|(_, kind)| *kind);
+        if let Some(kind) = layer_status {
+            if let Some(event) = Self::layer(kind, id, progress) {
+                return event;
+            }
+        }
+        if let (Some(layer), Some(seconds)) = (id, retry_seconds(status)) {
+            return Event::Retrying { layer, seconds };
+        }
+        if let Some(repository) = status.strip_prefix("Pulling from ") {
+            return Event::PullingFrom {
+                repository,
+                tag: id,
+            };
+        }
+        if let Some(digest) = status.strip_prefix("Digest: ") {
+            return Event::Digest { digest };
+        }
+        if let Some(reference) = status.strip_prefix("Status: Downloaded newer image for ") {
+            return Event::PullFinished {
+                result: PullResult::Downloaded,
+                reference,
+            };
+        }
+        if let Some(reference) = status.strip_prefix("Status: Image is up to date for ") {
+            return Event::PullFinished {
+                result: PullResult::UpToDate,
+                reference,
+            };
+        }
+        let push_prefix = status
+            .strip_prefix("The push refers to repository [")
+            .or_else(|| status.strip_prefix("The push refers to a repository ["));
+        if let Some(rest) = push_prefix {
+            let name = rest.raw().split(']').next().unwrap_or_default();
+            return Event::PushRefersTo {
+                repository: JsonStr::plain(name),
+            };
+        }
+        if let (Some(layer), Some(repository)) = (id, status.strip_prefix("Mounted from ")) {
+            return Event::MountedFrom { layer, repository };
+        }
+        if let Some((tag, digest, size)) = tag_digest(status) {
+            return Event::TagDigest { tag, digest, size };
+        }
+        if id.is_none() && status == "Importing" {
+            return Event::Importing { progress };
+        }
+        if let Some(url) = status.strip_prefix("Downloading from ") {
+            return Event::DownloadingFrom { url };
+        }
+        if image_id(status) {
+            return Event::ImportedImage { id: status };
+        }
+        if status.starts_with("pulling image (") {
+            if let Some(image) = id.filter(|i| is_hex(i.raw())) {
+                return Event::PodmanPulledImage { id: image };
+            }
+        }
+        if let Some(name) = status.strip_prefix("Pulling repository ") {
+            return Event::PullingRepository { name };
+        }
+        let raw = status.raw();
+        if raw.contains("pulled from a legacy registry") || raw.contains("has been verified") {
+            return Event::LegacyNotice { text: status };
+        }
+        let trimmed = raw.trim_start_matches("\\n");
+        if trimmed.starts_with("WARNING")
+            || trimmed.starts_with("[DEPRECATION NOTICE]")
+            || raw.contains("outdated schema1")
+        {
+            return Event::Warning { text: status };
+        }
+        Event::Other(*message)
+    }
+
+    fn layer(
+        kind: LayerStatus,
+        id: Option<JsonStr<'a>>,
+        progress: Progress,
+    ) -> Option<Event<'a>> {
+        if let LayerStatus::Downloading = kind {
+            return Some(Event::Downloading {
+                layer: id,
+                progress,
+            });
+        }
+        if let (LayerStatus::LoadingLayer, None) = (kind, id) {
+            return None;
+        }
+        let layer = id?;
+        Some(match kind {
+            LayerStatus::PullingFsLayer => Event::PullingFsLayer { layer },
+            LayerStatus::Waiting => Event::Waiting { layer },
+            LayerStatus::VerifyingChecksum => Event::VerifyingChecksum { layer },
+            LayerStatus::DownloadComplete => Event::DownloadComplete { layer, progress },
+            LayerStatus::Extracting => Event::Extracting { layer, progress },
+            LayerStatus::PullComplete => Event::PullComplete { layer, progress },
+            LayerStatus::AlreadyExists => Event::AlreadyExists { layer, progress },
+            LayerStatus::Preparing => Event::Preparing { layer },
+            LayerStatus::Pushing => Event::Pushing { layer, progress },
+            LayerStatus::Pushed => Event::Pushed { layer },
+            LayerStatus::LayerAlreadyExists => Event::LayerAlreadyExists { layer },
+            LayerStatus::LoadingLayer => Event::LoadingLayer { layer, progress },
+            LayerStatus::Downloading => Event::Downloading {
+                layer: Some(layer),
+                progress,
+            },
+        })
+    }
+
+    /// The layer this event is about, if any.
+    pub fn layer_id(&self) -> Option<JsonStr<'a>> {
+        match *self {
+            Event::PullingFsLayer { layer }
+            | Event::Waiting { layer }
+            | Event::VerifyingChecksum { layer }
+            | Event::DownloadComplete { layer, .. }
+            | Event::Extracting { layer, .. }
+            | Event::PullComplete { layer, .. }
+            | Event::AlreadyExists { layer, .. }
+            | Event::Retrying { layer, .. }
+            | Event::Preparing { layer }
+            | Event::Pushing { layer, .. }
+            | Event::Pushed { layer }
+            | Event::LayerAlreadyExists { layer }
+            | Event::MountedFrom { layer, .. }
+            | Event::LoadingLayer { layer, .. } => Some(layer),
+            Event::Downloading { layer, .. } => layer,
+            _ => None,
+        }
+    }
+
+    /// A stable snake_case name for the variant (used by `--events` and the C API).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Event::PullingFrom { .. } => "pulling_from",
+            Event::PullingFsLayer { .. } => "pulling_fs_layer",
+            Event::Waiting { .. } => "waiting",
+            Event::Downloading { .. } => "downloading",
+            Event::VerifyingChecksum { .. } => "verifying_checksum",
+            Event::DownloadComplete { .. } => "download_complete",
+            Event::Extracting { .. } => "extracting",
+            Event::PullComplete { .. } => "pull_complete",
+            Event::AlreadyExists { .. } => "already_exists",
+            Event::Retrying { .. } => "retrying",
+            Event::Digest { .. } => "digest",
+            Event::PullFinished { .. } => "pull_finished",
+            Event::PushRefersTo { .. } => "push_refers_to",
+            Event::Preparing { .. } => "preparing",
+            Event::Pushing { .. } => "pushing",
+            Event::Pushed { .. } => "pushed",
+            Event::LayerAlreadyExists { .. } => "layer_already_exists",
+            Event::MountedFrom { .. } => "mounted_from",
+            Event::TagDigest { .. } => "tag_digest",
+            Event::PushResult { .. } => "push_result",
+            Event::BuildOutput { .. } => "build_output",
+            Event::BuiltImage { .. } => "built_image",
+            Event::Tagged { .. } => "tagged",
+            Event::BuildKitTrace { .. } => "buildkit_trace",
+            Event::LoadingLayer { .. } => "loading_layer",
+            Event::LoadedImage { .. } => "loaded_image",
+            Event::LoadedImageId { .. } => "loaded_image_id",
+            Event::DownloadingFrom { .. } => "downloading_from",
+            Event::Importing { .. } => "importing",
+            Event::ImportedImage { .. } => "imported_image",
+            Event::PodmanPulledImage { .. } => "podman_pulled_image",
+            Event::PullingRepository { .. } => "pulling_repository",
+            Event::LegacyNotice { .. } => "legacy_notice",
+            Event::Warning { .. } => "warning",
+            Event::Aux { .. } => "aux",
+            Event::Error(_) => "error",
+            Event::Empty => "empty",
+            Event::Other(_) => "other",
+        }
+    }
+}

@@ -1,0 +1,195 @@
+//! Outcome: the verdict at the end of a stream — success (of what kind), failed (why), or
+//! incomplete (why, and what was still pending).
+
+use crate::event::FailureKind;
+
+/// What kind of operation the stream reported on, detected from its vocabulary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Operation {
+    /// `POST /images/create?fromImage=` (also the base-image pulls inside a build).
+    Pull,
+    /// `POST /images/{name}/push`.
+    Push,
+    /// `POST /build`.
+    Build,
+    /// `POST /images/load`.
+    Load,
+    /// `POST /images/create?fromSrc=`.
+    Import,
+    /// Nothing in the stream said.
+    #[default]
+    Unknown,
+}
+
+impl Operation {
+    /// Stable name used in the JSON summary: `"pull"`, `"push"`, … `"unknown"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::Pull => "pull",
+            Operation::Push => "push",
+            Operation::Build => "build",
+            Operation::Load => "load",
+            Operation::Import => "import",
+            Operation::Unknown => "unknown",
+        }
+    }
+}
+
+/// Which daemon (and image store) produced the stream, detected from its vocabulary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Dialect {
+    /// Docker Engine with the classic (graphdriver) image store.
+    Docker,
+    /// Docker Engine with the containerd image store (`hidecounts`, `Extracting` in seconds).
+    DockerContainerd,
+    /// Podman's Docker-compatible API.
+    Podman,
+    /// Not enough vocabulary to tell.
+    #[default]
+    Unknown,
+}
+
+impl Dialect {
+    /// Stable name used in the JSON summary: `"docker"`, `"docker-containerd"`, `"podman"`,
+    /// `"unknown"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Dialect::Docker => "docker",
+            Dialect::DockerContainerd => "docker-containerd",
+            Dialect::Podman => "podman",
+            Dialect::Unknown => "unknown",
+        }
+    }
+}
+
+/// What a successful stream achieved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum SuccessKind {
+    /// A pull fetched at least one new image.
+    Downloaded,
+    /// A pull found everything present already.
+    UpToDate,
+    /// A push finished.
+    Pushed,
+    /// A build produced an image.
+    Built,
+    /// A load read at least one image.
+    Loaded,
+    /// An import created an image.
+    Imported,
+}
+
+impl SuccessKind {
+    /// Stable name used in the JSON summary: `"downloaded"`, `"up_to_date"`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuccessKind::Downloaded => "downloaded",
+            SuccessKind::UpToDate => "up_to_date",
+            SuccessKind::Pushed => "pushed",
+            SuccessKind::Built => "built",
+            SuccessKind::Loaded => "loaded",
+            SuccessKind::Imported => "imported",
+        }
+    }
+}
+
+/// Why a stream that reported no error still did not finish.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum IncompleteReason {
+    /// No record at all.
+    EmptyStream,
+    /// The stream stopped inside a record.
+    CutMidRecord,
+    /// The stream ended cleanly, but the operation never reported that it finished.
+    NoTerminalStatus,
+}
+
+impl IncompleteReason {
+    /// Stable name used in the JSON summary: `"empty_stream"`, `"cut_mid_record"`,
+    /// `"no_terminal_status"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IncompleteReason::EmptyStream => "empty_stream",
+            IncompleteReason::CutMidRecord => "cut_mid_record",
+            IncompleteReason::NoTerminalStatus => "no_terminal_status",
+        }
+    }
+}
+
+/// A successful operation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Success {
+    /// What was achieved.
+    pub kind: SuccessKind,
+    /// The image reference, when the stream named it.
+    pub reference: Option<String>,
+    /// The manifest digest, when the stream gave it.
+    pub digest: Option<String>,
+    /// The image id, when the stream gave it (builds, loads, imports, Podman pulls).
+    pub image_id: Option<String>,
+}
+
+/// A failed operation: the first error the daemon reported, verbatim.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Failure {
+    /// Classification of the message.
+    pub kind: FailureKind,
+    /// The daemon's message, decoded, verbatim.
+    pub message: String,
+    /// `errorDetail.code`, when set.
+    pub code: Option<i64>,
+}
+
+impl Failure {
+    /// Whether trying again later may succeed.
+    pub fn is_retryable(&self) -> bool {
+        self.kind.is_retryable()
+    }
+}
+
+/// An operation that did not finish.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Incomplete {
+    /// Why.
+    pub reason: IncompleteReason,
+    /// Layers that had started but not finished, in order of first appearance.
+    pub pending_layers: Vec<String>,
+}
+
+/// The verdict on a whole stream.
+///
+/// A stream counts as a success only when no error was reported, it ended cleanly, and the
+/// operation reported that it finished by the rules of the daemon that sent it.
+#[must_use]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// The operation finished.
+    Success(Success),
+    /// The daemon reported an error.
+    Failed(Failure),
+    /// The stream ended before the operation finished.
+    Incomplete(Incomplete),
+}
+
+impl Outcome {
+    /// `"success"`, `"failed"` or `"incomplete"`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Success(_) => "success",
+            Outcome::Failed(_) => "failed",
+            Outcome::Incomplete(_) => "incomplete",
+        }
+    }
+
+    /// True for [`Outcome::Success`].
+    pub fn is_success(&self) -> bool {
+        matches!(self, Outcome::Success(_))
+    }
+}

@@ -1,0 +1,158 @@
+//! The whole way through the house in one call: decoder → events → tracker → summary.
+//!
+//! Most users want exactly this; the rooms stay usable one by one for those who do not.
+
+use std::ops::ControlFlow;
+
+use crate::decoder::{Config, Decoder, Record};
+use crate::error::{Error, ErrorKind};
+use crate::event::Event;
+use crate::summary::Summary;
+use crate::tracker::{Ending, LayerLimit, Tracker, TrackerConfig};
+
+/// Something the pipeline has to tell its caller about, in stream order.
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum Item<'r, 'a> {
+    /// A record and its classification (already applied to the tracker).
+    Event {
+        /// The record.
+        record: &'r Record<'a>,
+        /// What it means.
+        event: &'r Event<'a>,
+    },
+    /// Bytes that could not be decoded (reported and skipped).
+    Malformed(&'r Error),
+    /// A record named a layer past the tracker's layer limit.
+    LayerLimit(LayerLimit),
+}
+
+/// Decoder plus tracker: feed bytes, get items, and a [`Summary`] at the end.
+///
+/// ```
+/// use std::ops::ControlFlow;
+/// let mut pipeline = pullstream::pipeline::Pipeline::new();
+/// let body = b"{\"status\":\"Pulling from library/alpine\",\"id\":\"3.20\"}\r\n\
+///              {\"status\":\"Digest: sha256:00\"}\r\n\
+///              {\"status\":\"Status: Image is up to date for alpine:3.20\"}\r\n";
+/// let mut events = 0;
+/// let _ = pipeline.feed(body, 0, |_item| { events += 1; ControlFlow::Continue(()) });
+/// let _ = pipeline.finish(0, |_item| ControlFlow::Continue(()));
+/// let summary = pipeline.summary();
+/// assert_eq!(events, 3);
+/// assert_eq!(summary.outcome, "success");
+/// assert_eq!(summary.result, Some("up_to_date"));
+/// ```
+#[derive(Debug, Default)]
+pub struct Pipeline {
+    decoder: Decoder,
+    tracker: Tracker,
+    ending: Option<Ending>,
+}
+
+impl Pipeline {
+    /// A pipeline with default limits.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A pipeline with the given decoder and tracker configurations.
+    pub fn with_config(decoder: Config, tracker: TrackerConfig) -> Self {
+        Pipeline {
+            decoder: Decoder::with_config(decoder),
+            tracker: Tracker::with_config(tracker),
+            ending: None,
+        }
+    }
+
+    /// The decoder.
+    pub fn decoder(&self) -> &Decoder {
+        &self.decoder
+    }
+
+    /// The tracker (for snapshots and stall polling).
+    pub fn tracker(&self) -> &Tracker {
+        &self.tracker
+    }
+
+    /// The tracker, mutably (for [`Tracker::poll_stalls`] and [`Tracker::expect_layer`]).
+    pub fn tracker_mut(&mut self) -> &mut Tracker {
+        &mut self.tracker
+    }
+
+    /// Feeds a chunk; `on_item` sees every item in order and may return
+    /// `ControlFlow::Break(())` to pause. After a pause, `feed(&[], …)` resumes with nothing
+    /// lost. Returns `Break` when paused.
+    pub fn feed(
+        &mut self,
+        chunk: &[u8],
+        now_ms: u64,
+        mut on_item: impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let tracker = &mut self.tracker;
+        drive(self.decoder.feed(chunk), tracker, now_ms, &mut on_item, &mut None)
+    }
+
+    /// Ends the stream: delivers what is left, notes whether the stream was cut inside a
+    /// record, and fixes the verdict. Returns `Break` when paused (call it again to go on).
+    pub fn finish(
+        &mut self,
+        now_ms: u64,
+        mut on_item: impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        let tracker = &mut self.tracker;
+        let mut ending = self.ending.take();
+        let flow = drive(self.decoder.finish(), tracker, now_ms, &mut on_item, &mut ending);
+        if flow.is_continue() {
+            self.ending = Some(ending.unwrap_or(Ending::Clean));
+        } else {
+            self.ending = ending;
+        }
+        flow
+    }
+
+    /// The summary of everything seen so far. Before [`Pipeline::finish`] has run to its end,
+    /// the stream counts as ending cleanly here.
+    pub fn summary(&self) -> Summary {
+        Summary::new(
+            &self.tracker,
+            self.decoder.stats(),
+            self.ending.unwrap_or(Ending::Clean),
+        )
+    }
+}
+
+fn drive(
+    records: crate::decoder::Records<'_>,
+    tracker: &mut Tracker,
+    now_ms: u64,
+    on_item: &mut impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
+    ending: &mut Option<Ending>,
+) -> ControlFlow<()> {
+    for item in records {
+        let flow = match item {
+            Ok(record) => {
+                let event = Event::classify(record.message());
+                let limit = tracker.observe(&event, now_ms).err();
+                let flow = on_item(Item::Event {
+                    record: &record,
+                    event: &event,
+                });
+                match limit {
+                    Some(limit) if flow.is_continue() => on_item(Item::LayerLimit(limit)),
+                    _ => flow,
+                }
+            }
+            Err(error) => {
+                if let ErrorKind::Truncated { .. } = error.kind() {
+                    *ending = Some(Ending::CutMidRecord);
+                }
+                on_item(Item::Malformed(&error))
+            }
+        };
+        if flow.is_break() {
+            return flow;
+        }
+    }
+    ControlFlow::Continue(())
+}

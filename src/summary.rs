@@ -1,0 +1,140 @@
+//! The one-line JSON summary: a public, stable format shared by the command-line tool and the
+//! C API (see the README for the schema).
+
+use serde::Serialize;
+
+use crate::decoder::DecoderStats;
+use crate::outcome::Outcome;
+use crate::tracker::{Ending, Tracker};
+
+/// The daemon's error, as reported in the summary.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct SummaryError {
+    /// `"rate_limited"`, `"unauthorized"`, `"not_found"`, `"platform_mismatch"`,
+    /// `"disk_full"`, `"network"`, `"cancelled"`, `"build_failed"` or `"other"`.
+    pub kind: &'static str,
+    /// The first error message, verbatim.
+    pub message: String,
+    /// `errorDetail.code`, when set.
+    pub code: Option<i64>,
+    /// Whether trying again later may succeed.
+    pub retryable: bool,
+}
+
+/// Layer counts in the summary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct LayerCounts {
+    /// Image layers seen (not tags, image ids or non-layer blobs).
+    pub seen: usize,
+    /// Layers that reached their last phase (including those already present).
+    pub complete: usize,
+    /// Layers that were already present (`Already exists`, `Layer already exists`, mounts).
+    pub already_present: usize,
+    /// `seen - complete`.
+    pub pending: usize,
+}
+
+/// Byte counts in the summary.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct ByteCounts {
+    /// Bytes transferred, as last reported per layer.
+    pub downloaded: u64,
+    /// Sum of the layer sizes the stream reported.
+    pub total_known: u64,
+}
+
+/// The final summary of a stream. Field order is the JSON key order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
+pub struct Summary {
+    /// `"success"`, `"failed"` or `"incomplete"`.
+    pub outcome: &'static str,
+    /// `"pull"`, `"push"`, `"build"`, `"load"`, `"import"` or `"unknown"`.
+    pub operation: &'static str,
+    /// `"downloaded"`, `"up_to_date"`, `"pushed"`, `"built"`, `"loaded"`, `"imported"` or null.
+    pub result: Option<&'static str>,
+    /// The image reference, when known.
+    pub reference: Option<String>,
+    /// The manifest digest, when known.
+    pub digest: Option<String>,
+    /// The image id, when known.
+    pub image_id: Option<String>,
+    /// The first error, when the operation failed.
+    pub error: Option<SummaryError>,
+    /// `"empty_stream"`, `"cut_mid_record"`, `"no_terminal_status"` or null.
+    pub incomplete_reason: Option<&'static str>,
+    /// `"docker"`, `"docker-containerd"`, `"podman"` or `"unknown"`.
+    pub dialect: &'static str,
+    /// Layer counts.
+    pub layers: LayerCounts,
+    /// Byte counts.
+    pub bytes: ByteCounts,
+    /// Records decoded.
+    pub records: u64,
+    /// Stretches of bytes that could not be decoded (a record cut off at the end of the stream
+    /// is counted by `incomplete_reason`, not here).
+    pub malformed_records: u64,
+    /// Layers still pending when the stream ended (in order of first appearance).
+    pub pending_layers: Vec<String>,
+}
+
+impl Summary {
+    /// Builds the summary from a tracker and the decoder's counters.
+    pub fn new(tracker: &Tracker, stats: DecoderStats, ending: Ending) -> Summary {
+        let snapshot = tracker.snapshot();
+        let aggregate = snapshot.aggregate;
+        let outcome = tracker.outcome(ending);
+        let truncated = u64::from(ending == Ending::CutMidRecord);
+        let mut summary = Summary {
+            outcome: outcome.as_str(),
+            operation: snapshot.operation.as_str(),
+            result: None,
+            reference: None,
+            digest: None,
+            image_id: None,
+            error: None,
+            incomplete_reason: None,
+            dialect: snapshot.dialect.as_str(),
+            layers: LayerCounts {
+                seen: aggregate.layers_known,
+                complete: aggregate.layers_done,
+                already_present: aggregate.layers_already_present,
+                pending: aggregate.layers_known - aggregate.layers_done,
+            },
+            bytes: ByteCounts {
+                downloaded: aggregate.bytes_done,
+                total_known: aggregate.bytes_total_known,
+            },
+            records: stats.records,
+            malformed_records: stats.errors.saturating_sub(truncated),
+            pending_layers: tracker.pending_layers(),
+        };
+        let details = tracker.image_details();
+        summary.reference = details.reference;
+        summary.digest = details.digest;
+        summary.image_id = details.image_id;
+        match outcome {
+            Outcome::Success(success) => summary.result = Some(success.kind.as_str()),
+            Outcome::Failed(failure) => {
+                summary.error = Some(SummaryError {
+                    kind: failure.kind.as_str(),
+                    retryable: failure.is_retryable(),
+                    message: failure.message,
+                    code: failure.code,
+                });
+            }
+            Outcome::Incomplete(incomplete) => {
+                summary.incomplete_reason = Some(incomplete.reason.as_str());
+            }
+        }
+        summary
+    }
+
+    /// The summary as one line of JSON (no trailing newline).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+}
