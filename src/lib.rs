@@ -53,6 +53,9 @@
 pub mod decoder;
 pub mod error;
 pub mod event;
+#[allow(unsafe_code)]
+pub mod ffi;
+pub mod http;
 pub mod json;
 pub mod message;
 pub mod outcome;

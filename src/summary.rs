@@ -133,6 +133,20 @@ impl Summary {
         summary
     }
 
+    /// The process exit code the command-line tool (and the C example) use for this summary:
+    /// 0 success, 1 the daemon reported an error, 2 incomplete, 3 not a progress stream at all
+    /// (no record decoded, only bytes that could not be).
+    pub fn exit_code(&self) -> i32 {
+        if self.records == 0 && self.malformed_records > 0 && self.error.is_none() {
+            return 3;
+        }
+        match self.outcome {
+            "success" => 0,
+            "failed" => 1,
+            _ => 2,
+        }
+    }
+
     /// The summary as one line of JSON (no trailing newline).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))

@@ -1,0 +1,1 @@
+//! Optional HTTP/1.1 response decoding (placeholder: being written).
