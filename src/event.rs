@@ -112,7 +112,11 @@ impl FailureKind {
             ),
             (
                 FailureKind::BuildFailed,
-                &["returned a non-zero code", "did not complete successfully"],
+                &[
+                    "returned a non-zero code",
+                    "did not complete successfully",
+                    "executor failed running",
+                ],
             ),
             (FailureKind::DiskFull, &["no space left on device"]),
             (

@@ -3,7 +3,7 @@
 //! Time is never read here: every call that cares takes `now_ms`, a monotonic clock in
 //! milliseconds chosen by the caller, so the tracker is deterministic and testable.
 
-use crate::event::{Event, PullResult, Unit};
+use crate::event::{Event, FailureKind, PullResult, Unit};
 use crate::json::JsonStr;
 use crate::outcome::{
     Dialect, Failure, Incomplete, IncompleteReason, Operation, Outcome, Success, SuccessKind,
@@ -556,6 +556,7 @@ impl Tracker {
             | E::Digest { .. }
             | E::PullFinished { .. }
             | E::PullingRepository { .. }
+            | E::LegacyNotice { .. }
             | E::PodmanPulledImage { .. }
             | E::Downloading { layer: Some(_), .. } => (Operation::Pull, true),
             // Both pulls and (containerd) pushes use these.
@@ -580,8 +581,11 @@ impl Tracker {
             E::BuildOutput { .. }
             | E::BuiltImage { .. }
             | E::Tagged { .. }
-            | E::BuildKitTrace { .. }
-            | E::Downloading { layer: None, .. } => (Operation::Build, true),
+            | E::BuildKitTrace { .. } => (Operation::Build, true),
+            // A classic build's `ADD <url>`; pulls always name the layer.
+            E::Downloading { layer: None, .. } => (Operation::Build, false),
+            // Only build steps fail with an exit code.
+            E::Error(error) if error.kind == FailureKind::BuildFailed => (Operation::Build, false),
             _ => (Operation::Unknown, false),
         };
         // The first signal decides, except that a pull can turn out to be a build's base-image
