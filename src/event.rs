@@ -436,7 +436,8 @@ pub enum Event<'a> {
     },
     /// An error reported by the daemon.
     Error(DaemonError<'a>),
-    /// `{}`: written after the last update of some progress readers. Nothing to do.
+    /// `{}` (or a record with no field this crate reads): written after the last update of some
+    /// progress readers. Nothing to do.
     Empty,
     /// A record this classifier does not know. Never an error: new daemons add statuses.
     Other(Message<'a>),

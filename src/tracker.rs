@@ -387,6 +387,8 @@ pub struct Tracker {
     percent_by_bytes: f64,
     /// Sum of positive byte deltas: never decreases, so rates survive retries.
     moved_bytes: u64,
+    /// The latest `now_ms` seen.
+    last_ms: u64,
     samples: [(u64, u64); RATE_SAMPLES],
     sample_count: usize,
     sample_next: usize,
@@ -421,6 +423,7 @@ impl Tracker {
             percent_by_count: 0.0,
             percent_by_bytes: 0.0,
             moved_bytes: 0,
+            last_ms: 0,
             samples: [(0, 0); RATE_SAMPLES],
             sample_count: 0,
             sample_next: 0,
@@ -836,12 +839,13 @@ impl Tracker {
         Ok(())
     }
 
-    /// Records a rate sample at most every 100 ms of the caller's clock.
+    /// Records a rate sample at most every 100 ms of the caller's clock; the newest state is
+    /// always `(last_ms, moved_bytes)`.
     fn sample(&mut self, now_ms: u64) {
+        self.last_ms = self.last_ms.max(now_ms);
         if self.sample_count > 0 {
             let last = (self.sample_next + RATE_SAMPLES - 1) % RATE_SAMPLES;
             if now_ms.saturating_sub(self.samples[last].0) < 100 {
-                self.samples[last].1 = self.moved_bytes;
                 return;
             }
         }
@@ -850,14 +854,14 @@ impl Tracker {
         self.sample_count = (self.sample_count + 1).min(RATE_SAMPLES);
     }
 
-    /// Transfer rate over the rate window, from the samples.
+    /// Transfer rate over the rate window: from the oldest sample inside the window to now.
     fn rate(&self) -> Option<f64> {
-        if self.sample_count < 2 {
+        if self.sample_count == 0 {
             return None;
         }
-        let newest = self.samples[(self.sample_next + RATE_SAMPLES - 1) % RATE_SAMPLES];
+        let newest = (self.last_ms, self.moved_bytes);
         let oldest_index = (self.sample_next + RATE_SAMPLES - self.sample_count) % RATE_SAMPLES;
-        let mut oldest = self.samples[oldest_index];
+        let mut oldest = self.samples[(self.sample_next + RATE_SAMPLES - 1) % RATE_SAMPLES];
         for k in 0..self.sample_count {
             let sample = self.samples[(oldest_index + k) % RATE_SAMPLES];
             if newest.0.saturating_sub(sample.0) <= self.config.rate_window_ms {

@@ -49,7 +49,11 @@ fn framed(records: &[&str], sep: &str) -> Vec<u8> {
 }
 
 fn pull_expected(offsets: [u64; 11]) -> Vec<(u64, Exp)> {
-    offsets.into_iter().zip(PULL).map(|(o, r)| (o, Rec(r))).collect()
+    offsets
+        .into_iter()
+        .zip(PULL)
+        .map(|(o, r)| (o, Rec(r)))
+        .collect()
 }
 
 const LINE_BREAK: ErrorKind = ErrorKind::Unterminated {
@@ -85,7 +89,10 @@ fn invalid_expected(base: [u64; 8]) -> Vec<(u64, Exp)> {
                 expected: "an integer",
             }),
         ),
-        (base[4] + 23, E(ErrorKind::DuplicateField { field: "status" })),
+        (
+            base[4] + 23,
+            E(ErrorKind::DuplicateField { field: "status" }),
+        ),
         (base[5] + 5, syntax("expected ':'")),
         (base[6] + 12, syntax("invalid \\u escape")),
         (base[7] + 7, syntax("expected a key")),
@@ -315,10 +322,19 @@ fn every_fixture_at_every_chunk_size() {
     let config = Config::default();
     for fixture in fixtures() {
         let whole = log_whole(&config, &fixture.input);
-        assert_eq!(whole.len(), fixture.expected.len(), "fixture {}", fixture.name);
+        assert_eq!(
+            whole.len(),
+            fixture.expected.len(),
+            "fixture {}",
+            fixture.name
+        );
         for size in 1..=fixture.input.len() {
             let chunked = log_chunked(&config, &fixture.input, size);
-            assert_eq!(chunked, whole, "fixture {} in pieces of {size}", fixture.name);
+            assert_eq!(
+                chunked, whole,
+                "fixture {} in pieces of {size}",
+                fixture.name
+            );
         }
     }
 }
@@ -335,7 +351,11 @@ fn all_fixtures_as_one_stream_at_every_chunk_size() {
     }
     let whole = log_whole(&config, &input);
     for size in 1..=input.len() {
-        assert_eq!(log_chunked(&config, &input, size), whole, "pieces of {size}");
+        assert_eq!(
+            log_chunked(&config, &input, size),
+            whole,
+            "pieces of {size}"
+        );
     }
 }
 
@@ -351,7 +371,10 @@ fn parsed_fields_of_the_pull_records() {
     assert_eq!(m(0).id.unwrap(), "latest");
     assert!(m(1).progress_detail.unwrap().is_empty());
     let detail = m(2).progress_detail.unwrap();
-    assert_eq!((detail.current, detail.total), (Some(1048576), Some(3623807)));
+    assert_eq!(
+        (detail.current, detail.total),
+        (Some(1048576), Some(3623807))
+    );
     let bar = m(2).progress.unwrap();
     assert!(bar.raw().contains(r"\u003e"));
     assert_eq!(
@@ -370,7 +393,10 @@ fn parsed_fields_of_the_pull_records() {
         "manifest for alpine:nope not found: manifest unknown"
     );
     assert_eq!(m(5).aux.unwrap().get(), r#"{"ID":"sha256:4048db5d3672"}"#);
-    assert_eq!(m(6).aux.unwrap().get(), r#"[{"Tag":"v1"},[],"x",1.5,null,true]"#);
+    assert_eq!(
+        m(6).aux.unwrap().get(),
+        r#"[{"Tag":"v1"},[],"x",1.5,null,true]"#
+    );
     assert_eq!(m(7).aux.unwrap().as_str().unwrap(), "eyJhIjoxfQ==");
     assert_eq!(
         m(8).status.unwrap().decode(),
@@ -423,12 +449,19 @@ fn iterators_dropped_at_any_point_lose_and_duplicate_nothing() {
 #[ignore = "BUG: an iterator dropped before its first next() retains the chunk at a stale offset"]
 fn iterator_dropped_before_first_next_keeps_offsets() {
     let mut decoder = Decoder::new();
-    let first: Vec<u64> = decoder.feed(b"{\"a\":1}\r\n").map(|r| r.unwrap().offset()).collect();
+    let first: Vec<u64> = decoder
+        .feed(b"{\"a\":1}\r\n")
+        .map(|r| r.unwrap().offset())
+        .collect();
     assert_eq!(first, [0]);
     drop(decoder.feed(b"{\"b\":2}"));
     let record = decoder.feed(&[]).next().unwrap().unwrap();
     assert_eq!(record.as_bytes(), b"{\"b\":2}");
-    assert_eq!(record.offset(), 9, "the record starts at byte 9 of the stream");
+    assert_eq!(
+        record.offset(),
+        9,
+        "the record starts at byte 9 of the stream"
+    );
 }
 
 #[test]

@@ -35,7 +35,11 @@ fn err(offset: u64, kind: ErrorKind) -> Item {
 
 /// Checks the hand-computed items for the whole feed and the same log at every chunk size.
 fn check_every_chunk_size(config: &Config, input: &[u8], expected: &[Item]) {
-    assert_eq!(items_in_pieces(config, input, input.len()), expected, "whole feed");
+    assert_eq!(
+        items_in_pieces(config, input, input.len()),
+        expected,
+        "whole feed"
+    );
     let whole = log_whole(config, input);
     for size in 1..=input.len() {
         assert_eq!(log_chunked(config, input, size), whole, "pieces of {size}");
@@ -45,7 +49,10 @@ fn check_every_chunk_size(config: &Config, input: &[u8], expected: &[Item]) {
 #[test]
 fn record_too_large_is_skipped_and_the_next_one_decoded() {
     let config = Config::default().max_record_len(64);
-    let big = format!(r#"{{"status":"{}","progressDetail":{{"x":[{{}}]}}}}"#, "x".repeat(100));
+    let big = format!(
+        r#"{{"status":"{}","progressDetail":{{"x":[{{}}]}}}}"#,
+        "x".repeat(100)
+    );
     let input = format!("{{\"status\":\"small\"}}\r\n{big}\r\n{{\"status\":\"after\"}}\r\n");
     let after = 20 + big.len() as u64 + 2;
     check_every_chunk_size(
@@ -83,7 +90,8 @@ fn record_of_exactly_the_limit_passes_one_more_byte_does_not() {
 #[test]
 fn too_deep_is_reported_at_the_offending_byte() {
     let config = Config::default().max_depth(4);
-    let input = b"{\"a\":[[[1]]]}\r\n{\"a\":[[[[1]]]]}\r\n{\"b\":{\"c\":{\"d\":{\"e\":{}}}}}\n{\"b\":2}";
+    let input =
+        b"{\"a\":[[[1]]]}\r\n{\"a\":[[[[1]]]]}\r\n{\"b\":{\"c\":{\"d\":{\"e\":{}}}}}\n{\"b\":2}";
     check_every_chunk_size(
         &config,
         input,
@@ -120,7 +128,11 @@ fn a_hundred_thousand_nested_brackets_do_not_overflow_the_stack() {
     ];
     let config = Config::default();
     for size in [input.len(), 1, 7, 4096] {
-        assert_eq!(items_in_pieces(&config, &input, size), expected, "pieces of {size}");
+        assert_eq!(
+            items_in_pieces(&config, &input, size),
+            expected,
+            "pieces of {size}"
+        );
     }
 }
 
@@ -133,7 +145,10 @@ fn stop_at_first_error_stops_everything() {
         let mut got = Vec::new();
         for piece in input.chunks(size) {
             for item in decoder.feed(piece) {
-                got.push(item.map(|r| r.offset()).map_err(|e| (e.offset(), e.kind().clone())));
+                got.push(
+                    item.map(|r| r.offset())
+                        .map_err(|e| (e.offset(), e.kind().clone())),
+                );
             }
         }
         assert_eq!(
@@ -143,7 +158,11 @@ fn stop_at_first_error_stops_everything() {
         );
         assert_eq!(decoder.feed(b"{\"d\":4}\r\n").count(), 0);
         assert_eq!(decoder.feed(&[]).count(), 0);
-        assert_eq!(decoder.finish().count(), 0, "no Truncated after the stop either");
+        assert_eq!(
+            decoder.finish().count(),
+            0,
+            "no Truncated after the stop either"
+        );
         assert_eq!(decoder.stats().records, 1);
         assert_eq!(decoder.stats().errors, 1);
     }
@@ -179,7 +198,10 @@ fn finish_after_a_cut_record_reports_truncated() {
     let truncated = decoder.finish().next().unwrap().unwrap_err();
     assert!(truncated.is_eof());
     assert_eq!(decoder.pending_len(), 0);
-    assert!(decoder.finish().next().is_none(), "a second finish reports nothing");
+    assert!(
+        decoder.finish().next().is_none(),
+        "a second finish reports nothing"
+    );
     let record = decoder.feed(b"{}").next().unwrap().unwrap();
     assert_eq!(record.offset(), input.len() as u64);
 }
@@ -196,7 +218,11 @@ fn finish_after_a_clean_end_reports_nothing() {
     ] {
         let mut decoder = Decoder::new();
         let _ = decoder.feed(input).count();
-        assert!(decoder.finish().next().is_none(), "{:?}", input.escape_ascii());
+        assert!(
+            decoder.finish().next().is_none(),
+            "{:?}",
+            input.escape_ascii()
+        );
         assert_eq!(decoder.pending_len(), 0);
     }
 }
@@ -209,12 +235,20 @@ fn finish_after_a_cut_too_large_record_reports_what_arrived() {
     let mut decoder = Decoder::with_config(config);
     let first: Vec<_> = decoder.feed(input.as_bytes()).collect();
     assert_eq!(first.len(), 1);
-    assert_eq!(first[0].as_ref().unwrap_err().kind(), &ErrorKind::RecordTooLarge { limit: 64 });
+    assert_eq!(
+        first[0].as_ref().unwrap_err().kind(),
+        &ErrorKind::RecordTooLarge { limit: 64 }
+    );
     // Either nothing more (the record was already reported) or a Truncated error whose `len`
     // is what its documentation says: the bytes of the cut-off record that had arrived.
     for e in decoder.finish() {
         let e = e.unwrap_err();
-        assert_eq!(e.kind(), &ErrorKind::Truncated { len: input.len() as u64 });
+        assert_eq!(
+            e.kind(),
+            &ErrorKind::Truncated {
+                len: input.len() as u64
+            }
+        );
     }
 }
 
@@ -315,7 +349,8 @@ fn ten_megabytes_of_garbage_without_line_breaks_give_one_error() {
 
 #[test]
 fn stats_count_records_errors_and_framing() {
-    let input = b"{\"a\":1}{\"b\":2}\r\n{\"c\":3}\n{\"d\":4} {\"e\":5}\r\n]\r\n{\"f\":tru}\r\n{\"g\":1}";
+    let input =
+        b"{\"a\":1}{\"b\":2}\r\n{\"c\":3}\n{\"d\":4} {\"e\":5}\r\n]\r\n{\"f\":tru}\r\n{\"g\":1}";
     let mut decoder = Decoder::new();
     assert_eq!(decoder.feed(input).count(), 8);
     assert!(decoder.finish().next().is_none());
@@ -350,7 +385,8 @@ fn stats_records_and_errors_do_not_depend_on_chunking() {
 #[test]
 #[ignore = "BUG: a delimiter that ends one chunk is not counted when the next record starts the next chunk"]
 fn stats_framing_does_not_depend_on_chunking() {
-    let input = b"{\"a\":1}{\"b\":2}\r\n{\"c\":3}\n{\"d\":4} {\"e\":5}\r\n]\r\n{\"f\":tru}\r\n{\"g\":1}";
+    let input =
+        b"{\"a\":1}{\"b\":2}\r\n{\"c\":3}\n{\"d\":4} {\"e\":5}\r\n]\r\n{\"f\":tru}\r\n{\"g\":1}";
     let whole = stats_in_pieces(input, input.len());
     for size in 1..=input.len() {
         assert_eq!(stats_in_pieces(input, size), whole, "pieces of {size}");
@@ -367,4 +403,46 @@ fn reset_starts_a_new_stream_at_offset_zero() {
     assert_eq!(decoder.stats(), DecoderStats::default());
     let offsets: Vec<_> = decoder.feed(b"{}").map(|r| r.unwrap().offset()).collect();
     assert_eq!(offsets, [0]);
+}
+
+#[test]
+#[ignore = "BUG: an iterator dropped while a record is carried over counts that record's delimiter twice"]
+fn stats_framing_is_not_counted_twice_after_an_early_drop() {
+    let mut decoder = Decoder::new();
+    let _ = decoder.feed(b"{}{\"b\"").count();
+    assert_eq!(decoder.stats().framing.concatenated, 1);
+    drop(decoder.feed(b":1}"));
+    let offsets: Vec<_> = decoder.feed(&[]).map(|r| r.unwrap().offset()).collect();
+    assert_eq!(offsets, [2]);
+    assert_eq!(decoder.stats().records, 2);
+    assert_eq!(
+        decoder.stats().framing.concatenated,
+        1,
+        "one `}{` in the stream"
+    );
+}
+
+#[test]
+#[ignore = "BUG: finish() after a skipped (too deep) cut record reports Truncated { len: 0 } behind the TooDeep error"]
+fn finish_after_a_cut_too_deep_record_reports_what_arrived() {
+    let mut decoder = Decoder::with_config(Config::default().max_depth(4));
+    let input = b"{\"a\":[[[[[";
+    let first: Vec<_> = decoder
+        .feed(input)
+        .map(|i| i.map(|_| ()).unwrap_err())
+        .collect();
+    assert_eq!(first.len(), 1);
+    assert_eq!(
+        (first[0].offset(), first[0].kind()),
+        (8, &ErrorKind::TooDeep { limit: 4 })
+    );
+    for e in decoder.finish() {
+        let e = e.unwrap_err();
+        assert_eq!(
+            e.kind(),
+            &ErrorKind::Truncated {
+                len: input.len() as u64
+            }
+        );
+    }
 }

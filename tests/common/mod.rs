@@ -126,7 +126,10 @@ pub fn log_with_early_drops(
     }
     loop {
         guard += 1;
-        assert!(guard < 1_000_000, "early-drop driver made no progress in finish");
+        assert!(
+            guard < 1_000_000,
+            "early-drop driver made no progress in finish"
+        );
         let take = min_take + choices.pick(4 - min_take);
         let mut items = decoder.finish();
         let mut ended = false;

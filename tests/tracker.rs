@@ -1,0 +1,289 @@
+//! The tracker's state machines, aggregate, stall detection and verdict rules.
+
+use pullstream::event::Event;
+use pullstream::outcome::{IncompleteReason, Outcome, SuccessKind};
+use pullstream::tracker::{
+    Completion, Ending, Phase, StallPhase, StallReason, Tracker, TrackerConfig,
+};
+use pullstream::Decoder;
+
+/// Feeds records (one JSON object per line) to `tracker`, all at time `now_ms`.
+fn feed(tracker: &mut Tracker, now_ms: u64, records: &str) {
+    let mut decoder = Decoder::new();
+    for item in decoder.feed(records.as_bytes()) {
+        let record = item.expect("valid record");
+        let _ = tracker.observe(&Event::classify(record.message()), now_ms);
+    }
+}
+
+fn layer(id: &str, status: &str) -> String {
+    format!(r#"{{"status":"{status}","progressDetail":{{}},"id":"{id}"}}"#)
+}
+
+fn progress(id: &str, status: &str, current: u64, total: u64) -> String {
+    format!(
+        r#"{{"status":"{status}","progressDetail":{{"current":{current},"total":{total}}},"id":"{id}"}}"#
+    )
+}
+
+#[test]
+fn layer_created_on_first_event_of_any_kind_and_kept_in_order() {
+    let mut tracker = Tracker::new();
+    // The containerd store sends no "Pulling fs layer".
+    feed(&mut tracker, 0, &progress("bbb", "Downloading", 1, 10));
+    feed(&mut tracker, 0, &layer("aaa", "Pulling fs layer"));
+    feed(&mut tracker, 0, &progress("bbb", "Downloading", 5, 10));
+    let snapshot = tracker.snapshot();
+    let ids: Vec<&str> = snapshot.layers.iter().map(|l| l.id()).collect();
+    assert_eq!(ids, ["bbb", "aaa"]);
+    assert_eq!(snapshot.layers[0].phase(), Phase::Transferring);
+    assert_eq!(snapshot.layers[0].transfer().current, 5);
+    assert_eq!(snapshot.layers[1].phase(), Phase::Queued);
+}
+
+#[test]
+fn retrying_resets_download_progress() {
+    let mut tracker = Tracker::new();
+    feed(&mut tracker, 0, &progress("a", "Downloading", 800, 1000));
+    feed(&mut tracker, 0, &layer("a", "Retrying in 5 seconds"));
+    let snapshot = tracker.snapshot();
+    assert_eq!(snapshot.layers[0].phase(), Phase::Retrying);
+    assert_eq!(snapshot.layers[0].transfer().current, 0);
+    assert_eq!(snapshot.layers[0].retries(), 1);
+    feed(&mut tracker, 0, &progress("a", "Downloading", 100, 1000));
+    assert_eq!(tracker.snapshot().layers[0].phase(), Phase::Transferring);
+    assert_eq!(tracker.snapshot().aggregate.bytes_done, 100);
+}
+
+#[test]
+fn seconds_are_never_added_to_bytes_and_hidecounts_is_respected() {
+    let mut tracker = Tracker::new();
+    feed(
+        &mut tracker,
+        0,
+        concat!(
+            r#"{"status":"Downloading","progressDetail":{"current":500,"total":1000},"id":"a"}"#,
+            "\n",
+            r#"{"status":"Download complete","progressDetail":{"hidecounts":true},"id":"a"}"#,
+            "\n",
+            r#"{"status":"Extracting","progressDetail":{"current":7,"units":"s"},"id":"a"}"#,
+            "\n",
+        ),
+    );
+    let snapshot = tracker.snapshot();
+    let (extract, unit) = snapshot.layers[0].extract();
+    assert_eq!(unit, pullstream::event::Unit::Seconds);
+    assert_eq!(extract.current, 7);
+    assert_eq!(snapshot.aggregate.bytes_done, 1000);
+    assert_eq!(snapshot.aggregate.bytes_total_known, 1000);
+    assert_eq!(snapshot.dialect, pullstream::outcome::Dialect::DockerContainerd);
+}
+
+#[test]
+fn download_complete_without_byte_events_completes_the_download() {
+    let mut tracker = Tracker::new();
+    feed(&mut tracker, 0, &layer("a", "Pulling fs layer"));
+    feed(&mut tracker, 0, &layer("a", "Download complete"));
+    assert_eq!(tracker.snapshot().layers[0].phase(), Phase::Downloaded);
+    feed(&mut tracker, 0, &layer("a", "Pull complete"));
+    assert_eq!(tracker.snapshot().layers[0].completion(), Some(Completion::Pulled));
+}
+
+#[test]
+fn non_layer_ids_are_not_pending_layers() {
+    let mut tracker = Tracker::new();
+    feed(
+        &mut tracker,
+        0,
+        &[
+            r#"{"status":"Pulling from library/alpine","id":"latest"}"#.to_string(),
+            layer("aaa", "Pulling fs layer"),
+            progress("aaa", "Downloading", 10, 10),
+            r#"{"status":"Download complete","progressDetail":{"hidecounts":true},"id":"cfg"}"#
+                .to_string(),
+        ]
+        .join("\r\n"),
+    );
+    let snapshot = tracker.snapshot();
+    assert!(snapshot.layers.iter().any(|l| l.id() == "cfg" && l.is_non_layer()));
+    assert_eq!(snapshot.aggregate.layers_known, 1);
+    assert_eq!(tracker.pending_layers(), ["aaa"]);
+}
+
+#[test]
+fn phases_never_go_backwards() {
+    let mut tracker = Tracker::new();
+    feed(&mut tracker, 0, &progress("a", "Extracting", 5, 10));
+    feed(&mut tracker, 0, &layer("a", "Waiting"));
+    feed(&mut tracker, 0, &layer("a", "Verifying Checksum"));
+    assert_eq!(tracker.snapshot().layers[0].phase(), Phase::Extracting);
+}
+
+#[test]
+fn layer_limit_holds() {
+    let mut tracker = Tracker::with_config(TrackerConfig::default().max_layers(3));
+    let records: Vec<String> = (0..10).map(|i| layer(&format!("l{i}"), "Pulling fs layer")).collect();
+    let mut decoder = Decoder::new();
+    let text = records.join("\n");
+    let mut refused = 0;
+    for item in decoder.feed(text.as_bytes()) {
+        let record = item.unwrap();
+        if let Err(limit) = tracker.observe(&Event::classify(record.message()), 0) {
+            assert_eq!(limit.limit, 3);
+            refused += 1;
+        }
+    }
+    assert_eq!(refused, 7);
+    assert_eq!(tracker.snapshot().layers.len(), 3);
+    assert_eq!(tracker.untracked_events(), 7);
+}
+
+#[test]
+fn percentages_never_go_backwards_even_when_new_layers_appear() {
+    let mut tracker = Tracker::new();
+    feed(&mut tracker, 0, &progress("a", "Downloading", 90, 100));
+    let first = tracker.aggregate();
+    assert!((first.percent_by_bytes - 90.0).abs() < 1e-9);
+    // A new, larger layer makes the raw ratio drop; the reported one holds.
+    feed(&mut tracker, 0, &progress("b", "Downloading", 0, 900));
+    let second = tracker.aggregate();
+    assert!(second.percent_by_bytes >= first.percent_by_bytes);
+    assert_eq!(second.bytes_total_known, 1000);
+}
+
+#[test]
+fn pre_seeded_sizes_count_from_the_start() {
+    let mut tracker = Tracker::new();
+    tracker.expect_layer("a", 1000).unwrap();
+    tracker.expect_layer("b", 3000).unwrap();
+    assert_eq!(tracker.snapshot().aggregate.bytes_total_known, 4000);
+    // The daemon omits the total; the pre-seeded size stands.
+    feed(&mut tracker, 0, r#"{"status":"Downloading","progressDetail":{"current":500},"id":"a"}"#);
+    let aggregate = tracker.snapshot().aggregate;
+    assert_eq!((aggregate.bytes_done, aggregate.bytes_total_known), (500, 4000));
+}
+
+#[test]
+fn rate_and_eta_come_from_the_callers_clock_and_are_zero_safe() {
+    let mut tracker = Tracker::new();
+    assert_eq!(tracker.snapshot().aggregate.bytes_per_sec, None);
+    feed(&mut tracker, 1_000, &progress("a", "Downloading", 0, 10_000));
+    // Same timestamp twice: no division by zero.
+    feed(&mut tracker, 1_000, &progress("a", "Downloading", 100, 10_000));
+    feed(&mut tracker, 3_000, &progress("a", "Downloading", 2_100, 10_000));
+    let aggregate = tracker.snapshot().aggregate;
+    let rate = aggregate.bytes_per_sec.unwrap();
+    assert!((rate - 1050.0).abs() < 1.0, "{rate}");
+    let eta = aggregate.eta_secs.unwrap();
+    assert!((eta - 7900.0 / rate).abs() < 0.01, "{eta}");
+}
+
+#[test]
+fn stalls_are_phase_aware_reported_once_and_cleared_by_progress() {
+    let config = TrackerConfig::default().stall_after(StallPhase::Transfer, 10_000);
+    let mut tracker = Tracker::with_config(config);
+    feed(&mut tracker, 0, &layer("queued", "Waiting"));
+    feed(&mut tracker, 0, &progress("busy", "Downloading", 1, 100));
+    assert!(tracker.poll_stalls(9_999).is_empty());
+    let stalls = tracker.poll_stalls(10_000);
+    assert_eq!(stalls.len(), 1, "the waiting layer is never stalled");
+    assert_eq!(stalls[0].layer, "busy");
+    assert_eq!(stalls[0].phase, Phase::Transferring);
+    assert_eq!(stalls[0].reason, StallReason::NoProgress { idle_ms: 10_000 });
+    assert!(tracker.poll_stalls(20_000).is_empty(), "reported once");
+    assert!(tracker.snapshot().layers[1].is_stalled());
+    feed(&mut tracker, 21_000, &progress("busy", "Downloading", 2, 100));
+    assert!(!tracker.snapshot().layers[1].is_stalled());
+    assert_eq!(tracker.poll_stalls(31_000).len(), 1, "a new stall after progress");
+}
+
+#[test]
+fn slow_transfers_are_stalls_when_a_minimum_rate_is_set() {
+    let config = TrackerConfig::default()
+        .min_bytes_per_sec(1_000)
+        .rate_window_ms(5_000);
+    let mut tracker = Tracker::with_config(config);
+    feed(&mut tracker, 0, &progress("a", "Downloading", 0, 1_000_000));
+    feed(&mut tracker, 5_000, &progress("a", "Downloading", 100, 1_000_000));
+    let stalls = tracker.poll_stalls(5_000);
+    assert_eq!(stalls.len(), 1);
+    assert_eq!(stalls[0].reason, StallReason::TooSlow { bytes_per_sec: 20 });
+}
+
+#[test]
+fn snapshot_changes_nothing() {
+    let mut tracker = Tracker::new();
+    feed(&mut tracker, 0, &progress("a", "Downloading", 1, 2));
+    let before = format!("{:?}", tracker);
+    let _ = tracker.snapshot();
+    let _ = tracker.outcome(Ending::Clean);
+    assert_eq!(format!("{:?}", tracker), before);
+}
+
+#[test]
+fn all_tags_pull_keeps_segments_apart() {
+    let mut tracker = Tracker::new();
+    let stream = [
+        r#"{"status":"Pulling from library/busybox","id":"1.36"}"#.to_string(),
+        layer("aaa", "Pulling fs layer"),
+        layer("aaa", "Pull complete"),
+        r#"{"status":"Digest: sha256:11"}"#.to_string(),
+        r#"{"status":"Pulling from library/busybox","id":"latest"}"#.to_string(),
+        layer("aaa", "Already exists"),
+        r#"{"status":"Digest: sha256:22"}"#.to_string(),
+        r#"{"status":"Status: Downloaded newer image for busybox"}"#.to_string(),
+    ]
+    .join("\r\n");
+    feed(&mut tracker, 0, &stream);
+    let snapshot = tracker.snapshot();
+    assert_eq!(snapshot.segments.len(), 2);
+    assert_eq!(snapshot.segments[0].tag.as_deref(), Some("1.36"));
+    assert_eq!(snapshot.segments[1].digest.as_deref(), Some("sha256:22"));
+    assert_eq!(snapshot.layers.len(), 2, "the same id is a layer of each image");
+    assert_eq!(snapshot.layers[1].segment(), 1);
+    match tracker.outcome(Ending::Clean) {
+        Outcome::Success(success) => {
+            assert_eq!(success.kind, SuccessKind::Downloaded);
+            assert_eq!(success.reference.as_deref(), Some("busybox"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn verdict_rules() {
+    let status = r#"{"status":"Status: Downloaded newer image for a:b"}"#;
+    let pulling = r#"{"status":"Pulling from library/a","id":"b"}"#;
+    let cases: Vec<(String, Ending, &str)> = vec![
+        (String::new(), Ending::Clean, "incomplete:empty_stream"),
+        (pulling.into(), Ending::CutMidRecord, "incomplete:cut_mid_record"),
+        (format!("{pulling}\n{}", layer("x", "Pull complete")), Ending::Clean, "incomplete:no_terminal_status"),
+        (format!("{pulling}\n{status}"), Ending::Clean, "success:Downloaded"),
+        // An error wins over a success line, and over a cut.
+        (format!("{pulling}\n{status}\n{{\"error\":\"unauthorized\"}}"), Ending::CutMidRecord, "failed:Unauthorized"),
+        // moby's own client calls this success; it is not.
+        (format!("{pulling}\n{}", progress("x", "Downloading", 5, 5)), Ending::Clean, "incomplete:no_terminal_status"),
+        (r#"{"stream":"Loaded image: a:b\n"}"#.into(), Ending::Clean, "success:Loaded"),
+        (r#"{"status":"Importing","progressDetail":{"current":1,"total":-1}}"#.into(), Ending::Clean, "incomplete:no_terminal_status"),
+        (r#"{"status":"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}"#.into(), Ending::Clean, "success:Imported"),
+        ("{}".into(), Ending::Clean, "incomplete:no_terminal_status"),
+    ];
+    for (stream, ending, expected) in cases {
+        let mut tracker = Tracker::new();
+        feed(&mut tracker, 0, &stream);
+        let got = match tracker.outcome(ending) {
+            Outcome::Success(s) => format!("success:{:?}", s.kind),
+            Outcome::Failed(f) => format!("failed:{:?}", f.kind),
+            Outcome::Incomplete(i) => format!(
+                "incomplete:{}",
+                match i.reason {
+                    IncompleteReason::EmptyStream => "empty_stream",
+                    IncompleteReason::CutMidRecord => "cut_mid_record",
+                    IncompleteReason::NoTerminalStatus => "no_terminal_status",
+                    _ => "other",
+                }
+            ),
+        };
+        assert_eq!(got, expected, "stream: {stream}");
+    }
+}
