@@ -418,7 +418,7 @@ fn stats_framing_is_not_counted_twice_after_an_early_drop() {
     assert_eq!(
         decoder.stats().framing.concatenated,
         1,
-        "one `}{` in the stream"
+        "one `}}{{` in the stream"
     );
 }
 
