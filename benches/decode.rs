@@ -1,1 +1,562 @@
-fn main() {}
+//! Throughput of every stage of the decoder, against serde_json and a naive framing loop
+//! measured in the same run.
+//!
+//! ```text
+//! cargo bench --bench decode                      # everything, then a summary table (~3 min)
+//! cargo bench --bench decode -- full_pipeline     # one group (criterion filter)
+//! cargo bench --bench decode -- --test            # smoke: every bench once
+//! ```
+//!
+//! Inputs come from the crate's deterministic generator (`pullstream::synth`), so every run
+//! and every machine decodes the same bytes: a 64 MiB pull stream, ~88 % `Downloading`
+//! records whose progress bars carry `\u003e`. Chunk sizes are swept on the CRLF stream (what
+//! Docker ≥ 1.10 sends); the other framings run whole and at 4 KiB.
+//!
+//! Groups:
+//! * `frame_only`: the `Splitter` alone (record boundaries, nothing parsed).
+//! * `frame_view`: `Decoder::feed` + `record.message()` (boundaries, validation, fields).
+//! * `full_pipeline`: `Pipeline::feed` (decoder + `Event::classify` + `Tracker::observe`).
+//! * `c_abi`: the `extern "C"` feed-with-callback entry point, called from Rust.
+//! * `baselines`: serde_json `StreamDeserializer` into owned and borrowed mirrors of bollard's
+//!   `CreateImageInfo`, and a naive byte-at-a-time framing loop.
+//!
+//! After criterion has run, `summary` reads criterion's estimates of this run and prints the
+//! throughput table and the ratios the project's performance targets are stated in
+//! (`docs/PERFORMANCE.md`).
+
+use std::borrow::Cow;
+use std::hint::black_box;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
+
+use criterion::{criterion_group, BenchmarkId, Criterion, SamplingMode, Throughput};
+use serde::Deserialize;
+
+use pullstream::pipeline::{Item, Pipeline};
+use pullstream::scan::{Split, Splitter};
+use pullstream::synth::{Framing, Generator, StreamSize};
+use pullstream::Decoder;
+
+/// Seed of every generated input: change it and every figure in docs/PERFORMANCE.md changes.
+const SEED: u64 = 6;
+
+/// Chunk sizes of the sweep; `usize::MAX` stands for the whole buffer in one `feed`.
+const CHUNKS: [(usize, &str); 4] = [
+    (64, "64B"),
+    (4 << 10, "4KiB"),
+    (64 << 10, "64KiB"),
+    (usize::MAX, "whole"),
+];
+
+/// The two chunk sizes the other framings run at.
+const FEW_CHUNKS: [(usize, &str); 2] = [(4 << 10, "4KiB"), (usize::MAX, "whole")];
+
+struct Inputs {
+    concatenated: Vec<u8>,
+    crlf: Vec<u8>,
+    lf: Vec<u8>,
+}
+
+fn inputs() -> &'static Inputs {
+    static INPUTS: OnceLock<Inputs> = OnceLock::new();
+    INPUTS.get_or_init(|| {
+        let make = |framing| {
+            Generator::new(SEED)
+                .size(StreamSize::Large)
+                .framing(framing)
+                .generate()
+        };
+        Inputs {
+            concatenated: make(Framing::Concatenated),
+            crlf: make(Framing::Crlf),
+            lf: make(Framing::Lf),
+        }
+    })
+}
+
+/// Every (framing, chunk size) a pipeline group runs, CRLF first.
+fn cases() -> Vec<(&'static str, &'static [u8], usize, &'static str)> {
+    let inputs = inputs();
+    let mut cases = Vec::new();
+    for (size, label) in CHUNKS {
+        cases.push(("crlf", inputs.crlf.as_slice(), size, label));
+    }
+    for (name, data) in [("concat", &inputs.concatenated), ("lf", &inputs.lf)] {
+        for (size, label) in FEW_CHUNKS {
+            cases.push((name, data.as_slice(), size, label));
+        }
+    }
+    cases
+}
+
+/// `data` in pieces of `size` bytes (the last one shorter).
+fn chunks(data: &[u8], size: usize) -> std::slice::Chunks<'_, u8> {
+    data.chunks(size.min(data.len()).max(1))
+}
+
+// ---------------------------------------------------------------------------------------------
+// The code under test, one function per group. Each returns something that depends on every
+// record so the optimiser cannot drop work.
+
+#[inline(never)]
+fn frame_only(data: &[u8], size: usize) -> u64 {
+    let mut splitter = Splitter::new();
+    let mut records = 0;
+    for chunk in chunks(data, size) {
+        let mut pos = 0;
+        loop {
+            let split = splitter.split(chunk, pos);
+            match split {
+                Split::NeedMore => break,
+                Split::End(_) => records += 1,
+                _ => {}
+            }
+            pos = split.resume_at(chunk.len());
+        }
+    }
+    records
+}
+
+#[inline(never)]
+fn frame_view(data: &[u8], size: usize) -> u64 {
+    let mut decoder = Decoder::new();
+    let mut sum = 0u64;
+    for chunk in chunks(data, size) {
+        for record in decoder.feed(chunk).flatten() {
+            // What a progress display reads: status, id and the numbers.
+            let message = record.message();
+            sum = sum.wrapping_add(message.status.map_or(0, |s| s.raw().len() as u64));
+            sum = sum.wrapping_add(message.id.map_or(0, |s| s.raw().len() as u64));
+            if let Some(detail) = message.progress_detail {
+                sum = sum.wrapping_add(detail.current.unwrap_or(0) as u64);
+            }
+        }
+    }
+    sum + decoder.finish().count() as u64
+}
+
+#[inline(never)]
+fn full_pipeline(data: &[u8], size: usize) -> u64 {
+    let mut pipeline = Pipeline::new();
+    let mut events = 0u64;
+    let mut count = |item: Item<'_, '_>| {
+        if let Item::Event { .. } = item {
+            events += 1;
+        }
+        ControlFlow::Continue(())
+    };
+    for chunk in chunks(data, size) {
+        let _ = pipeline.feed(chunk, 0, &mut count);
+    }
+    let _ = pipeline.finish(0, &mut count);
+    black_box(pipeline.summary());
+    events
+}
+
+// ---------------------------------------------------------------------------------------------
+// Baselines.
+
+/// bollard's `CreateImageInfo` (what `bollard::Docker::create_image` yields), written out:
+/// every string owned.
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct OwnedInfo {
+    id: Option<String>,
+    error: Option<String>,
+    #[serde(rename = "errorDetail")]
+    error_detail: Option<OwnedErrorDetail>,
+    status: Option<String>,
+    progress: Option<String>,
+    #[serde(rename = "progressDetail")]
+    progress_detail: Option<ProgressDetail>,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct OwnedErrorDetail {
+    code: Option<i64>,
+    message: Option<String>,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct ProgressDetail {
+    current: Option<i64>,
+    total: Option<i64>,
+}
+
+/// The same fields borrowed from the input: `Cow`, because a string with an escape (every
+/// progress bar) cannot be a `&str` into the input.
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct BorrowedInfo<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    error: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "errorDetail")]
+    error_detail: Option<BorrowedErrorDetail<'a>>,
+    #[serde(borrow)]
+    status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    progress: Option<Cow<'a, str>>,
+    #[serde(rename = "progressDetail")]
+    progress_detail: Option<ProgressDetail>,
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize)]
+struct BorrowedErrorDetail<'a> {
+    code: Option<i64>,
+    #[serde(borrow)]
+    message: Option<Cow<'a, str>>,
+}
+
+#[inline(never)]
+fn serde_owned(data: &[u8]) -> u64 {
+    let mut sum = 0u64;
+    for info in serde_json::Deserializer::from_slice(data).into_iter::<OwnedInfo>() {
+        let info = info.expect("the generated stream is valid");
+        sum = sum.wrapping_add(info.status.map_or(0, |s| s.len() as u64));
+        sum = sum.wrapping_add(info.id.map_or(0, |s| s.len() as u64));
+        if let Some(detail) = info.progress_detail {
+            sum = sum.wrapping_add(detail.current.unwrap_or(0) as u64);
+        }
+    }
+    sum
+}
+
+#[inline(never)]
+fn serde_borrowed(data: &[u8]) -> u64 {
+    let mut sum = 0u64;
+    for info in serde_json::Deserializer::from_slice(data).into_iter::<BorrowedInfo<'_>>() {
+        let info = info.expect("the generated stream is valid");
+        sum = sum.wrapping_add(info.status.map_or(0, |s| s.len() as u64));
+        sum = sum.wrapping_add(info.id.map_or(0, |s| s.len() as u64));
+        if let Some(detail) = info.progress_detail {
+            sum = sum.wrapping_add(detail.current.unwrap_or(0) as u64);
+        }
+    }
+    sum
+}
+
+/// What anyone would write first: one byte at a time, tracking depth, strings and escapes.
+#[inline(never)]
+fn naive_framing(data: &[u8]) -> u64 {
+    let (mut depth, mut in_string, mut escaped, mut records) = (0u32, false, false, 0u64);
+    for &byte in data {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+            continue;
+        }
+        match byte {
+            b'"' => in_string = true,
+            b'{' | b'[' => depth += 1,
+            b'}' | b']' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    records += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    records
+}
+
+// ---------------------------------------------------------------------------------------------
+// Criterion groups.
+
+/// Settings shared by every group: one iteration decodes 64 MiB (tens of milliseconds), so
+/// flat sampling with the minimum sample count keeps the whole run near three minutes.
+fn configure(group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>) {
+    group
+        .sampling_mode(SamplingMode::Flat)
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2));
+}
+
+fn run_group(c: &mut Criterion, name: &str, f: fn(&[u8], usize) -> u64) {
+    let mut group = c.benchmark_group(name);
+    configure(&mut group);
+    for (framing, data, size, label) in cases() {
+        group.throughput(Throughput::Bytes(data.len() as u64));
+        group.bench_with_input(BenchmarkId::new(framing, label), &size, |b, &size| {
+            b.iter(|| f(black_box(data), size))
+        });
+    }
+    group.finish();
+}
+
+fn bench_frame_only(c: &mut Criterion) {
+    run_group(c, "frame_only", frame_only);
+}
+
+fn bench_frame_view(c: &mut Criterion) {
+    run_group(c, "frame_view", frame_view);
+}
+
+fn bench_full_pipeline(c: &mut Criterion) {
+    run_group(c, "full_pipeline", full_pipeline);
+}
+
+fn bench_c_abi(_c: &mut Criterion) {
+    // TODO(issue 6): `src/ffi/` does not export a feed-with-callback function yet. When it
+    // does, call it here from Rust (one callback per event) over `cases()`, like
+    // `full_pipeline`, so the summary can check the C path against the Rust API.
+    eprintln!("c_abi: skipped, src/ffi/ has no feed-with-callback entry point yet");
+}
+
+fn bench_baselines(c: &mut Criterion) {
+    let inputs = inputs();
+    let mut group = c.benchmark_group("baselines");
+    configure(&mut group);
+    for (framing, data) in [("concat", &inputs.concatenated), ("crlf", &inputs.crlf)] {
+        group.throughput(Throughput::Bytes(data.len() as u64));
+        group.bench_function(BenchmarkId::new("serde_owned", framing), |b| {
+            b.iter(|| serde_owned(black_box(data)))
+        });
+        group.bench_function(BenchmarkId::new("serde_borrowed", framing), |b| {
+            b.iter(|| serde_borrowed(black_box(data)))
+        });
+        group.bench_function(BenchmarkId::new("naive_framing", framing), |b| {
+            b.iter(|| naive_framing(black_box(data)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    bench_frame_only,
+    bench_frame_view,
+    bench_full_pipeline,
+    bench_c_abi,
+    bench_baselines
+);
+
+// ---------------------------------------------------------------------------------------------
+// Summary: criterion's estimates of this run, as one table plus the target ratios.
+
+/// Where criterion writes its estimates (the same rule criterion uses).
+fn criterion_dir() -> PathBuf {
+    if let Some(home) = std::env::var_os("CRITERION_HOME") {
+        return home.into();
+    }
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(target).join("criterion");
+    }
+    // The bench binary lives in <target>/<profile>/deps/.
+    let exe = std::env::current_exe().unwrap_or_default();
+    exe.ancestors()
+        .nth(3)
+        .map_or_else(|| "target".into(), PathBuf::from)
+        .join("criterion")
+}
+
+#[derive(Deserialize)]
+struct Estimates {
+    median: Estimate,
+}
+
+#[derive(Deserialize)]
+struct Estimate {
+    point_estimate: f64,
+}
+
+/// Median MB/s (10^6 bytes per second) of one benchmark, if it ran in this process.
+fn throughput(since: SystemTime, id: &str, bytes: usize) -> Option<f64> {
+    let path = criterion_dir().join(id).join("new/estimates.json");
+    let fresh = std::fs::metadata(&path).and_then(|m| m.modified()).ok()? >= since;
+    if !fresh {
+        return None;
+    }
+    let estimates: Estimates = serde_json::from_slice(&std::fs::read(&path).ok()?).ok()?;
+    Some(bytes as f64 / estimates.median.point_estimate * 1e3)
+}
+
+fn summary(since: SystemTime) {
+    let inputs = inputs();
+    let size = |framing: &str| match framing {
+        "concat" => inputs.concatenated.len(),
+        "lf" => inputs.lf.len(),
+        _ => inputs.crlf.len(),
+    };
+    let get = |id: &str| {
+        let framing = id
+            .split('/')
+            .find(|p| ["concat", "crlf", "lf"].contains(p))
+            .unwrap_or("crlf");
+        throughput(since, id, size(framing))
+    };
+    let show = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.0}"));
+
+    println!();
+    println!("== pullstream decode summary (MB/s = 10^6 bytes/s, median of criterion's samples)");
+    println!(
+        "   inputs: synth seed {SEED}, Large: concat {} B, crlf {} B, lf {} B",
+        inputs.concatenated.len(),
+        inputs.crlf.len(),
+        inputs.lf.len()
+    );
+    let groups = ["frame_only", "frame_view", "full_pipeline", "c_abi"];
+    println!("| input | {} |", groups.join(" | "));
+    println!("|---|{}", "---:|".repeat(groups.len()));
+    for (framing, _, _, label) in cases() {
+        let row: Vec<String> = groups
+            .iter()
+            .map(|g| show(get(&format!("{g}/{framing}/{label}"))))
+            .collect();
+        println!("| {framing} {label} | {} |", row.join(" | "));
+    }
+    println!();
+    println!("| baseline | concat | crlf |");
+    println!("|---|---:|---:|");
+    for name in ["serde_owned", "serde_borrowed", "naive_framing"] {
+        println!(
+            "| {name} | {} | {} |",
+            show(get(&format!("baselines/{name}/concat"))),
+            show(get(&format!("baselines/{name}/crlf")))
+        );
+    }
+
+    println!();
+    println!("| target | measured | goal | met |");
+    println!("|---|---:|---:|:---:|");
+    let row = |name: &str, value: Option<f64>, goal: f64, unit: &str, higher_is_better: bool| {
+        let (shown, met) = match value {
+            Some(v) => {
+                let met = if higher_is_better {
+                    v >= goal
+                } else {
+                    v <= goal
+                };
+                (format!("{v:.2}{unit}"), if met { "yes" } else { "NO" })
+            }
+            None => ("-".to_string(), "?"),
+        };
+        let op = if higher_is_better { "≥" } else { "≤" };
+        println!("| {name} | {shown} | {op} {goal}{unit} | {met} |");
+    };
+    let ratio = |a: Option<f64>, b: Option<f64>| Some(a? / b?);
+    let spread = |a: Option<f64>, b: Option<f64>| Some((1.0 - a? / b?).max(0.0) * 100.0);
+    let full = get("full_pipeline/concat/whole");
+    row(
+        "full pipeline, concat whole (GB/s)",
+        full.map(|v| v / 1e3),
+        1.0,
+        "",
+        true,
+    );
+    row(
+        "full pipeline / serde borrowed, concat",
+        ratio(full, get("baselines/serde_borrowed/concat")),
+        2.0,
+        "x",
+        true,
+    );
+    row(
+        "full pipeline / serde owned, concat",
+        ratio(full, get("baselines/serde_owned/concat")),
+        2.0,
+        "x",
+        true,
+    );
+    row(
+        "frame_only / naive framing, concat",
+        ratio(
+            get("frame_only/concat/whole"),
+            get("baselines/naive_framing/concat"),
+        ),
+        2.5,
+        "x",
+        true,
+    );
+    row(
+        "frame_only / naive framing, crlf",
+        ratio(
+            get("frame_only/crlf/whole"),
+            get("baselines/naive_framing/crlf"),
+        ),
+        2.5,
+        "x",
+        true,
+    );
+    for group in ["frame_only", "frame_view", "full_pipeline"] {
+        for framing in ["crlf", "concat"] {
+            row(
+                &format!("{group} {framing}: 4 KiB slower than whole by (%)"),
+                spread(
+                    get(&format!("{group}/{framing}/4KiB")),
+                    get(&format!("{group}/{framing}/whole")),
+                ),
+                10.0,
+                "",
+                false,
+            );
+        }
+    }
+    row(
+        "c_abi slower than full pipeline, crlf 4 KiB (%)",
+        spread(get("c_abi/crlf/4KiB"), get("full_pipeline/crlf/4KiB")),
+        15.0,
+        "",
+        false,
+    );
+}
+
+/// `PULLSTREAM_PROFILE=<group>[,<framing>[,<chunk bytes>]]` runs one function over a smaller
+/// stream (`PULLSTREAM_PROFILE_BYTES`, default 8 MiB) without criterion, for
+/// `valgrind --tool=callgrind --toggle-collect=<function>` (instruction counts are repeatable
+/// where wall-clock time on two noisy cores is not).
+fn profile(spec: &str) {
+    let mut parts = spec.split(',');
+    let group = parts.next().unwrap_or("full_pipeline");
+    let framing = match parts.next().unwrap_or("concat") {
+        "crlf" => Framing::Crlf,
+        "lf" => Framing::Lf,
+        _ => Framing::Concatenated,
+    };
+    let size = parts
+        .next()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(usize::MAX);
+    let bytes = std::env::var("PULLSTREAM_PROFILE_BYTES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(8 << 20);
+    let data = Generator::new(SEED)
+        .target_bytes(bytes)
+        .framing(framing)
+        .generate();
+    let out = match group {
+        "frame_only" => frame_only(&data, size),
+        "frame_view" => frame_view(&data, size),
+        "serde_owned" => serde_owned(&data),
+        "serde_borrowed" => serde_borrowed(&data),
+        "naive_framing" => naive_framing(&data),
+        _ => full_pipeline(&data, size),
+    };
+    println!("{group} over {} bytes: {out}", data.len());
+}
+
+fn main() {
+    if let Ok(spec) = std::env::var("PULLSTREAM_PROFILE") {
+        return profile(&spec);
+    }
+    let since = SystemTime::now() - Duration::from_secs(1);
+    // Generate before criterion starts timing anything (about a second per stream).
+    let _ = inputs();
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    summary(since);
+}

@@ -15,7 +15,7 @@ use std::mem;
 
 use crate::error::{Error, ErrorKind};
 use crate::message::Message;
-use crate::scan::{Split, Splitter, DEFAULT_MAX_DEPTH};
+use crate::scan::{Gap, Split, Splitter, DEFAULT_MAX_DEPTH};
 
 /// The default for [`Config::max_record_len`]: 8 MiB.
 pub const DEFAULT_MAX_RECORD_LEN: usize = 8 << 20;
@@ -186,6 +186,9 @@ pub struct Decoder {
     record_start: u64,
     /// Offset just past the previous record's `}`.
     last_end: u64,
+    /// The current record's offset and what preceded it, counted once it ends (a record
+    /// rescanned after an early drop keeps what was seen the first time).
+    delimiter: (u64, Gap),
     failed: bool,
     stats: DecoderStats,
 }
@@ -216,6 +219,7 @@ impl Decoder {
             skipping: false,
             record_start: 0,
             last_end: u64::MAX,
+            delimiter: (u64::MAX, Gap::None),
             failed: false,
             stats: DecoderStats::default(),
         }
@@ -251,6 +255,7 @@ impl Decoder {
         self.position = 0;
         self.skipping = false;
         self.last_end = u64::MAX;
+        self.delimiter = (u64::MAX, Gap::None);
         self.failed = false;
         self.stats = DecoderStats::default();
     }
@@ -301,12 +306,14 @@ impl Decoder {
             skipping,
             record_start,
             last_end,
+            delimiter,
             failed,
             stats,
             carry,
             ..
         } = self;
         let first_base = *carry_offset;
+        let retained_buf: &'a Vec<u8> = retained_buf;
         Records {
             config,
             splitter,
@@ -317,13 +324,15 @@ impl Decoder {
             skipping,
             record_start,
             last_end,
+            delimiter,
             failed,
             stats,
             first: retained_buf,
             first_base,
             chunk,
             chunk_base,
-            in_first: true,
+            // With nothing retained, start in the chunk (and take offsets from it).
+            in_first: !retained_buf.is_empty(),
             pos: 0,
             open,
             open_len,
@@ -358,6 +367,7 @@ pub struct Records<'a> {
     skipping: &'a mut bool,
     record_start: &'a mut u64,
     last_end: &'a mut u64,
+    delimiter: &'a mut (u64, Gap),
     failed: &'a mut bool,
     stats: &'a mut DecoderStats,
     /// Retained bytes from an earlier early-dropped iterator, read before the chunk.
@@ -489,10 +499,18 @@ impl<'a> Records<'a> {
                         Origin::Chunk(i)
                     });
                     self.open_len = 0;
-                    self.count_delimiter(source, i, offset);
+                    if self.delimiter.0 != offset {
+                        let gap = if *self.last_end == offset {
+                            Gap::None
+                        } else {
+                            self.splitter.gap()
+                        };
+                        *self.delimiter = (offset, gap);
+                    }
                 }
                 Split::End(end) => {
                     *self.last_end = base + end as u64;
+                    self.count_delimiter();
                     if mem::take(self.skipping) {
                         continue;
                     }
@@ -562,13 +580,10 @@ impl<'a> Records<'a> {
             self.keep_open_tail();
             return None;
         }
-        // End of stream: report a cut-off record, then start afresh.
-        let len = match self.open {
-            Some(Origin::Carry) => self.carry_buf.len() as u64,
-            Some(Origin::First(start)) => (self.first.len() - start) as u64,
-            Some(Origin::Chunk(start)) => (self.chunk.len() - start) as u64,
-            None => 0,
-        };
+        // End of stream: report a cut-off record (with how much of it arrived, even when its
+        // bytes were being skipped), then start afresh.
+        let stream_end = self.chunk_base + self.chunk.len() as u64;
+        let len = stream_end.saturating_sub(*self.record_start);
         let offset = *self.record_start;
         let failed = *self.failed;
         *self.carry = Carry::Empty;
@@ -584,15 +599,14 @@ impl<'a> Records<'a> {
         None
     }
 
-    /// Notes how this record was separated from the previous one.
-    fn count_delimiter(&mut self, source: &[u8], start: usize, offset: u64) {
+    /// Counts how the record that just ended was separated from the one before it.
+    fn count_delimiter(&mut self) {
         let framing = &mut self.stats.framing;
-        if *self.last_end == offset {
-            framing.concatenated += 1;
-        } else if start >= 2 && &source[start - 2..start] == b"\r\n" {
-            framing.crlf += 1;
-        } else if start >= 1 && source[start - 1] == b'\n' {
-            framing.lf += 1;
+        match self.delimiter.1 {
+            Gap::None if self.delimiter.0 != 0 => framing.concatenated += 1,
+            Gap::Crlf => framing.crlf += 1,
+            Gap::Lf => framing.lf += 1,
+            _ => {}
         }
     }
 }

@@ -108,7 +108,10 @@ impl FailureKind {
             (FailureKind::RateLimited, &["toomanyrequests", "rate limit"]),
             (
                 FailureKind::PlatformMismatch,
-                &["no matching manifest", "does not match the specified platform"],
+                &[
+                    "no matching manifest",
+                    "does not match the specified platform",
+                ],
             ),
             (
                 FailureKind::BuildFailed,
@@ -126,6 +129,7 @@ impl FailureKind {
                     "repository does not exist",
                     "not found",
                     "does not exist locally",
+                    "tag does not exist",
                 ],
             ),
             (
@@ -140,7 +144,11 @@ impl FailureKind {
             ),
             (
                 FailureKind::Cancelled,
-                &["context canceled", "request canceled", "operation was canceled"],
+                &[
+                    "context canceled",
+                    "request canceled",
+                    "operation was canceled",
+                ],
             ),
             (
                 FailureKind::Network,
@@ -175,6 +183,8 @@ pub enum ErrorSource {
     Legacy,
     /// A top-level `message`: the body of an HTTP error response.
     HttpBody,
+    /// A `stream` line that reports a failure (containerd-store load: `Error unpacking image …`).
+    Stream,
 }
 
 /// An error the daemon reported inside the stream (or as an HTTP error body).
@@ -221,6 +231,9 @@ pub enum PullResult {
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
+// `Other` carries the whole message so an unknown record loses nothing; boxing it would cost an
+// allocation per unknown record, and classification promises none.
+#[allow(clippy::large_enum_variant)]
 pub enum Event<'a> {
     /// `Pulling from <repository>`: a pull of one tag begins. Its `id` is the tag (or a digest
     /// reference), not a layer.
@@ -603,9 +616,25 @@ impl<'a> Event<'a> {
         if let Some(reference) = line.strip_prefix("Successfully tagged ") {
             return Event::Tagged { reference };
         }
-        // Podman's builder writes the bare 64-hex image id as a line of its own.
-        if line.raw().len() == 64 && is_hex(line.raw()) {
+        // `docker build -q` writes only `sha256:<id>`; Podman's builder writes the bare 64-hex
+        // image id as a line of its own.
+        if image_id(line) {
             return Event::BuiltImage { id: line };
+        }
+        // The containerd store reports a failed load as a line of output.
+        if line.starts_with("Error unpacking image ") {
+            return Event::Error(DaemonError {
+                message: line,
+                code: None,
+                kind: FailureKind::classify(line),
+                source: ErrorSource::Stream,
+            });
+        }
+        // Graphdriver load: a tag moved from an old image to the loaded one.
+        if line.starts_with("The image ")
+            && line.raw().contains("already exists, renaming the old one")
+        {
+            return Event::Warning { text: line };
         }
         Event::BuildOutput { text }
     }
@@ -693,11 +722,7 @@ impl<'a> Event<'a> {
         Event::Other(*message)
     }
 
-    fn layer(
-        kind: LayerStatus,
-        id: Option<JsonStr<'a>>,
-        progress: Progress,
-    ) -> Option<Event<'a>> {
+    fn layer(kind: LayerStatus, id: Option<JsonStr<'a>>, progress: Progress) -> Option<Event<'a>> {
         if let LayerStatus::Downloading = kind {
             return Some(Event::Downloading {
                 layer: id,

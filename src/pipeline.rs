@@ -90,7 +90,13 @@ impl Pipeline {
         mut on_item: impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
         let tracker = &mut self.tracker;
-        drive(self.decoder.feed(chunk), tracker, now_ms, &mut on_item, &mut None)
+        drive(
+            self.decoder.feed(chunk),
+            tracker,
+            now_ms,
+            &mut on_item,
+            &mut None,
+        )
     }
 
     /// Ends the stream: delivers what is left, notes whether the stream was cut inside a
@@ -102,7 +108,13 @@ impl Pipeline {
     ) -> ControlFlow<()> {
         let tracker = &mut self.tracker;
         let mut ending = self.ending.take();
-        let flow = drive(self.decoder.finish(), tracker, now_ms, &mut on_item, &mut ending);
+        let flow = drive(
+            self.decoder.finish(),
+            tracker,
+            now_ms,
+            &mut on_item,
+            &mut ending,
+        );
         if flow.is_continue() {
             self.ending = Some(ending.unwrap_or(Ending::Clean));
         } else {

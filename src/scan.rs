@@ -94,7 +94,26 @@ pub struct Splitter {
     place: Place,
     prev: u8,
     max_depth: u32,
+    /// What lay between the previous record and the current position (see [`Gap`]).
+    gap: u8,
 }
+
+/// What separated a record from the one before it, as seen by [`Splitter::gap`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Gap {
+    /// Nothing: `}{` (or the first record of the stream).
+    None,
+    /// A `\r\n` line ending (Docker ≥ 1.10).
+    Crlf,
+    /// A bare `\n` (Podman).
+    Lf,
+    /// Other whitespace, or bytes that were not JSON.
+    Other,
+}
+
+const GAP_LF: u8 = 1;
+const GAP_CR: u8 = 2;
+const GAP_OTHER: u8 = 4;
 
 impl Default for Splitter {
     fn default() -> Self {
@@ -117,6 +136,18 @@ impl Splitter {
             place: Place::Between,
             prev: 0,
             max_depth: max_depth.max(1),
+            gap: 0,
+        }
+    }
+
+    /// What lay between the previous record's end and the record that just started (valid
+    /// right after [`Split::Start`]; the same however the stream was chunked).
+    pub fn gap(&self) -> Gap {
+        match self.gap {
+            0 => Gap::None,
+            g if g == GAP_LF | GAP_CR => Gap::Crlf,
+            GAP_LF => Gap::Lf,
+            _ => Gap::Other,
         }
     }
 
@@ -139,10 +170,22 @@ impl Splitter {
         while i < input.len() {
             match self.place {
                 Place::Between => match input[i] {
-                    b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+                    b'\n' => {
+                        self.gap |= GAP_LF;
+                        i += 1;
+                    }
+                    b'\r' => {
+                        self.gap |= GAP_CR;
+                        i += 1;
+                    }
+                    b' ' | b'\t' => {
+                        self.gap |= GAP_OTHER;
+                        i += 1;
+                    }
                     b'{' => return self.start(i),
                     _ => {
                         self.place = Place::Garbage;
+                        self.gap |= GAP_OTHER;
                         return Split::NotJson(i);
                     }
                 },
@@ -171,6 +214,7 @@ impl Splitter {
 
     fn abandon(&mut self, at: usize, reason: &'static str) -> Split {
         self.place = Place::Between;
+        self.gap = GAP_OTHER;
         self.depth = 0;
         self.in_string = false;
         self.escaped = false;
@@ -231,6 +275,7 @@ impl Splitter {
                     self.prev = byte;
                     if self.depth == 0 {
                         self.place = Place::Between;
+                        self.gap = 0;
                         return Split::End(i + 1);
                     }
                 }

@@ -252,7 +252,11 @@ pub struct LayerLimit {
 
 impl std::fmt::Display for LayerLimit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "more than {} layers; further layers are not tracked", self.limit)
+        write!(
+            f,
+            "more than {} layers; further layers are not tracked",
+            self.limit
+        )
     }
 }
 
@@ -656,7 +660,10 @@ impl Tracker {
     /// A `Pulling from` opens a new image, unless the current one has not been used yet.
     fn start_segment_if_used(&mut self) {
         let used = self.layers.len() > self.segment_start
-            || self.segments.last().is_some_and(|s| *s != Segment::default());
+            || self
+                .segments
+                .last()
+                .is_some_and(|s| *s != Segment::default());
         if used {
             self.segment_start = self.layers.len();
             self.segments.push(Segment {
@@ -695,12 +702,12 @@ impl Tracker {
     fn layer_index(&mut self, id: JsonStr<'_>, now_ms: u64) -> Result<usize, LayerLimit> {
         // Consecutive records usually name the same layer.
         if let Some(layer) = self.layers.get(self.last_hit) {
-            if self.last_hit >= self.segment_start && id == &*layer.id {
+            if self.last_hit >= self.segment_start && id == *layer.id {
                 return Ok(self.last_hit);
             }
         }
         let segment = &self.layers[self.segment_start..];
-        if let Some(k) = segment.iter().rposition(|layer| id == &*layer.id) {
+        if let Some(k) = segment.iter().rposition(|layer| id == *layer.id) {
             self.last_hit = self.segment_start + k;
             return Ok(self.last_hit);
         }
@@ -754,17 +761,13 @@ impl Tracker {
             layer.only_download_complete = false;
         }
         match *event {
-            Event::PullingFsLayer { .. } | Event::Preparing { .. } => {
-                advance(layer, Phase::Queued)
-            }
+            Event::PullingFsLayer { .. } | Event::Preparing { .. } => advance(layer, Phase::Queued),
             Event::Waiting { .. } => advance(layer, Phase::Waiting),
-            Event::Retrying { .. } => {
-                // A retry restarts the transfer from zero.
-                if layer.phase < Phase::Done {
-                    layer.phase = Phase::Retrying;
-                    layer.transfer.current = 0;
-                    layer.retries = layer.retries.saturating_add(1);
-                }
+            // A retry restarts the transfer from zero.
+            Event::Retrying { .. } if layer.phase < Phase::Done => {
+                layer.phase = Phase::Retrying;
+                layer.transfer.current = 0;
+                layer.retries = layer.retries.saturating_add(1);
             }
             Event::Downloading { progress, .. }
             | Event::Pushing { progress, .. }
@@ -916,9 +919,7 @@ impl Tracker {
             Dialect::DockerContainerd
         } else if m.docker {
             Dialect::Docker
-        } else if m.podman
-            || (self.operation == Operation::Pull && !self.layers.is_empty())
-        {
+        } else if m.podman || (self.operation == Operation::Pull && !self.layers.is_empty()) {
             // Podman's compat pull has layer statuses but none of Docker's framing lines.
             Dialect::Podman
         } else {
@@ -1026,7 +1027,10 @@ impl Tracker {
             } else if layer.phase == Phase::Transferring && config.min_bytes_per_sec > 0 {
                 let window = now_ms.saturating_sub(layer.window_start_ms);
                 if window >= config.rate_window_ms {
-                    let bytes = layer.transfer.current.saturating_sub(layer.window_start_bytes);
+                    let bytes = layer
+                        .transfer
+                        .current
+                        .saturating_sub(layer.window_start_bytes);
                     let rate = bytes.saturating_mul(1000) / window.max(1);
                     if rate < config.min_bytes_per_sec {
                         reason = Some(StallReason::TooSlow {

@@ -228,7 +228,6 @@ fn finish_after_a_clean_end_reports_nothing() {
 }
 
 #[test]
-#[ignore = "BUG: finish() after a skipped (too large or too deep) cut record reports Truncated { len: 0 }"]
 fn finish_after_a_cut_too_large_record_reports_what_arrived() {
     let config = Config::default().max_record_len(64);
     let input = format!(r#"{{"status":"{}"#, "x".repeat(100));
@@ -358,7 +357,8 @@ fn stats_count_records_errors_and_framing() {
     assert_eq!(stats.records, 6);
     assert_eq!(stats.errors, 2);
     assert_eq!(stats.framing.concatenated, 1, "b");
-    assert_eq!(stats.framing.crlf, 3, "c, f and g");
+    // `f` follows a garbage line: only records after pure whitespace count as CRLF/LF framed.
+    assert_eq!(stats.framing.crlf, 2, "c and g");
     assert_eq!(stats.framing.lf, 1, "d");
 }
 
@@ -383,7 +383,6 @@ fn stats_records_and_errors_do_not_depend_on_chunking() {
 }
 
 #[test]
-#[ignore = "BUG: a delimiter that ends one chunk is not counted when the next record starts the next chunk"]
 fn stats_framing_does_not_depend_on_chunking() {
     let input =
         b"{\"a\":1}{\"b\":2}\r\n{\"c\":3}\n{\"d\":4} {\"e\":5}\r\n]\r\n{\"f\":tru}\r\n{\"g\":1}";
@@ -406,11 +405,11 @@ fn reset_starts_a_new_stream_at_offset_zero() {
 }
 
 #[test]
-#[ignore = "BUG: an iterator dropped while a record is carried over counts that record's delimiter twice"]
 fn stats_framing_is_not_counted_twice_after_an_early_drop() {
     let mut decoder = Decoder::new();
     let _ = decoder.feed(b"{}{\"b\"").count();
-    assert_eq!(decoder.stats().framing.concatenated, 1);
+    // A record's delimiter is counted when the record ends.
+    assert_eq!(decoder.stats().framing.concatenated, 0);
     drop(decoder.feed(b":1}"));
     let offsets: Vec<_> = decoder.feed(&[]).map(|r| r.unwrap().offset()).collect();
     assert_eq!(offsets, [2]);
@@ -423,7 +422,6 @@ fn stats_framing_is_not_counted_twice_after_an_early_drop() {
 }
 
 #[test]
-#[ignore = "BUG: finish() after a skipped (too deep) cut record reports Truncated { len: 0 } behind the TooDeep error"]
 fn finish_after_a_cut_too_deep_record_reports_what_arrived() {
     let mut decoder = Decoder::with_config(Config::default().max_depth(4));
     let input = b"{\"a\":[[[[[";

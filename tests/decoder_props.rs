@@ -352,7 +352,12 @@ fn check_items(input: &[u8], items: &[Item]) -> Result<(), TestCaseError> {
     for pair in items.windows(2) {
         let shared_brace = matches!(&pair[0], Item::Error { kind, .. } if *kind == NEW_RECORD)
             && input.get(pair[0].offset() as usize) == Some(&b'{');
-        if shared_brace {
+        // `Truncated` names the cut-off record's `{`, which may lie before an error already
+        // reported inside that record (too large, too deep).
+        let truncated = matches!(&pair[1], Item::Error { kind: ErrorKind::Truncated { .. }, .. });
+        if truncated {
+            continue;
+        } else if shared_brace {
             prop_assert!(pair[0].offset() <= pair[1].offset(), "{:?}", pair);
         } else {
             prop_assert!(
@@ -361,6 +366,11 @@ fn check_items(input: &[u8], items: &[Item]) -> Result<(), TestCaseError> {
                 pair
             );
         }
+    }
+    // ... and it can only be the very last item.
+    for item in items.iter().rev().skip(1) {
+        let is_truncated = matches!(item, Item::Error { kind: ErrorKind::Truncated { .. }, .. });
+        prop_assert!(!is_truncated, "Truncated before the end: {:?}", items);
     }
     Ok(())
 }
@@ -604,7 +614,6 @@ proptest! {
 
     /// (4) Dropped at any point, even before the first item.
     #[test]
-    #[ignore = "BUG: an iterator dropped before its first next() retains the chunk at a stale offset"]
     fn early_drops_at_any_point_lose_nothing(input in any_bytes(), seed in any::<u64>(), max in 1usize..48) {
         let config = Config::default();
         let whole = log_whole(&config, &input);
@@ -620,12 +629,10 @@ proptest! {
         check_against_serde(&input, true)?;
         // And the decoder delivers those same views.
         let mut decoder = Decoder::new();
-        for item in decoder.feed(&input) {
-            if let Ok(record) = item {
-                let theirs: Mirror = serde_json::from_slice(record.as_bytes())
-                    .map_err(|e| TestCaseError::fail(e.to_string()))?;
-                compare_fields(record.message(), &theirs)?;
-            }
+        for record in decoder.feed(&input).flatten() {
+            let theirs: Mirror = serde_json::from_slice(record.as_bytes())
+                .map_err(|e| TestCaseError::fail(e.to_string()))?;
+            compare_fields(record.message(), &theirs)?;
         }
     }
 

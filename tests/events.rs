@@ -14,62 +14,206 @@ fn kind_of(record: &str) -> String {
 #[test]
 fn status_vocabulary_table() {
     let cases: &[(&str, &str)] = &[
-        (r#"{"status":"Pulling from library/busybox","id":"latest"}"#, "pulling_from"),
-        (r#"{"status":"Pulling fs layer","progressDetail":{},"id":"a"}"#, "pulling_fs_layer"),
-        (r#"{"status":"Waiting","progressDetail":{},"id":"a"}"#, "waiting"),
-        (r#"{"status":"Downloading","progressDetail":{"current":1,"total":2},"progress":"[\u003e ]","id":"a"}"#, "downloading"),
-        (r#"{"status":"Downloading","progressDetail":{"current":1,"total":-1}}"#, "downloading"),
-        (r#"{"status":"Verifying Checksum","progressDetail":{},"id":"a"}"#, "verifying_checksum"),
-        (r#"{"status":"Download complete","progressDetail":{},"id":"a"}"#, "download_complete"),
-        (r#"{"status":"Extracting","progressDetail":{"current":1,"total":2},"id":"a"}"#, "extracting"),
-        (r#"{"status":"Pull complete","progressDetail":{},"id":"a"}"#, "pull_complete"),
-        (r#"{"status":"PullOptions complete","progressDetail":{},"id":"a"}"#, "pull_complete"),
-        (r#"{"status":"Already exists","progressDetail":{},"id":"a"}"#, "already_exists"),
-        (r#"{"status":"Exists","progressDetail":{},"id":"a"}"#, "already_exists"),
-        (r#"{"status":"Retrying in 5 seconds","progressDetail":{},"id":"a"}"#, "retrying"),
-        (r#"{"status":"Retrying in 1 second","progressDetail":{},"id":"a"}"#, "retrying"),
+        (
+            r#"{"status":"Pulling from library/busybox","id":"latest"}"#,
+            "pulling_from",
+        ),
+        (
+            r#"{"status":"Pulling fs layer","progressDetail":{},"id":"a"}"#,
+            "pulling_fs_layer",
+        ),
+        (
+            r#"{"status":"Waiting","progressDetail":{},"id":"a"}"#,
+            "waiting",
+        ),
+        (
+            r#"{"status":"Downloading","progressDetail":{"current":1,"total":2},"progress":"[\u003e ]","id":"a"}"#,
+            "downloading",
+        ),
+        (
+            r#"{"status":"Downloading","progressDetail":{"current":1,"total":-1}}"#,
+            "downloading",
+        ),
+        (
+            r#"{"status":"Verifying Checksum","progressDetail":{},"id":"a"}"#,
+            "verifying_checksum",
+        ),
+        (
+            r#"{"status":"Download complete","progressDetail":{},"id":"a"}"#,
+            "download_complete",
+        ),
+        (
+            r#"{"status":"Extracting","progressDetail":{"current":1,"total":2},"id":"a"}"#,
+            "extracting",
+        ),
+        (
+            r#"{"status":"Pull complete","progressDetail":{},"id":"a"}"#,
+            "pull_complete",
+        ),
+        (
+            r#"{"status":"PullOptions complete","progressDetail":{},"id":"a"}"#,
+            "pull_complete",
+        ),
+        (
+            r#"{"status":"Already exists","progressDetail":{},"id":"a"}"#,
+            "already_exists",
+        ),
+        (
+            r#"{"status":"Exists","progressDetail":{},"id":"a"}"#,
+            "already_exists",
+        ),
+        (
+            r#"{"status":"Retrying in 5 seconds","progressDetail":{},"id":"a"}"#,
+            "retrying",
+        ),
+        (
+            r#"{"status":"Retrying in 1 second","progressDetail":{},"id":"a"}"#,
+            "retrying",
+        ),
         (r#"{"status":"Digest: sha256:abc"}"#, "digest"),
-        (r#"{"status":"Status: Downloaded newer image for alpine:latest"}"#, "pull_finished"),
-        (r#"{"status":"Status: Image is up to date for alpine:latest"}"#, "pull_finished"),
-        (r#"{"status":"The push refers to repository [docker.io/me/app]"}"#, "push_refers_to"),
-        (r#"{"status":"The push refers to a repository [docker.io/me/app] (len: 1)"}"#, "push_refers_to"),
-        (r#"{"status":"Preparing","progressDetail":{},"id":"a"}"#, "preparing"),
-        (r#"{"status":"Pushing","progressDetail":{"current":3,"total":2},"id":"a"}"#, "pushing"),
-        (r#"{"status":"Pushed","progressDetail":{},"id":"a"}"#, "pushed"),
-        (r#"{"status":"Layer already exists","progressDetail":{},"id":"a"}"#, "layer_already_exists"),
-        (r#"{"status":"Image already exists","progressDetail":{},"id":"a"}"#, "layer_already_exists"),
-        (r#"{"status":"Mounted from library/alpine","progressDetail":{},"id":"a"}"#, "mounted_from"),
-        (r#"{"status":"v1: digest: sha256:abc size: 1571"}"#, "tag_digest"),
+        (
+            r#"{"status":"Status: Downloaded newer image for alpine:latest"}"#,
+            "pull_finished",
+        ),
+        (
+            r#"{"status":"Status: Image is up to date for alpine:latest"}"#,
+            "pull_finished",
+        ),
+        (
+            r#"{"status":"The push refers to repository [docker.io/me/app]"}"#,
+            "push_refers_to",
+        ),
+        (
+            r#"{"status":"The push refers to a repository [docker.io/me/app] (len: 1)"}"#,
+            "push_refers_to",
+        ),
+        (
+            r#"{"status":"Preparing","progressDetail":{},"id":"a"}"#,
+            "preparing",
+        ),
+        (
+            r#"{"status":"Pushing","progressDetail":{"current":3,"total":2},"id":"a"}"#,
+            "pushing",
+        ),
+        (
+            r#"{"status":"Pushed","progressDetail":{},"id":"a"}"#,
+            "pushed",
+        ),
+        (
+            r#"{"status":"Layer already exists","progressDetail":{},"id":"a"}"#,
+            "layer_already_exists",
+        ),
+        (
+            r#"{"status":"Image already exists","progressDetail":{},"id":"a"}"#,
+            "layer_already_exists",
+        ),
+        (
+            r#"{"status":"Mounted from library/alpine","progressDetail":{},"id":"a"}"#,
+            "mounted_from",
+        ),
+        (
+            r#"{"status":"v1: digest: sha256:abc size: 1571"}"#,
+            "tag_digest",
+        ),
         (r#"{"status":"latest: digest: sha256:abc"}"#, "tag_digest"),
-        (r#"{"progressDetail":{},"aux":{"Tag":"v1","Digest":"sha256:abc","Size":1571}}"#, "push_result"),
+        (
+            r#"{"progressDetail":{},"aux":{"Tag":"v1","Digest":"sha256:abc","Size":1571}}"#,
+            "push_result",
+        ),
         (r#"{"stream":"Step 1/2 : FROM alpine"}"#, "build_output"),
         (r#"{"stream":"\n"}"#, "build_output"),
         (r#"{"aux":{"ID":"sha256:abc"}}"#, "built_image"),
-        (r#"{"id":"moby.image.id","aux":{"ID":"sha256:abc"}}"#, "built_image"),
-        (r#"{"stream":"Successfully built 0123456789ab\n"}"#, "built_image"),
+        (
+            r#"{"id":"moby.image.id","aux":{"ID":"sha256:abc"}}"#,
+            "built_image",
+        ),
+        (
+            r#"{"stream":"Successfully built 0123456789ab\n"}"#,
+            "built_image",
+        ),
         (r#"{"stream":"Successfully tagged app:latest\n"}"#, "tagged"),
-        (r#"{"stream":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"}"#, "built_image"),
-        (r#"{"id":"moby.buildkit.trace","aux":"Cm8KR3NoYTI1Ng=="}"#, "buildkit_trace"),
-        (r#"{"status":"Loading layer","progressDetail":{"current":1,"total":2},"id":"a"}"#, "loading_layer"),
-        (r#"{"stream":"Loaded image: busybox:latest\n"}"#, "loaded_image"),
+        (
+            r#"{"stream":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"}"#,
+            "built_image",
+        ),
+        (
+            r#"{"id":"moby.buildkit.trace","aux":"Cm8KR3NoYTI1Ng=="}"#,
+            "buildkit_trace",
+        ),
+        (
+            r#"{"status":"Loading layer","progressDetail":{"current":1,"total":2},"id":"a"}"#,
+            "loading_layer",
+        ),
+        (
+            r#"{"stream":"Loaded image: busybox:latest\n"}"#,
+            "loaded_image",
+        ),
         (r#"{"stream":"Loaded image: a,b"}"#, "loaded_image"),
-        (r#"{"stream":"Loaded image ID: sha256:abc\n"}"#, "loaded_image_id"),
-        (r#"{"status":"Downloading from http://example.com/x.tar"}"#, "downloading_from"),
-        (r#"{"status":"Importing","progressDetail":{"current":1,"total":-1}}"#, "importing"),
-        (r#"{"status":"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}"#, "imported_image"),
-        (r#"{"status":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","progress":"","progressDetail":{},"id":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}"#, "imported_image"),
-        (r#"{"status":"pulling image (latest) from docker.io/library/alpine","error":"","progress":"","progressDetail":{},"id":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}"#, "podman_pulled_image"),
-        (r#"{"status":"Pulling repository busybox"}"#, "pulling_repository"),
-        (r#"{"status":"x/y: this image was pulled from a legacy registry.  Important: This registry version will not be supported in future versions of docker."}"#, "legacy_notice"),
-        (r#"{"status":"WARNING: image with reference alpine was found but its platform (linux/amd64) does not match the specified platform (linux/arm64)"}"#, "warning"),
+        (
+            r#"{"stream":"Loaded image ID: sha256:abc\n"}"#,
+            "loaded_image_id",
+        ),
+        (
+            r#"{"status":"Downloading from http://example.com/x.tar"}"#,
+            "downloading_from",
+        ),
+        (
+            r#"{"status":"Importing","progressDetail":{"current":1,"total":-1}}"#,
+            "importing",
+        ),
+        (
+            r#"{"status":"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}"#,
+            "imported_image",
+        ),
+        (
+            r#"{"status":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef","progress":"","progressDetail":{},"id":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}"#,
+            "imported_image",
+        ),
+        (
+            r#"{"status":"pulling image (latest) from docker.io/library/alpine","error":"","progress":"","progressDetail":{},"id":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}"#,
+            "podman_pulled_image",
+        ),
+        (
+            r#"{"status":"Pulling repository busybox"}"#,
+            "pulling_repository",
+        ),
+        (
+            r#"{"status":"x/y: this image was pulled from a legacy registry.  Important: This registry version will not be supported in future versions of docker."}"#,
+            "legacy_notice",
+        ),
+        (
+            r#"{"status":"WARNING: image with reference alpine was found but its platform (linux/amd64) does not match the specified platform (linux/arm64)"}"#,
+            "warning",
+        ),
         (r#"{"status":"\nWARNING: x"}"#, "warning"),
-        (r#"{"status":"[DEPRECATION NOTICE] Docker Image Format v1 ..."}"#, "warning"),
-        (r#"{"errorDetail":{"message":"boom"},"error":"boom"}"#, "error"),
-        (r#"{"error":"boom","errorDetail":{"code":1,"message":"boom"}}"#, "error"),
+        (
+            r#"{"status":"[DEPRECATION NOTICE] Docker Image Format v1 ..."}"#,
+            "warning",
+        ),
+        (
+            r#"{"errorDetail":{"message":"boom"},"error":"boom"}"#,
+            "error",
+        ),
+        (
+            r#"{"error":"boom","errorDetail":{"code":1,"message":"boom"}}"#,
+            "error",
+        ),
         (r#"{"progressDetail":{},"error":"boom\n"}"#, "error"),
         (r#"{"message":"pull access denied"}"#, "error"),
         (r#"{"status":"Pulling fs layer","error":""}"#, "other"),
         (r#"{"aux":{"manifestPushedInsteadOfIndex":true}}"#, "aux"),
+        (
+            r#"{"stream":"sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"}"#,
+            "built_image",
+        ),
+        (
+            r#"{"stream":"Error unpacking image app:1: failed to extract layer\n"}"#,
+            "error",
+        ),
+        (
+            r#"{"stream":"The image app:1 already exists, renaming the old one with ID sha256:aa to empty string\n"}"#,
+            "warning",
+        ),
         (r#"{}"#, "empty"),
         (r#"{"status":"Something new in Docker 42"}"#, "other"),
         // No field we know: nothing to do, like `{}`.
@@ -111,7 +255,10 @@ fn variant_fields_are_extracted() {
     ];
     assert_eq!(events.len(), expected_fragments.len());
     for (event, fragment) in events.iter().zip(expected_fragments) {
-        assert!(event.contains(fragment), "{event}\n  should contain {fragment}");
+        assert!(
+            event.contains(fragment),
+            "{event}\n  should contain {fragment}"
+        );
     }
     let _ = (PullResult::Downloaded, Unit::Bytes);
 }
@@ -126,6 +273,7 @@ fn failure_classification_table() {
         ("pull access denied for nope, repository does not exist or may require 'docker login'", FailureKind::NotFound),
         ("manifest for alpine:nope not found: manifest unknown: manifest unknown", FailureKind::NotFound),
         ("An image does not exist locally with the tag: me/app", FailureKind::NotFound),
+        ("tag does not exist: me/app:v9", FailureKind::NotFound),
         ("no matching manifest for linux/arm64/v8 in the manifest list entries", FailureKind::PlatformMismatch),
         ("failed to register layer: write /x: no space left on device", FailureKind::DiskFull),
         ("unexpected EOF", FailureKind::Network),
@@ -139,8 +287,15 @@ fn failure_classification_table() {
         ("invalid reference format", FailureKind::Other),
     ];
     for (message, kind) in cases {
-        assert_eq!(FailureKind::classify(pullstream::JsonStr::plain(message)), *kind, "{message}");
-        assert_eq!(kind.is_retryable(), matches!(kind, FailureKind::RateLimited | FailureKind::Network));
+        assert_eq!(
+            FailureKind::classify(pullstream::JsonStr::plain(message)),
+            *kind,
+            "{message}"
+        );
+        assert_eq!(
+            kind.is_retryable(),
+            matches!(kind, FailureKind::RateLimited | FailureKind::Network)
+        );
     }
 }
 
@@ -151,7 +306,11 @@ fn error_sources_and_empty_error() {
         let mut decoder = Decoder::new();
         let record = decoder.feed(text.as_bytes()).next().unwrap().unwrap();
         match Event::classify(record.message()) {
-            Event::Error(error) => Some((error.source, error.message.decode().into_owned(), error.code)),
+            Event::Error(error) => Some((
+                error.source,
+                error.message.decode().into_owned(),
+                error.code,
+            )),
             _ => None,
         }
     };
@@ -159,7 +318,10 @@ fn error_sources_and_empty_error() {
         classify(r#"{"errorDetail":{"code":3,"message":"a"},"error":"b"}"#),
         Some((ErrorSource::ErrorDetail, "a".into(), Some(3)))
     );
-    assert_eq!(classify(r#"{"error":"b"}"#), Some((ErrorSource::Legacy, "b".into(), None)));
+    assert_eq!(
+        classify(r#"{"error":"b"}"#),
+        Some((ErrorSource::Legacy, "b".into(), None))
+    );
     assert_eq!(
         classify(r#"{"cause":"x","message":"m","response":404}"#),
         Some((ErrorSource::HttpBody, "m".into(), None))

@@ -46,7 +46,10 @@ fn check(name: &str, how: &str, got: &Value, expect: &Value) {
         .filter(|(key, want)| got.get(key.as_str()) != Some(want))
         .map(|(key, want)| format!("{key}: want {want}, got {}", got[key.as_str()]))
         .collect();
-    assert!(wrong.is_empty(), "{name} ({how}): {wrong:#?}\n   summary: {got}");
+    assert!(
+        wrong.is_empty(),
+        "{name} ({how}): {wrong:#?}\n   summary: {got}"
+    );
 }
 
 /// Re-frames a clean stream's records with another delimiter.

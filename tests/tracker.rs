@@ -76,7 +76,10 @@ fn seconds_are_never_added_to_bytes_and_hidecounts_is_respected() {
     assert_eq!(extract.current, 7);
     assert_eq!(snapshot.aggregate.bytes_done, 1000);
     assert_eq!(snapshot.aggregate.bytes_total_known, 1000);
-    assert_eq!(snapshot.dialect, pullstream::outcome::Dialect::DockerContainerd);
+    assert_eq!(
+        snapshot.dialect,
+        pullstream::outcome::Dialect::DockerContainerd
+    );
 }
 
 #[test]
@@ -86,7 +89,10 @@ fn download_complete_without_byte_events_completes_the_download() {
     feed(&mut tracker, 0, &layer("a", "Download complete"));
     assert_eq!(tracker.snapshot().layers[0].phase(), Phase::Downloaded);
     feed(&mut tracker, 0, &layer("a", "Pull complete"));
-    assert_eq!(tracker.snapshot().layers[0].completion(), Some(Completion::Pulled));
+    assert_eq!(
+        tracker.snapshot().layers[0].completion(),
+        Some(Completion::Pulled)
+    );
 }
 
 #[test]
@@ -105,7 +111,10 @@ fn non_layer_ids_are_not_pending_layers() {
         .join("\r\n"),
     );
     let snapshot = tracker.snapshot();
-    assert!(snapshot.layers.iter().any(|l| l.id() == "cfg" && l.is_non_layer()));
+    assert!(snapshot
+        .layers
+        .iter()
+        .any(|l| l.id() == "cfg" && l.is_non_layer()));
     assert_eq!(snapshot.aggregate.layers_known, 1);
     assert_eq!(tracker.pending_layers(), ["aaa"]);
 }
@@ -122,7 +131,9 @@ fn phases_never_go_backwards() {
 #[test]
 fn layer_limit_holds() {
     let mut tracker = Tracker::with_config(TrackerConfig::default().max_layers(3));
-    let records: Vec<String> = (0..10).map(|i| layer(&format!("l{i}"), "Pulling fs layer")).collect();
+    let records: Vec<String> = (0..10)
+        .map(|i| layer(&format!("l{i}"), "Pulling fs layer"))
+        .collect();
     let mut decoder = Decoder::new();
     let text = records.join("\n");
     let mut refused = 0;
@@ -158,19 +169,38 @@ fn pre_seeded_sizes_count_from_the_start() {
     tracker.expect_layer("b", 3000).unwrap();
     assert_eq!(tracker.snapshot().aggregate.bytes_total_known, 4000);
     // The daemon omits the total; the pre-seeded size stands.
-    feed(&mut tracker, 0, r#"{"status":"Downloading","progressDetail":{"current":500},"id":"a"}"#);
+    feed(
+        &mut tracker,
+        0,
+        r#"{"status":"Downloading","progressDetail":{"current":500},"id":"a"}"#,
+    );
     let aggregate = tracker.snapshot().aggregate;
-    assert_eq!((aggregate.bytes_done, aggregate.bytes_total_known), (500, 4000));
+    assert_eq!(
+        (aggregate.bytes_done, aggregate.bytes_total_known),
+        (500, 4000)
+    );
 }
 
 #[test]
 fn rate_and_eta_come_from_the_callers_clock_and_are_zero_safe() {
     let mut tracker = Tracker::new();
     assert_eq!(tracker.snapshot().aggregate.bytes_per_sec, None);
-    feed(&mut tracker, 1_000, &progress("a", "Downloading", 0, 10_000));
+    feed(
+        &mut tracker,
+        1_000,
+        &progress("a", "Downloading", 0, 10_000),
+    );
     // Same timestamp twice: no division by zero.
-    feed(&mut tracker, 1_000, &progress("a", "Downloading", 100, 10_000));
-    feed(&mut tracker, 3_000, &progress("a", "Downloading", 2_100, 10_000));
+    feed(
+        &mut tracker,
+        1_000,
+        &progress("a", "Downloading", 100, 10_000),
+    );
+    feed(
+        &mut tracker,
+        3_000,
+        &progress("a", "Downloading", 2_100, 10_000),
+    );
     let aggregate = tracker.snapshot().aggregate;
     let rate = aggregate.bytes_per_sec.unwrap();
     assert!((rate - 1050.0).abs() < 1.0, "{rate}");
@@ -189,12 +219,23 @@ fn stalls_are_phase_aware_reported_once_and_cleared_by_progress() {
     assert_eq!(stalls.len(), 1, "the waiting layer is never stalled");
     assert_eq!(stalls[0].layer, "busy");
     assert_eq!(stalls[0].phase, Phase::Transferring);
-    assert_eq!(stalls[0].reason, StallReason::NoProgress { idle_ms: 10_000 });
+    assert_eq!(
+        stalls[0].reason,
+        StallReason::NoProgress { idle_ms: 10_000 }
+    );
     assert!(tracker.poll_stalls(20_000).is_empty(), "reported once");
     assert!(tracker.snapshot().layers[1].is_stalled());
-    feed(&mut tracker, 21_000, &progress("busy", "Downloading", 2, 100));
+    feed(
+        &mut tracker,
+        21_000,
+        &progress("busy", "Downloading", 2, 100),
+    );
     assert!(!tracker.snapshot().layers[1].is_stalled());
-    assert_eq!(tracker.poll_stalls(31_000).len(), 1, "a new stall after progress");
+    assert_eq!(
+        tracker.poll_stalls(31_000).len(),
+        1,
+        "a new stall after progress"
+    );
 }
 
 #[test]
@@ -204,7 +245,11 @@ fn slow_transfers_are_stalls_when_a_minimum_rate_is_set() {
         .rate_window_ms(5_000);
     let mut tracker = Tracker::with_config(config);
     feed(&mut tracker, 0, &progress("a", "Downloading", 0, 1_000_000));
-    feed(&mut tracker, 5_000, &progress("a", "Downloading", 100, 1_000_000));
+    feed(
+        &mut tracker,
+        5_000,
+        &progress("a", "Downloading", 100, 1_000_000),
+    );
     let stalls = tracker.poll_stalls(5_000);
     assert_eq!(stalls.len(), 1);
     assert_eq!(stalls[0].reason, StallReason::TooSlow { bytes_per_sec: 20 });
@@ -239,7 +284,11 @@ fn all_tags_pull_keeps_segments_apart() {
     assert_eq!(snapshot.segments.len(), 2);
     assert_eq!(snapshot.segments[0].tag.as_deref(), Some("1.36"));
     assert_eq!(snapshot.segments[1].digest.as_deref(), Some("sha256:22"));
-    assert_eq!(snapshot.layers.len(), 2, "the same id is a layer of each image");
+    assert_eq!(
+        snapshot.layers.len(),
+        2,
+        "the same id is a layer of each image"
+    );
     assert_eq!(snapshot.layers[1].segment(), 1);
     match tracker.outcome(Ending::Clean) {
         Outcome::Success(success) => {

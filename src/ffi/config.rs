@@ -1,0 +1,218 @@
+//! `pullstream_config`: an opaque bag of options with one setter per option, so that new
+//! options never change an existing signature.
+
+use super::boundary;
+use super::types::{pullstream_stall_phase, pullstream_status};
+use crate::decoder::Config;
+use crate::tracker::{StallPhase, TrackerConfig};
+
+/// Options for a new decoder: limits of the byte decoder and thresholds of the layer tracker.
+///
+/// **Ownership:** created by `pullstream_config_new`, freed by `pullstream_config_free`.
+/// `pullstream_decoder_new` copies it, so it may be freed or changed right after. Not to be
+/// used from two threads at once.
+pub struct pullstream_config {
+    pub(crate) decoder: Config,
+    pub(crate) tracker: TrackerConfig,
+}
+
+/// Runs `body` on the config behind `config`, or returns `NULL_ARGUMENT`.
+///
+/// # Safety
+/// `config` is NULL or a live pointer from `pullstream_config_new`, not used elsewhere for the
+/// duration of the call.
+unsafe fn with_config(
+    config: *mut pullstream_config,
+    body: impl FnOnce(&mut pullstream_config) -> pullstream_status,
+) -> pullstream_status {
+    // SAFETY: the caller guarantees `config` is NULL or valid and not aliased during the call.
+    let Some(config) = (unsafe { config.as_mut() }) else {
+        return pullstream_status::NullArgument;
+    };
+    boundary(|| body(config))
+}
+
+/// Creates a config holding the defaults and stores it in `*config_out`.
+///
+/// Returns `OK`, or `NULL_ARGUMENT` when `config_out` is NULL. `*config_out` is written only on
+/// success.
+///
+/// # Safety
+/// `config_out` is NULL or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_config_new(
+    config_out: *mut *mut pullstream_config,
+) -> pullstream_status {
+    if config_out.is_null() {
+        return pullstream_status::NullArgument;
+    }
+    boundary(|| {
+        let config = Box::new(pullstream_config {
+            decoder: Config::default(),
+            tracker: TrackerConfig::default(),
+        });
+        // SAFETY: `config_out` is non-NULL and the caller guarantees it is writable.
+        unsafe { config_out.write(Box::into_raw(config)) };
+        pullstream_status::Ok
+    })
+}
+
+/// Frees a config. `NULL` is a no-op.
+///
+/// # Safety
+/// `config` is NULL or a pointer from `pullstream_config_new` that was not freed yet; it must
+/// not be used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_config_free(config: *mut pullstream_config) {
+    if config.is_null() {
+        return;
+    }
+    // SAFETY: `config` came from `Box::into_raw` in `pullstream_config_new` and is freed once.
+    let config = unsafe { Box::from_raw(config) };
+    let _ = boundary(move || {
+        drop(config);
+        pullstream_status::Ok
+    });
+}
+
+/// Largest record, in bytes, the decoder buffers and parses (default 8 MiB, at least 2).
+/// Larger records are skipped and reported as `PULLSTREAM_STATUS_RECORD_TOO_LARGE`.
+/// **Raising it raises the memory a hostile peer can make the decoder hold** (about twice this).
+///
+/// # Safety
+/// `config` is NULL or a live config.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_config_set_max_record_len(
+    config: *mut pullstream_config,
+    bytes: usize,
+) -> pullstream_status {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        with_config(config, |c| {
+            c.decoder = std::mem::take(&mut c.decoder).max_record_len(bytes);
+            pullstream_status::Ok
+        })
+    }
+}
+
+/// Deepest nesting of objects and arrays inside a record (default 128, clamped to 1..1024).
+/// Deeper records are skipped and reported as `PULLSTREAM_STATUS_TOO_DEEP`.
+///
+/// # Safety
+/// `config` is NULL or a live config.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_config_set_max_depth(
+    config: *mut pullstream_config,
+    depth: u32,
+) -> pullstream_status {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        with_config(config, |c| {
+            c.decoder = std::mem::take(&mut c.decoder).max_depth(depth);
+            pullstream_status::Ok
+        })
+    }
+}
+
+/// Non-zero: the first decode error ends decoding (feeding then returns
+/// `PULLSTREAM_STATUS_STOPPED`). Zero (the default): report each bad stretch and carry on.
+///
+/// # Safety
+/// `config` is NULL or a live config.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_config_set_stop_at_first_error(
+    config: *mut pullstream_config,
+    stop: u32,
+) -> pullstream_status {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        with_config(config, |c| {
+            c.decoder = std::mem::take(&mut c.decoder).stop_at_first_error(stop != 0);
+            pullstream_status::Ok
+        })
+    }
+}
+
+/// Most layers tracked over the whole stream (default 4096). Records naming further layers are
+/// counted but not tracked, and reported as `PULLSTREAM_EVENT_KIND_LAYER_LIMIT` events.
+///
+/// # Safety
+/// `config` is NULL or a live config.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_config_set_max_layers(
+    config: *mut pullstream_config,
+    layers: usize,
+) -> pullstream_status {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        with_config(config, |c| {
+            c.tracker = std::mem::take(&mut c.tracker).max_layers(layers);
+            pullstream_status::Ok
+        })
+    }
+}
+
+/// A layer in `phase` (a `pullstream_stall_phase` value) with no progress for `ms`
+/// milliseconds counts as stalled (defaults: transfer 30 000, extract 120 000; 0 turns the
+/// check off). Returns `INVALID_ARGUMENT` for an unknown `phase`.
+///
+/// # Safety
+/// `config` is NULL or a live config.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_config_set_stall_after_ms(
+    config: *mut pullstream_config,
+    phase: u32,
+    ms: u64,
+) -> pullstream_status {
+    let phase = match phase {
+        p if p == pullstream_stall_phase::Transfer as u32 => StallPhase::Transfer,
+        p if p == pullstream_stall_phase::Extract as u32 => StallPhase::Extract,
+        _ if config.is_null() => return pullstream_status::NullArgument,
+        _ => return pullstream_status::InvalidArgument,
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        with_config(config, |c| {
+            c.tracker = std::mem::take(&mut c.tracker).stall_after(phase, ms);
+            pullstream_status::Ok
+        })
+    }
+}
+
+/// A transferring layer slower than this many bytes per second over a whole rate window counts
+/// as stalled (default 0: off).
+///
+/// # Safety
+/// `config` is NULL or a live config.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_config_set_min_bytes_per_sec(
+    config: *mut pullstream_config,
+    bytes_per_sec: u64,
+) -> pullstream_status {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        with_config(config, |c| {
+            c.tracker = std::mem::take(&mut c.tracker).min_bytes_per_sec(bytes_per_sec);
+            pullstream_status::Ok
+        })
+    }
+}
+
+/// The window for rates, in milliseconds: the minimum-throughput check and the snapshot's rate
+/// and ETA (default 10 000; at least 1).
+///
+/// # Safety
+/// `config` is NULL or a live config.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_config_set_rate_window_ms(
+    config: *mut pullstream_config,
+    ms: u64,
+) -> pullstream_status {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        with_config(config, |c| {
+            c.tracker = std::mem::take(&mut c.tracker).rate_window_ms(ms);
+            pullstream_status::Ok
+        })
+    }
+}

@@ -1,0 +1,498 @@
+//! From the crate's Rust types to the plain C values of [`super::types`], and the static names
+//! of the C enumerations.
+
+use std::fmt::Write as _;
+
+use super::types::*;
+use crate::decoder::Record;
+use crate::error::{Error, ErrorKind};
+use crate::event::{Event, FailureKind, Progress, PullResult, Unit};
+use crate::json::{JsonStr, RawJson};
+use crate::outcome::{Dialect, IncompleteReason, Operation, SuccessKind};
+use crate::tracker::{Completion, LayerLimit, Phase, StallReason};
+
+/// Buffers for text that must be unescaped before C can see it, one per event field. Reused
+/// for every event, so decoding allocates only when a string with escapes is longer than any
+/// seen before.
+#[derive(Debug, Default)]
+pub(crate) struct Scratch {
+    status: String,
+    id: String,
+    layer: String,
+    detail: String,
+    tag: String,
+    message: String,
+}
+
+/// The decoded text of `text`: borrowed in place when it has no escapes, otherwise unescaped
+/// into `buf`. The result is valid while `text`'s bytes and `buf` are neither moved nor changed.
+fn decoded(text: Option<JsonStr<'_>>, buf: &mut String) -> pullstream_bytes {
+    match text {
+        None => pullstream_bytes::ABSENT,
+        Some(text) if !text.has_escapes() => pullstream_bytes::borrow(text.raw().as_bytes()),
+        Some(text) => {
+            buf.clear();
+            buf.extend(text.chars());
+            pullstream_bytes::borrow(buf.as_bytes())
+        }
+    }
+}
+
+fn raw(json: RawJson<'_>) -> pullstream_bytes {
+    pullstream_bytes::borrow(json.get().as_bytes())
+}
+
+fn number(value: Option<u64>) -> i64 {
+    value.and_then(|v| i64::try_from(v).ok()).unwrap_or(-1)
+}
+
+/// An event with nothing set: kind OTHER, absent strings, unknown numbers.
+pub(crate) fn blank_event() -> pullstream_event {
+    pullstream_event {
+        kind: pullstream_event_kind::Other,
+        flags: 0,
+        offset: 0,
+        record: pullstream_bytes::ABSENT,
+        status: pullstream_bytes::ABSENT,
+        id: pullstream_bytes::ABSENT,
+        layer_id: pullstream_bytes::ABSENT,
+        detail: pullstream_bytes::ABSENT,
+        tag: pullstream_bytes::ABSENT,
+        progress_current: -1,
+        progress_total: -1,
+        progress_unit: pullstream_unit::None,
+        pull_result: pullstream_pull_result::None,
+        size: -1,
+        retry_seconds: 0,
+        failure_kind: pullstream_failure_kind::None,
+        error_code: 0,
+        error_status: pullstream_status::Ok,
+        error_message: pullstream_bytes::ABSENT,
+    }
+}
+
+fn set_progress(out: &mut pullstream_event, progress: Progress) {
+    out.progress_current = number(progress.current);
+    out.progress_total = number(progress.total);
+    out.progress_unit = unit_code(progress.unit);
+    if progress.hidden {
+        out.flags |= PULLSTREAM_FLAG_PROGRESS_HIDDEN;
+    }
+}
+
+/// The C view of one record and its event. Pointers borrow `record` and `scratch`.
+pub(crate) fn event_view(
+    record: &Record<'_>,
+    event: &Event<'_>,
+    scratch: &mut Scratch,
+) -> pullstream_event {
+    let message = record.message();
+    let mut out = blank_event();
+    out.kind = event_kind_code(event);
+    out.offset = record.offset();
+    out.record = pullstream_bytes::borrow(record.as_bytes());
+    out.status = decoded(message.status, &mut scratch.status);
+    out.id = decoded(message.id, &mut scratch.id);
+    out.layer_id = decoded(event.layer_id(), &mut scratch.layer);
+    let detail = &mut scratch.detail;
+    let tag = &mut scratch.tag;
+    match *event {
+        Event::PullingFrom {
+            repository,
+            tag: pulled_tag,
+        } => {
+            out.detail = decoded(Some(repository), detail);
+            out.tag = decoded(pulled_tag, tag);
+        }
+        Event::Downloading { progress, .. }
+        | Event::DownloadComplete { progress, .. }
+        | Event::Extracting { progress, .. }
+        | Event::PullComplete { progress, .. }
+        | Event::AlreadyExists { progress, .. }
+        | Event::Pushing { progress, .. }
+        | Event::LoadingLayer { progress, .. }
+        | Event::Importing { progress } => set_progress(&mut out, progress),
+        Event::Retrying { seconds, .. } => out.retry_seconds = seconds,
+        Event::PullFinished { result, reference } => {
+            out.detail = decoded(Some(reference), detail);
+            out.pull_result = match result {
+                PullResult::Downloaded => pullstream_pull_result::Downloaded,
+                PullResult::UpToDate => pullstream_pull_result::UpToDate,
+            };
+        }
+        Event::TagDigest {
+            tag: pushed_tag,
+            digest,
+            size,
+        } => {
+            out.detail = decoded(Some(digest), detail);
+            out.tag = decoded(Some(pushed_tag), tag);
+            out.size = number(size);
+        }
+        Event::PushResult {
+            tag: pushed_tag,
+            digest,
+            size,
+        } => {
+            out.detail = decoded(digest, detail);
+            out.tag = decoded(pushed_tag, tag);
+            out.size = number(size);
+        }
+        Event::MountedFrom { repository, .. } | Event::PushRefersTo { repository } => {
+            out.detail = decoded(Some(repository), detail)
+        }
+        Event::Digest { digest: text }
+        | Event::BuildOutput { text }
+        | Event::BuiltImage { id: text }
+        | Event::Tagged { reference: text }
+        | Event::LoadedImage { reference: text }
+        | Event::LoadedImageId { id: text }
+        | Event::DownloadingFrom { url: text }
+        | Event::ImportedImage { id: text }
+        | Event::PodmanPulledImage { id: text }
+        | Event::PullingRepository { name: text }
+        | Event::LegacyNotice { text }
+        | Event::Warning { text } => out.detail = decoded(Some(text), detail),
+        Event::BuildKitTrace { data } | Event::Aux { data, .. } => out.detail = raw(data),
+        Event::Error(error) => {
+            out.error_message = decoded(Some(error.message), &mut scratch.message);
+            out.failure_kind = failure_kind_code(error.kind);
+            if error.kind.is_retryable() {
+                out.flags |= PULLSTREAM_FLAG_RETRYABLE;
+            }
+            if let Some(code) = error.code {
+                out.error_code = code;
+                out.flags |= PULLSTREAM_FLAG_HAS_ERROR_CODE;
+            }
+        }
+        #[allow(unreachable_patterns)] // new variants carry nothing the C view knows yet
+        _ => {}
+    }
+    out
+}
+
+/// The C view of bytes that could not be decoded. `message` receives the error text.
+pub(crate) fn malformed_view(error: &Error, message: &mut String) -> pullstream_event {
+    message.clear();
+    let _ = write!(message, "{error}");
+    let mut out = blank_event();
+    out.kind = pullstream_event_kind::Malformed;
+    out.offset = error.offset();
+    out.error_status = decode_error_status(error.kind());
+    out.error_message = pullstream_bytes::borrow(message.as_bytes());
+    out
+}
+
+/// The C view of a record past the layer limit, at the offset of that record.
+pub(crate) fn layer_limit_view(
+    limit: LayerLimit,
+    offset: u64,
+    message: &mut String,
+) -> pullstream_event {
+    message.clear();
+    let _ = write!(message, "byte {offset}: {limit}");
+    let mut out = blank_event();
+    out.kind = pullstream_event_kind::LayerLimit;
+    out.offset = offset;
+    out.error_status = pullstream_status::LayerLimit;
+    out.error_message = pullstream_bytes::borrow(message.as_bytes());
+    out
+}
+
+/// The status code of a decode error kind.
+pub(crate) fn decode_error_status(kind: &ErrorKind) -> pullstream_status {
+    match kind {
+        ErrorKind::NotJson { .. } => pullstream_status::NotJson,
+        ErrorKind::Unterminated { .. } => pullstream_status::Unterminated,
+        ErrorKind::RecordTooLarge { .. } => pullstream_status::RecordTooLarge,
+        ErrorKind::TooDeep { .. } => pullstream_status::TooDeep,
+        ErrorKind::Syntax { .. } => pullstream_status::Syntax,
+        ErrorKind::WrongType { .. } => pullstream_status::WrongType,
+        ErrorKind::DuplicateField { .. } => pullstream_status::DuplicateField,
+        ErrorKind::Truncated { .. } => pullstream_status::Truncated,
+        #[allow(unreachable_patterns)]
+        _ => pullstream_status::MalformedOther,
+    }
+}
+
+/// The C kind of an event; kinds added to [`Event`] later map to OTHER.
+pub(crate) fn event_kind_code(event: &Event<'_>) -> pullstream_event_kind {
+    use pullstream_event_kind as K;
+    match event {
+        Event::PullingFrom { .. } => K::PullingFrom,
+        Event::PullingFsLayer { .. } => K::PullingFsLayer,
+        Event::Waiting { .. } => K::Waiting,
+        Event::Downloading { .. } => K::Downloading,
+        Event::VerifyingChecksum { .. } => K::VerifyingChecksum,
+        Event::DownloadComplete { .. } => K::DownloadComplete,
+        Event::Extracting { .. } => K::Extracting,
+        Event::PullComplete { .. } => K::PullComplete,
+        Event::AlreadyExists { .. } => K::AlreadyExists,
+        Event::Retrying { .. } => K::Retrying,
+        Event::Digest { .. } => K::Digest,
+        Event::PullFinished { .. } => K::PullFinished,
+        Event::PushRefersTo { .. } => K::PushRefersTo,
+        Event::Preparing { .. } => K::Preparing,
+        Event::Pushing { .. } => K::Pushing,
+        Event::Pushed { .. } => K::Pushed,
+        Event::LayerAlreadyExists { .. } => K::LayerAlreadyExists,
+        Event::MountedFrom { .. } => K::MountedFrom,
+        Event::TagDigest { .. } => K::TagDigest,
+        Event::PushResult { .. } => K::PushResult,
+        Event::BuildOutput { .. } => K::BuildOutput,
+        Event::BuiltImage { .. } => K::BuiltImage,
+        Event::Tagged { .. } => K::Tagged,
+        Event::BuildKitTrace { .. } => K::BuildkitTrace,
+        Event::LoadingLayer { .. } => K::LoadingLayer,
+        Event::LoadedImage { .. } => K::LoadedImage,
+        Event::LoadedImageId { .. } => K::LoadedImageId,
+        Event::DownloadingFrom { .. } => K::DownloadingFrom,
+        Event::Importing { .. } => K::Importing,
+        Event::ImportedImage { .. } => K::ImportedImage,
+        Event::PodmanPulledImage { .. } => K::PodmanPulledImage,
+        Event::PullingRepository { .. } => K::PullingRepository,
+        Event::LegacyNotice { .. } => K::LegacyNotice,
+        Event::Warning { .. } => K::Warning,
+        Event::Aux { .. } => K::Aux,
+        Event::Error(_) => K::Error,
+        Event::Empty => K::Empty,
+        Event::Other(_) => K::Other,
+        #[allow(unreachable_patterns)]
+        _ => K::Other,
+    }
+}
+
+/// Every event kind with its stable name (the names of `Event::kind_name`, plus `malformed`
+/// and `layer_limit`).
+pub(crate) const EVENT_KIND_NAMES: &[(pullstream_event_kind, &str)] = {
+    use pullstream_event_kind as K;
+    &[
+        (K::Other, "other"),
+        (K::PullingFrom, "pulling_from"),
+        (K::PullingFsLayer, "pulling_fs_layer"),
+        (K::Waiting, "waiting"),
+        (K::Downloading, "downloading"),
+        (K::VerifyingChecksum, "verifying_checksum"),
+        (K::DownloadComplete, "download_complete"),
+        (K::Extracting, "extracting"),
+        (K::PullComplete, "pull_complete"),
+        (K::AlreadyExists, "already_exists"),
+        (K::Retrying, "retrying"),
+        (K::Digest, "digest"),
+        (K::PullFinished, "pull_finished"),
+        (K::PushRefersTo, "push_refers_to"),
+        (K::Preparing, "preparing"),
+        (K::Pushing, "pushing"),
+        (K::Pushed, "pushed"),
+        (K::LayerAlreadyExists, "layer_already_exists"),
+        (K::MountedFrom, "mounted_from"),
+        (K::TagDigest, "tag_digest"),
+        (K::PushResult, "push_result"),
+        (K::BuildOutput, "build_output"),
+        (K::BuiltImage, "built_image"),
+        (K::Tagged, "tagged"),
+        (K::BuildkitTrace, "buildkit_trace"),
+        (K::LoadingLayer, "loading_layer"),
+        (K::LoadedImage, "loaded_image"),
+        (K::LoadedImageId, "loaded_image_id"),
+        (K::DownloadingFrom, "downloading_from"),
+        (K::Importing, "importing"),
+        (K::ImportedImage, "imported_image"),
+        (K::PodmanPulledImage, "podman_pulled_image"),
+        (K::PullingRepository, "pulling_repository"),
+        (K::LegacyNotice, "legacy_notice"),
+        (K::Warning, "warning"),
+        (K::Aux, "aux"),
+        (K::Error, "error"),
+        (K::Empty, "empty"),
+        (K::Malformed, "malformed"),
+        (K::LayerLimit, "layer_limit"),
+    ]
+};
+
+/// Every status with its name (NUL-terminated, for C).
+pub(crate) const STATUS_NAMES: &[(pullstream_status, &str)] = {
+    use pullstream_status as S;
+    &[
+        (S::Ok, "PULLSTREAM_STATUS_OK\0"),
+        (S::NullArgument, "PULLSTREAM_STATUS_NULL_ARGUMENT\0"),
+        (S::InvalidArgument, "PULLSTREAM_STATUS_INVALID_ARGUMENT\0"),
+        (S::InvalidState, "PULLSTREAM_STATUS_INVALID_STATE\0"),
+        (S::Panic, "PULLSTREAM_STATUS_PANIC\0"),
+        (S::BufferTooSmall, "PULLSTREAM_STATUS_BUFFER_TOO_SMALL\0"),
+        (S::Paused, "PULLSTREAM_STATUS_PAUSED\0"),
+        (S::Stopped, "PULLSTREAM_STATUS_STOPPED\0"),
+        (S::NotJson, "PULLSTREAM_STATUS_NOT_JSON\0"),
+        (S::Unterminated, "PULLSTREAM_STATUS_UNTERMINATED\0"),
+        (S::RecordTooLarge, "PULLSTREAM_STATUS_RECORD_TOO_LARGE\0"),
+        (S::TooDeep, "PULLSTREAM_STATUS_TOO_DEEP\0"),
+        (S::Syntax, "PULLSTREAM_STATUS_SYNTAX\0"),
+        (S::WrongType, "PULLSTREAM_STATUS_WRONG_TYPE\0"),
+        (S::DuplicateField, "PULLSTREAM_STATUS_DUPLICATE_FIELD\0"),
+        (S::Truncated, "PULLSTREAM_STATUS_TRUNCATED\0"),
+        (S::LayerLimit, "PULLSTREAM_STATUS_LAYER_LIMIT\0"),
+        (S::MalformedOther, "PULLSTREAM_STATUS_MALFORMED_OTHER\0"),
+    ]
+};
+
+/// Every failure kind, in C order.
+const FAILURE_KINDS: &[(FailureKind, pullstream_failure_kind)] = {
+    use pullstream_failure_kind as F;
+    &[
+        (FailureKind::RateLimited, F::RateLimited),
+        (FailureKind::Unauthorized, F::Unauthorized),
+        (FailureKind::NotFound, F::NotFound),
+        (FailureKind::PlatformMismatch, F::PlatformMismatch),
+        (FailureKind::DiskFull, F::DiskFull),
+        (FailureKind::Network, F::Network),
+        (FailureKind::Cancelled, F::Cancelled),
+        (FailureKind::BuildFailed, F::BuildFailed),
+        (FailureKind::Other, F::Other),
+    ]
+};
+
+/// The C failure kind of a Rust one (kinds added later map to OTHER).
+pub(crate) fn failure_kind_code(kind: FailureKind) -> pullstream_failure_kind {
+    FAILURE_KINDS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(pullstream_failure_kind::Other, |(_, c)| *c)
+}
+
+/// The C failure kind of a summary's `error.kind` name.
+pub(crate) fn failure_kind_from_name(name: &str) -> pullstream_failure_kind {
+    FAILURE_KINDS
+        .iter()
+        .find(|(k, _)| k.as_str() == name)
+        .map_or(pullstream_failure_kind::Other, |(_, c)| *c)
+}
+
+/// The name of a failure kind value (NUL-terminated), if it is one.
+pub(crate) fn failure_kind_name(value: u32) -> Option<&'static str> {
+    const NAMES: &[&str] = &[
+        "none\0",
+        "rate_limited\0",
+        "unauthorized\0",
+        "not_found\0",
+        "platform_mismatch\0",
+        "disk_full\0",
+        "network\0",
+        "cancelled\0",
+        "build_failed\0",
+        "other\0",
+    ];
+    NAMES.get(usize::try_from(value).ok()?).copied()
+}
+
+/// The C success kind of a summary's `result` name.
+pub(crate) fn success_kind_from_name(name: Option<&str>) -> pullstream_success_kind {
+    use pullstream_success_kind as S;
+    let kinds = [
+        (SuccessKind::Downloaded, S::Downloaded),
+        (SuccessKind::UpToDate, S::UpToDate),
+        (SuccessKind::Pushed, S::Pushed),
+        (SuccessKind::Built, S::Built),
+        (SuccessKind::Loaded, S::Loaded),
+        (SuccessKind::Imported, S::Imported),
+    ];
+    kinds
+        .iter()
+        .find(|(k, _)| Some(k.as_str()) == name)
+        .map_or(S::None, |(_, c)| *c)
+}
+
+/// The C incomplete reason of a summary's `incomplete_reason` name.
+pub(crate) fn incomplete_reason_from_name(name: Option<&str>) -> pullstream_incomplete_reason {
+    use pullstream_incomplete_reason as R;
+    let reasons = [
+        (IncompleteReason::EmptyStream, R::EmptyStream),
+        (IncompleteReason::CutMidRecord, R::CutMidRecord),
+        (IncompleteReason::NoTerminalStatus, R::NoTerminalStatus),
+    ];
+    reasons
+        .iter()
+        .find(|(r, _)| Some(r.as_str()) == name)
+        .map_or(R::None, |(_, c)| *c)
+}
+
+/// The C verdict of a summary's `outcome` name.
+pub(crate) fn verdict_from_name(name: &str) -> pullstream_verdict {
+    match name {
+        "success" => pullstream_verdict::Success,
+        "failed" => pullstream_verdict::Failed,
+        "incomplete" => pullstream_verdict::Incomplete,
+        _ => pullstream_verdict::Unknown,
+    }
+}
+
+/// The C operation of a Rust one.
+pub(crate) fn operation_code(operation: Operation) -> pullstream_operation {
+    match operation {
+        Operation::Pull => pullstream_operation::Pull,
+        Operation::Push => pullstream_operation::Push,
+        Operation::Build => pullstream_operation::Build,
+        Operation::Load => pullstream_operation::Load,
+        Operation::Import => pullstream_operation::Import,
+        #[allow(unreachable_patterns)]
+        _ => pullstream_operation::Unknown,
+    }
+}
+
+/// The C dialect of a Rust one.
+pub(crate) fn dialect_code(dialect: Dialect) -> pullstream_dialect {
+    match dialect {
+        Dialect::Docker => pullstream_dialect::Docker,
+        Dialect::DockerContainerd => pullstream_dialect::DockerContainerd,
+        Dialect::Podman => pullstream_dialect::Podman,
+        #[allow(unreachable_patterns)]
+        _ => pullstream_dialect::Unknown,
+    }
+}
+
+/// The C phase of a Rust one.
+pub(crate) fn phase_code(phase: Phase) -> pullstream_phase {
+    match phase {
+        Phase::Queued => pullstream_phase::Queued,
+        Phase::Waiting => pullstream_phase::Waiting,
+        Phase::Retrying => pullstream_phase::Retrying,
+        Phase::Transferring => pullstream_phase::Transferring,
+        Phase::Verifying => pullstream_phase::Verifying,
+        Phase::Downloaded => pullstream_phase::Downloaded,
+        Phase::Extracting => pullstream_phase::Extracting,
+        Phase::Done => pullstream_phase::Done,
+        #[allow(unreachable_patterns)]
+        _ => pullstream_phase::Unknown,
+    }
+}
+
+/// The C completion of a Rust one.
+pub(crate) fn completion_code(completion: Option<Completion>) -> pullstream_completion {
+    match completion {
+        Some(Completion::Pulled) => pullstream_completion::Pulled,
+        Some(Completion::AlreadyPresent) => pullstream_completion::AlreadyPresent,
+        Some(Completion::Pushed) => pullstream_completion::Pushed,
+        Some(Completion::Loaded) => pullstream_completion::Loaded,
+        #[allow(unreachable_patterns)]
+        _ => pullstream_completion::None,
+    }
+}
+
+/// The C unit of a Rust one.
+pub(crate) fn unit_code(unit: Unit) -> pullstream_unit {
+    match unit {
+        Unit::Bytes => pullstream_unit::Bytes,
+        Unit::Seconds => pullstream_unit::Seconds,
+    }
+}
+
+/// The C view of a stall reason: `(reason, idle_ms, bytes_per_sec)`.
+pub(crate) fn stall_reason_code(reason: StallReason) -> (pullstream_stall_reason, u64, u64) {
+    match reason {
+        StallReason::NoProgress { idle_ms } => (pullstream_stall_reason::NoProgress, idle_ms, 0),
+        StallReason::TooSlow { bytes_per_sec } => {
+            (pullstream_stall_reason::TooSlow, 0, bytes_per_sec)
+        }
+        #[allow(unreachable_patterns)]
+        _ => (pullstream_stall_reason::Unknown, 0, 0),
+    }
+}
