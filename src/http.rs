@@ -736,7 +736,7 @@ impl ResponseDecoder {
     /// http.feed_all(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n{\"a\"", |_| {})?;
     /// let err = http.finish().unwrap_err();
     /// assert_eq!(err.kind(), HttpErrorKind::TruncatedBody);
-    /// assert_eq!(err.offset(), 53);
+    /// assert_eq!(err.offset(), 54);
     /// # Ok::<(), pullstream::http::HttpError>(())
     /// ```
     pub fn finish(&mut self) -> Result<(), HttpError> {

@@ -72,3 +72,8 @@ pub use message::{ErrorDetail, Message, ProgressDetail};
 pub use event::Event;
 pub use outcome::Outcome;
 pub use tracker::Tracker;
+
+/// The README's Rust example, compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -24,6 +24,13 @@ pub(crate) struct Scratch {
     message: String,
 }
 
+impl Scratch {
+    /// The buffer that holds error messages.
+    pub(crate) fn message_buf(&mut self) -> &mut String {
+        &mut self.message
+    }
+}
+
 /// The decoded text of `text`: borrowed in place when it has no escapes, otherwise unescaped
 /// into `buf`. The result is valid while `text`'s bytes and `buf` are neither moved nor changed.
 fn decoded(text: Option<JsonStr<'_>>, buf: &mut String) -> pullstream_bytes {

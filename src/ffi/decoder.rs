@@ -1,0 +1,628 @@
+//! `pullstream_decoder`: the opaque handle over a [`Pipeline`] (decoder + tracker), and every
+//! function that takes one.
+
+use std::cell::{Cell, OnceCell};
+use std::ffi::{c_char, c_void};
+use std::ops::ControlFlow;
+use std::panic::{self, AssertUnwindSafe};
+
+use super::config::pullstream_config;
+use super::convert::{self, Scratch};
+use super::types::*;
+use super::{copy_out, panic_text};
+use crate::pipeline::{Item, Pipeline};
+use crate::summary::Summary;
+
+/// The last decode error a handle reported.
+#[derive(Debug)]
+struct LastError {
+    status: pullstream_status,
+    offset: u64,
+    message: String,
+}
+
+/// A stream decoder: bytes in, events out, and a verdict at the end.
+///
+/// **Ownership:** created by `pullstream_decoder_new`, freed by `pullstream_decoder_free`
+/// (which accepts NULL). **Threads:** a handle may be moved between threads but must not be
+/// used from two at once; distinct handles are independent. Callbacks run on the calling
+/// thread and must not call back into the same handle.
+pub struct pullstream_decoder {
+    pipeline: Pipeline,
+    /// `finish` ran to its end: the stream is over.
+    finished: bool,
+    /// A panic was caught: only `last_error` and `free` still work.
+    poisoned: Cell<bool>,
+    panic_message: OnceCell<String>,
+    last_error: Option<LastError>,
+    scratch: Scratch,
+    /// The summary `pullstream_decoder_outcome` lent strings from.
+    outcome_summary: Option<Summary>,
+}
+
+/// Marks the handle unusable after a caught panic and keeps the panic's text.
+fn poison(handle: &pullstream_decoder, payload: &(dyn std::any::Any + Send)) {
+    handle.poisoned.set(true);
+    let _ = handle
+        .panic_message
+        .set(format!("panic inside pullstream: {}", panic_text(payload)));
+}
+
+/// Runs `body` on the handle behind `decoder` with panics caught.
+///
+/// # Safety
+/// `decoder` is NULL or a live handle, not used elsewhere for the duration of the call.
+pub(crate) unsafe fn with_decoder_mut(
+    decoder: *mut pullstream_decoder,
+    body: impl FnOnce(&mut pullstream_decoder) -> pullstream_status,
+) -> pullstream_status {
+    // SAFETY: the caller guarantees `decoder` is NULL or valid and unaliased during the call.
+    let Some(handle) = (unsafe { decoder.as_mut() }) else {
+        return pullstream_status::NullArgument;
+    };
+    if handle.poisoned.get() {
+        return pullstream_status::InvalidState;
+    }
+    match panic::catch_unwind(AssertUnwindSafe(|| body(handle))) {
+        Ok(status) => status,
+        Err(payload) => {
+            // SAFETY: the `&mut` lent to `body` ended with the unwind; `decoder` is still live.
+            poison(unsafe { &*decoder }, payload.as_ref());
+            pullstream_status::Panic
+        }
+    }
+}
+
+/// Runs `body` on the handle behind `decoder`, read-only, with panics caught.
+///
+/// # Safety
+/// `decoder` is NULL or a live handle that no other call is changing at the same time.
+unsafe fn with_decoder(
+    decoder: *const pullstream_decoder,
+    body: impl FnOnce(&pullstream_decoder) -> pullstream_status,
+) -> pullstream_status {
+    // SAFETY: the caller guarantees `decoder` is NULL or valid and not being mutated.
+    let Some(handle) = (unsafe { decoder.as_ref() }) else {
+        return pullstream_status::NullArgument;
+    };
+    if handle.poisoned.get() {
+        return pullstream_status::InvalidState;
+    }
+    match panic::catch_unwind(AssertUnwindSafe(|| body(handle))) {
+        Ok(status) => status,
+        Err(payload) => {
+            poison(handle, payload.as_ref());
+            pullstream_status::Panic
+        }
+    }
+}
+
+/// Turns pipeline items into C events and hands them to the callback.
+struct Emitter<'h> {
+    scratch: &'h mut Scratch,
+    last_error: &'h mut Option<LastError>,
+    callback: pullstream_event_callback,
+    userdata: *mut c_void,
+    /// Offset of the last record delivered (for layer-limit events).
+    last_offset: u64,
+}
+
+impl Emitter<'_> {
+    fn item(&mut self, item: Item<'_, '_>) -> ControlFlow<()> {
+        let view = match item {
+            Item::Event { record, event } => {
+                self.last_offset = record.offset();
+                convert::event_view(record, event, self.scratch)
+            }
+            Item::Malformed(error) => {
+                let view = convert::malformed_view(error, self.scratch.message_buf());
+                self.remember(view.error_status, view.offset);
+                view
+            }
+            Item::LayerLimit(limit) => {
+                let view = convert::layer_limit_view(
+                    limit,
+                    self.last_offset,
+                    self.scratch.message_buf(),
+                );
+                self.remember(view.error_status, view.offset);
+                view
+            }
+            #[allow(unreachable_patterns)] // items added to the pipeline later are not shown
+            _ => return ControlFlow::Continue(()),
+        };
+        let Some(callback) = self.callback else {
+            return ControlFlow::Continue(());
+        };
+        // SAFETY: the caller of feed/finish guarantees `callback` may be called with
+        // `userdata`; `view` and the bytes it points to live until the call returns.
+        let answer = unsafe { callback(self.userdata, &view) };
+        if answer == 0 {
+            ControlFlow::Continue(())
+        } else {
+            ControlFlow::Break(())
+        }
+    }
+
+    fn remember(&mut self, status: pullstream_status, offset: u64) {
+        let message = self.scratch.message_buf();
+        match self.last_error {
+            Some(last) => {
+                last.status = status;
+                last.offset = offset;
+                last.message.clear();
+                last.message.push_str(message);
+            }
+            None => {
+                *self.last_error = Some(LastError {
+                    status,
+                    offset,
+                    message: message.clone(),
+                })
+            }
+        }
+    }
+}
+
+impl pullstream_decoder {
+    fn emitter(
+        &mut self,
+        callback: pullstream_event_callback,
+        userdata: *mut c_void,
+    ) -> (&mut Pipeline, Emitter<'_>) {
+        self.outcome_summary = None;
+        (
+            &mut self.pipeline,
+            Emitter {
+                scratch: &mut self.scratch,
+                last_error: &mut self.last_error,
+                callback,
+                userdata,
+                last_offset: 0,
+            },
+        )
+    }
+
+    fn stopped(&self) -> bool {
+        let decoder = self.pipeline.decoder();
+        decoder.config().get_stop_at_first_error() && decoder.stats().errors > 0
+    }
+}
+
+/// Creates a decoder and stores it in `*decoder_out`. `config` may be NULL for the defaults; it
+/// is copied, so it may be freed right after.
+///
+/// Returns `OK`, `NULL_ARGUMENT` (`decoder_out` is NULL) or `PANIC`. `*decoder_out` is written
+/// only on success.
+///
+/// # Safety
+/// `config` is NULL or a live config; `decoder_out` is NULL or valid for writing one pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_decoder_new(
+    config: *const pullstream_config,
+    decoder_out: *mut *mut pullstream_decoder,
+) -> pullstream_status {
+    if decoder_out.is_null() {
+        return pullstream_status::NullArgument;
+    }
+    // SAFETY: the caller guarantees `config` is NULL or a live config.
+    let config = unsafe { config.as_ref() };
+    super::boundary(|| {
+        let pipeline = match config {
+            Some(c) => Pipeline::with_config(c.decoder.clone(), c.tracker.clone()),
+            None => Pipeline::new(),
+        };
+        let handle = Box::new(pullstream_decoder {
+            pipeline,
+            finished: false,
+            poisoned: Cell::new(false),
+            panic_message: OnceCell::new(),
+            last_error: None,
+            scratch: Scratch::default(),
+            outcome_summary: None,
+        });
+        // SAFETY: `decoder_out` is non-NULL and the caller guarantees it is writable.
+        unsafe { decoder_out.write(Box::into_raw(handle)) };
+        pullstream_status::Ok
+    })
+}
+
+/// Frees a decoder, at any point of its life (even mid-stream, paused, or after a panic).
+/// `NULL` is a no-op.
+///
+/// # Safety
+/// `decoder` is NULL or a pointer from `pullstream_decoder_new` that was not freed yet; it must
+/// not be used afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_decoder_free(decoder: *mut pullstream_decoder) {
+    if decoder.is_null() {
+        return;
+    }
+    // SAFETY: `decoder` came from `Box::into_raw` in `pullstream_decoder_new`, freed once.
+    let handle = unsafe { Box::from_raw(decoder) };
+    let _ = super::boundary(move || {
+        drop(handle);
+        pullstream_status::Ok
+    });
+}
+
+/// Feeds the next `len` bytes of the stream, received at `now_ms` (the caller's monotonic clock,
+/// in milliseconds). Each event completed by these bytes is passed to `callback` (which may be
+/// NULL: the tracker still sees every event), in stream order.
+///
+/// Returns `OK` when every event was delivered; `PAUSED` when the callback returned non-zero
+/// (call again, with `len` 0 or with the next bytes, to resume: nothing is lost);
+/// `STOPPED` when the decoder stops at the first error and has met one; `NULL_ARGUMENT`
+/// (`decoder` NULL, or `data` NULL with `len` > 0); `INVALID_STATE` after a completed
+/// `pullstream_decoder_finish` or an earlier panic; `PANIC`.
+///
+/// The bytes are not kept after the call returns (a record cut by the end of `data` is copied).
+///
+/// # Safety
+/// `decoder` is NULL or a live handle; `data` is valid for reading `len` bytes (or NULL when
+/// `len` is 0); `callback`, if not NULL, may be called with `userdata`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_decoder_feed(
+    decoder: *mut pullstream_decoder,
+    data: *const u8,
+    len: usize,
+    now_ms: u64,
+    callback: pullstream_event_callback,
+    userdata: *mut c_void,
+) -> pullstream_status {
+    if decoder.is_null() || (data.is_null() && len > 0) {
+        return pullstream_status::NullArgument;
+    }
+    let chunk: &[u8] = if len == 0 {
+        &[]
+    } else {
+        // SAFETY: `data` is non-NULL and the caller guarantees `len` readable bytes there.
+        unsafe { std::slice::from_raw_parts(data, len) }
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        with_decoder_mut(decoder, |handle| {
+            if handle.finished {
+                return pullstream_status::InvalidState;
+            }
+            let (pipeline, mut emitter) = handle.emitter(callback, userdata);
+            let flow = pipeline.feed(chunk, now_ms, |item| emitter.item(item));
+            if flow.is_break() {
+                pullstream_status::Paused
+            } else if handle.stopped() {
+                pullstream_status::Stopped
+            } else {
+                pullstream_status::Ok
+            }
+        })
+    }
+}
+
+/// Ends the stream: delivers the events still held (a record cut off at the end is reported as
+/// a `MALFORMED` event with status `TRUNCATED`) and fixes the verdict.
+///
+/// Returns `OK` (calling it again is a no-op that returns `OK`), `PAUSED` (call
+/// `pullstream_decoder_finish` again to resume), `NULL_ARGUMENT`, `INVALID_STATE` after an
+/// earlier panic, or `PANIC`.
+///
+/// # Safety
+/// `decoder` is NULL or a live handle; `callback`, if not NULL, may be called with `userdata`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_decoder_finish(
+    decoder: *mut pullstream_decoder,
+    now_ms: u64,
+    callback: pullstream_event_callback,
+    userdata: *mut c_void,
+) -> pullstream_status {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        with_decoder_mut(decoder, |handle| {
+            if handle.finished {
+                return pullstream_status::Ok;
+            }
+            let (pipeline, mut emitter) = handle.emitter(callback, userdata);
+            if pipeline.finish(now_ms, |item| emitter.item(item)).is_break() {
+                return pullstream_status::Paused;
+            }
+            handle.finished = true;
+            pullstream_status::Ok
+        })
+    }
+}
+
+/// Writes the one-line JSON summary (the command-line tool's `--json` output, without the
+/// newline) to `buf` followed by a NUL byte, and its length (without the NUL) to `*len_out`.
+/// Before `pullstream_decoder_finish` has completed, the stream counts as ending cleanly.
+///
+/// Returns `OK`; `BUFFER_TOO_SMALL` when `cap` < length + 1 (only `*len_out` is written: allocate
+/// `*len_out + 1` bytes and call again); `NULL_ARGUMENT` (`decoder` or `len_out` NULL, or `buf`
+/// NULL with `cap` > 0); `INVALID_STATE`; `PANIC`.
+///
+/// # Safety
+/// `decoder` is NULL or a live handle; `buf` is valid for writing `cap` bytes (or NULL with `cap`
+/// 0); `len_out` is NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_decoder_summary_json(
+    decoder: *const pullstream_decoder,
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+) -> pullstream_status {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        with_decoder(decoder, |handle| {
+            let json = handle.pipeline.summary().to_json();
+            copy_out(json.as_bytes(), buf, cap, len_out)
+        })
+    }
+}
+
+/// Writes to `*exit_code_out` the exit code for the summary: 0 success, 1 the daemon reported
+/// an error, 2 incomplete, 3 not a progress stream at all.
+///
+/// # Safety
+/// `decoder` is NULL or a live handle; `exit_code_out` is NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_decoder_exit_code(
+    decoder: *const pullstream_decoder,
+    exit_code_out: *mut i32,
+) -> pullstream_status {
+    if exit_code_out.is_null() {
+        return pullstream_status::NullArgument;
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        with_decoder(decoder, |handle| {
+            let code = handle.pipeline.summary().exit_code();
+            // SAFETY: non-NULL, and the caller guarantees it is writable.
+            unsafe { exit_code_out.write(code) };
+            pullstream_status::Ok
+        })
+    }
+}
+
+/// Fills `*outcome_out` with the verdict and the summary's fields. Its strings stay valid until
+/// the next call with a non-const `pullstream_decoder *`.
+///
+/// # Safety
+/// `decoder` is NULL or a live handle; `outcome_out` is NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_decoder_outcome(
+    decoder: *mut pullstream_decoder,
+    outcome_out: *mut pullstream_outcome,
+) -> pullstream_status {
+    if outcome_out.is_null() {
+        return pullstream_status::NullArgument;
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        with_decoder_mut(decoder, |handle| {
+            let tracker = handle.pipeline.tracker();
+            let (operation, dialect) = (tracker.operation(), tracker.dialect());
+            let summary = handle.outcome_summary.insert(handle.pipeline.summary());
+            let error = summary.error.as_ref();
+            let mut flags = 0;
+            if error.is_some_and(|e| e.retryable) {
+                flags |= PULLSTREAM_FLAG_RETRYABLE;
+            }
+            let error_code = error.and_then(|e| e.code);
+            if error_code.is_some() {
+                flags |= PULLSTREAM_FLAG_HAS_ERROR_CODE;
+            }
+            let outcome = pullstream_outcome {
+                verdict: convert::verdict_from_name(summary.outcome),
+                operation: convert::operation_code(operation),
+                dialect: convert::dialect_code(dialect),
+                success_kind: convert::success_kind_from_name(summary.result),
+                failure_kind: error.map_or(pullstream_failure_kind::None, |e| {
+                    convert::failure_kind_from_name(e.kind)
+                }),
+                incomplete_reason: convert::incomplete_reason_from_name(
+                    summary.incomplete_reason,
+                ),
+                exit_code: summary.exit_code(),
+                flags,
+                error_code: error_code.unwrap_or(0),
+                reference: pullstream_bytes::from_opt(summary.reference.as_deref()),
+                digest: pullstream_bytes::from_opt(summary.digest.as_deref()),
+                image_id: pullstream_bytes::from_opt(summary.image_id.as_deref()),
+                error_message: pullstream_bytes::from_opt(error.map(|e| e.message.as_str())),
+                layers_seen: summary.layers.seen as u64,
+                layers_complete: summary.layers.complete as u64,
+                layers_already_present: summary.layers.already_present as u64,
+                layers_pending: summary.layers.pending as u64,
+                bytes_downloaded: summary.bytes.downloaded,
+                bytes_total_known: summary.bytes.total_known,
+                records: summary.records,
+                malformed_records: summary.malformed_records,
+            };
+            // SAFETY: non-NULL, and the caller guarantees it is writable.
+            unsafe { outcome_out.write(outcome) };
+            pullstream_status::Ok
+        })
+    }
+}
+
+/// Fills `*snapshot_out` with progress over the whole stream so far. Changes nothing.
+///
+/// # Safety
+/// `decoder` is NULL or a live handle; `snapshot_out` is NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_decoder_snapshot(
+    decoder: *const pullstream_decoder,
+    snapshot_out: *mut pullstream_snapshot,
+) -> pullstream_status {
+    if snapshot_out.is_null() {
+        return pullstream_status::NullArgument;
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        with_decoder(decoder, |handle| {
+            let snapshot = handle.pipeline.tracker().snapshot();
+            let aggregate = snapshot.aggregate;
+            let decoder = handle.pipeline.decoder();
+            let stats = decoder.stats();
+            let out = pullstream_snapshot {
+                operation: convert::operation_code(snapshot.operation),
+                dialect: convert::dialect_code(snapshot.dialect),
+                layer_count: snapshot.layers.len(),
+                segment_count: snapshot.segments.len(),
+                layers_known: aggregate.layers_known,
+                layers_done: aggregate.layers_done,
+                layers_already_present: aggregate.layers_already_present,
+                bytes_done: aggregate.bytes_done,
+                bytes_total_known: aggregate.bytes_total_known,
+                percent_by_count: aggregate.percent_by_count,
+                percent_by_bytes: aggregate.percent_by_bytes,
+                bytes_per_sec: aggregate.bytes_per_sec.unwrap_or(-1.0),
+                eta_secs: aggregate.eta_secs.unwrap_or(-1.0),
+                position: decoder.position(),
+                records: stats.records,
+                decode_errors: stats.errors,
+            };
+            // SAFETY: non-NULL, and the caller guarantees it is writable.
+            unsafe { snapshot_out.write(out) };
+            pullstream_status::Ok
+        })
+    }
+}
+
+/// Fills `*layer_out` with entry `index` of the layer table (`0 <= index < layer_count` of
+/// the snapshot; layers in order of first appearance). Returns `INVALID_ARGUMENT` past the end.
+/// The id stays valid until the next call with a non-const `pullstream_decoder *`.
+///
+/// # Safety
+/// `decoder` is NULL or a live handle; `layer_out` is NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_decoder_layer(
+    decoder: *const pullstream_decoder,
+    index: usize,
+    layer_out: *mut pullstream_layer,
+) -> pullstream_status {
+    if layer_out.is_null() {
+        return pullstream_status::NullArgument;
+    }
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        with_decoder(decoder, |handle| {
+            let snapshot = handle.pipeline.tracker().snapshot();
+            let Some(layer) = snapshot.layers.get(index) else {
+                return pullstream_status::InvalidArgument;
+            };
+            let transfer = layer.transfer();
+            let (extract, extract_unit) = layer.extract();
+            let total = |t: Option<u64>| t.and_then(|t| i64::try_from(t).ok()).unwrap_or(-1);
+            let mut flags = 0;
+            if layer.is_stalled() {
+                flags |= PULLSTREAM_FLAG_STALLED;
+            }
+            if layer.is_non_layer() {
+                flags |= PULLSTREAM_FLAG_NON_LAYER;
+            }
+            let out = pullstream_layer {
+                id: pullstream_bytes::borrow(layer.id().as_bytes()),
+                segment: layer.segment(),
+                phase: convert::phase_code(layer.phase()),
+                completion: convert::completion_code(layer.completion()),
+                transfer_current: transfer.current,
+                transfer_total: total(transfer.total),
+                extract_current: extract.current,
+                extract_total: total(extract.total),
+                extract_unit: convert::unit_code(extract_unit),
+                retries: layer.retries(),
+                flags,
+            };
+            // SAFETY: non-NULL, and the caller guarantees it is writable.
+            unsafe { layer_out.write(out) };
+            pullstream_status::Ok
+        })
+    }
+}
+
+/// Checks every active layer against the stall thresholds at `now_ms` and passes each layer
+/// newly found stalled to `callback` (may be NULL). A layer is reported once, until it makes
+/// progress again. `*count_out`, when not NULL, receives the number of stalls found. The
+/// library cancels nothing: what to do about a stall is the caller's choice.
+///
+/// # Safety
+/// `decoder` is NULL or a live handle; `callback`, if not NULL, may be called with `userdata`;
+/// `count_out` is NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_decoder_poll_stalls(
+    decoder: *mut pullstream_decoder,
+    now_ms: u64,
+    callback: pullstream_stall_callback,
+    userdata: *mut c_void,
+    count_out: *mut usize,
+) -> pullstream_status {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        with_decoder_mut(decoder, |handle| {
+            handle.outcome_summary = None;
+            let stalls = handle.pipeline.tracker_mut().poll_stalls(now_ms);
+            if let Some(callback) = callback {
+                for stall in &stalls {
+                    let (reason, idle_ms, bytes_per_sec) = convert::stall_reason_code(stall.reason);
+                    let view = pullstream_stall {
+                        layer_id: pullstream_bytes::borrow(stall.layer.as_bytes()),
+                        phase: convert::phase_code(stall.phase),
+                        reason,
+                        idle_ms,
+                        bytes_per_sec,
+                    };
+                    // SAFETY: the caller guarantees `callback` may be called with `userdata`;
+                    // `view` lives until the call returns.
+                    unsafe { callback(userdata, &view) };
+                }
+            }
+            if !count_out.is_null() {
+                // SAFETY: non-NULL, and the caller guarantees it is writable.
+                unsafe { count_out.write(stalls.len()) };
+            }
+            pullstream_status::Ok
+        })
+    }
+}
+
+/// Copies the handle's last error into the caller's buffer: the text of the last decode error
+/// (the same text as the last `MALFORMED`/`LAYER_LIMIT` event's `error_message`), or, after a
+/// caught panic, a description of the panic. `*status_out` (may be NULL) receives its status
+/// (`OK` when there was none, with an empty text), `*offset_out` (may be NULL) its stream
+/// offset. Works on a handle that panicked. Buffer rules as in
+/// `pullstream_decoder_summary_json`.
+///
+/// # Safety
+/// `decoder` is NULL or a live handle; `buf` is valid for writing `cap` bytes (or NULL with `cap`
+/// 0); `len_out`, `offset_out` and `status_out` are NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_decoder_last_error(
+    decoder: *const pullstream_decoder,
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+    offset_out: *mut u64,
+    status_out: *mut pullstream_status,
+) -> pullstream_status {
+    // SAFETY: the caller guarantees `decoder` is NULL or a live handle not being mutated.
+    let Some(handle) = (unsafe { decoder.as_ref() }) else {
+        return pullstream_status::NullArgument;
+    };
+    let (status, offset, text) = match (handle.panic_message.get(), &handle.last_error) {
+        (Some(message), _) => (pullstream_status::Panic, 0, message.as_str()),
+        (None, Some(last)) => (last.status, last.offset, last.message.as_str()),
+        (None, None) => (pullstream_status::Ok, 0, ""),
+    };
+    // SAFETY: forwarded from the caller.
+    let copied = unsafe { copy_out(text.as_bytes(), buf, cap, len_out) };
+    if copied == pullstream_status::Ok {
+        if !offset_out.is_null() {
+            // SAFETY: non-NULL, and the caller guarantees it is writable.
+            unsafe { offset_out.write(offset) };
+        }
+        if !status_out.is_null() {
+            // SAFETY: non-NULL, and the caller guarantees it is writable.
+            unsafe { status_out.write(status) };
+        }
+    }
+    copied
+}
