@@ -1,1 +1,151 @@
-//! The C ABI (placeholder: being written).
+//! The C ABI: an opaque decoder handle over [`crate::pipeline::Pipeline`], events delivered to a
+//! callback, the tracker's snapshot and the verdict as plain C structs.
+//!
+//! This is the only module with `unsafe` code. Every exported function is written by hand as
+//! `#[unsafe(no_mangle)] pub unsafe extern "C" fn pullstream_…`, checks its pointers for NULL,
+//! and runs its body inside [`std::panic::catch_unwind`], so a panic never crosses into C: it
+//! becomes `PULLSTREAM_STATUS_PANIC` and the handle refuses further work. The header
+//! `include/pullstream.h` is generated from these files by cbindgen (`tests/header.rs`) and is
+//! the C documentation; `docs/C_API.md` describes the conventions.
+//!
+//! | C | Rust |
+//! |---|---|
+//! | `pullstream_config` | [`crate::Config`] + [`crate::tracker::TrackerConfig`] |
+//! | `pullstream_decoder` | [`crate::pipeline::Pipeline`] + finish state + last error |
+//! | `pullstream_event` | [`crate::Record`] + [`crate::Event`], or a decode [`crate::Error`] |
+//! | `pullstream_snapshot`, `pullstream_layer` | [`crate::tracker::Snapshot`], [`crate::tracker::Layer`] |
+//! | `pullstream_outcome`, `pullstream_decoder_summary_json` | [`crate::summary::Summary`] |
+#![allow(non_camel_case_types)]
+#![deny(unsafe_op_in_unsafe_fn)]
+#![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
+
+use std::ffi::c_char;
+use std::panic::{self, AssertUnwindSafe};
+
+mod config;
+mod convert;
+mod decoder;
+mod types;
+
+pub use config::*;
+pub use decoder::*;
+pub use types::*;
+
+/// Runs `body` with panics caught; a panic becomes `PANIC`.
+fn boundary(body: impl FnOnce() -> pullstream_status) -> pullstream_status {
+    panic::catch_unwind(AssertUnwindSafe(body)).unwrap_or(pullstream_status::Panic)
+}
+
+/// The message of a panic payload, when it has one.
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        text
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text
+    } else {
+        "(no message)"
+    }
+}
+
+/// Copies `text` and a NUL byte into the caller's buffer and its length into `*len_out`.
+///
+/// # Safety
+/// `buf` is valid for writing `cap` bytes (or NULL with `cap` 0); `len_out` is NULL or valid for
+/// writing.
+unsafe fn copy_out(
+    text: &[u8],
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+) -> pullstream_status {
+    if len_out.is_null() || (buf.is_null() && cap > 0) {
+        return pullstream_status::NullArgument;
+    }
+    // SAFETY: `len_out` is non-NULL and the caller guarantees it is writable.
+    unsafe { len_out.write(text.len()) };
+    if cap <= text.len() {
+        return pullstream_status::BufferTooSmall;
+    }
+    // SAFETY: `buf` is non-NULL (cap > len >= 0) and writable for `cap` >= len + 1 bytes; the
+    // caller's buffer cannot overlap `text`, which the library owns.
+    unsafe {
+        std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
+        buf.add(text.len()).write(0);
+    }
+    pullstream_status::Ok
+}
+
+/// Static NUL-terminated text as a C string.
+fn c_str(text: &'static str) -> *const c_char {
+    debug_assert!(text.ends_with('\0'));
+    text.as_ptr().cast()
+}
+
+/// The library's version, `"MAJOR.MINOR.PATCH"`: a static NUL-terminated string (never freed).
+/// Compare with the `PULLSTREAM_VERSION_*` macros to detect a header/library mismatch.
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_version() -> *const c_char {
+    c_str(concat!(env!("CARGO_PKG_VERSION"), "\0"))
+}
+
+/// The name of a status value, e.g. `"PULLSTREAM_STATUS_PAUSED"`: a static NUL-terminated string
+/// (never freed). Unknown values give `"PULLSTREAM_STATUS_UNKNOWN"`.
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_status_name(status: u32) -> *const c_char {
+    let name = panic::catch_unwind(|| {
+        convert::STATUS_NAMES
+            .iter()
+            .find(|(s, _)| *s as u32 == status)
+            .map(|(_, name)| *name)
+    });
+    c_str(name.ok().flatten().unwrap_or("PULLSTREAM_STATUS_UNKNOWN\0"))
+}
+
+/// The stable snake_case name of an event kind value, e.g. `"downloading"` (the names the
+/// command-line tool's `--events` prints): a static NUL-terminated string (never freed).
+/// Unknown values give `"unknown"`.
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_event_kind_name(kind: u32) -> *const c_char {
+    let name = panic::catch_unwind(|| {
+        convert::EVENT_KIND_NAMES
+            .iter()
+            .find(|(k, _)| *k as u32 == kind)
+            .map(|(_, name)| *name)
+    });
+    c_str(name.ok().flatten().unwrap_or("unknown\0"))
+}
+
+/// The name of a failure kind value as in the JSON summary, e.g. `"rate_limited"` (`"none"`
+/// for 0): a static NUL-terminated string (never freed). Unknown values give `"unknown"`.
+///
+/// # Safety
+/// Always safe to call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_failure_kind_name(kind: u32) -> *const c_char {
+    let name = panic::catch_unwind(|| convert::failure_kind_name(kind));
+    c_str(name.ok().flatten().unwrap_or("unknown\0"))
+}
+
+#[doc(hidden)]
+/// Hooks for the crate's own tests; not part of the C ABI and not stable.
+pub mod testing {
+    use super::{decoder, pullstream_decoder, pullstream_status};
+
+    /// Panics inside the handle's boundary, exactly as a bug in the library would.
+    ///
+    /// # Safety
+    /// `decoder` is NULL or a live handle.
+    pub unsafe fn panic_inside(decoder: *mut pullstream_decoder) -> pullstream_status {
+        // SAFETY: forwarded from the caller.
+        unsafe { decoder::with_decoder_mut(decoder, |_| panic!("deliberate panic for a test")) }
+    }
+}
