@@ -507,6 +507,28 @@ impl<'a> Records<'a> {
                         };
                         *self.delimiter = (offset, gap);
                     }
+                    // Fast path: a record that lies wholly in this source is framed and read in
+                    // one pass. Anything else (cut off by the source's end or the size limit,
+                    // invalid, unusual) falls through to the splitter and `Message::parse`,
+                    // which alone decide every error and its offset.
+                    let record_window = source.len().min(i.saturating_add(limit));
+                    if let Some((message, len)) = source
+                        .get(i..record_window)
+                        .and_then(|rest| Message::parse_prefix(rest, self.config.max_depth))
+                    {
+                        let end = i + len;
+                        self.splitter.record_ended();
+                        self.pos = end;
+                        self.open = None;
+                        *self.last_end = base + end as u64;
+                        self.count_delimiter();
+                        self.stats.records += 1;
+                        return Some(Ok(Record {
+                            bytes: &source[i..end],
+                            offset,
+                            message,
+                        }));
+                    }
                 }
                 Split::End(end) => {
                     *self.last_end = base + end as u64;

@@ -1,1 +1,529 @@
-fn main() {}
+//! `pullstream`: watch a Docker Engine (or Podman) progress stream and get a verdict.
+//!
+//! Usage, output formats and exit codes are documented in `docs/CLI.md` and `pullstream --help`.
+//! Input is read on a thread in pieces of at most 64 KiB and handed to the main loop over a
+//! bounded channel, so memory stays bounded and the live display can redraw while the input is
+//! quiet. `--demo` replays a sample pull through the very same loop.
+
+#[path = "cli/args.rs"]
+mod args;
+#[path = "cli/events.rs"]
+mod events;
+#[path = "cli/render.rs"]
+mod render;
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Read, Write};
+use std::ops::ControlFlow;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use args::{Input, Mode, Options, Parsed};
+use pullstream::http::{HttpError, HttpErrorKind, ResponseDecoder};
+use pullstream::pipeline::{Item, Pipeline};
+use pullstream::tracker::Tracker;
+use render::Style;
+
+/// Malformed stretches reported one by one; the rest are counted.
+const MAX_MALFORMED_SHOWN: u64 = 10;
+/// At most this many redraws per second of the live display (10).
+const REDRAW_EVERY: Duration = Duration::from_millis(100);
+/// Bytes of a non-2xx HTTP body kept to quote in the error line.
+const SNIPPET_LEN: usize = 160;
+
+fn main() {
+    // Whatever happens, never show a panic message or a backtrace: one line, then exit 70.
+    std::panic::set_hook(Box::new(|info| {
+        let what = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let _ = writeln!(io::stderr(), "pullstream: internal error: {what}");
+        std::process::exit(70);
+    }));
+    let code = match args::parse(std::env::args_os().skip(1)) {
+        Ok(Parsed::Help) => {
+            let _ = io::stdout().write_all(args::USAGE.as_bytes());
+            0
+        }
+        Ok(Parsed::Version) => {
+            let _ = writeln!(io::stdout(), "pullstream {}", env!("CARGO_PKG_VERSION"));
+            0
+        }
+        Ok(Parsed::Run(options)) => run(options),
+        Err(message) => {
+            warn(&format!("{message} (see 'pullstream --help')"));
+            64
+        }
+    };
+    std::process::exit(code);
+}
+
+/// One line on stderr.
+fn warn(message: &str) {
+    let _ = writeln!(io::stderr(), "pullstream: {message}");
+}
+
+/// What the input thread sends.
+enum Chunk {
+    Data(Vec<u8>),
+    End,
+    Failed(io::Error),
+}
+
+fn spawn_reader(mut reader: Box<dyn Read + Send>, size: usize) -> Receiver<Chunk> {
+    let (tx, rx) = mpsc::sync_channel(4);
+    std::thread::spawn(move || loop {
+        let mut buf = vec![0; size];
+        match reader.read(&mut buf) {
+            Ok(0) => {
+                let _ = tx.send(Chunk::End);
+                return;
+            }
+            Ok(n) => {
+                buf.truncate(n);
+                if tx.send(Chunk::Data(buf)).is_err() {
+                    return;
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                let _ = tx.send(Chunk::Failed(e));
+                return;
+            }
+        }
+    });
+    rx
+}
+
+fn spawn_demo(speed: f64) -> Receiver<Chunk> {
+    let (tx, rx) = mpsc::sync_channel(4);
+    std::thread::spawn(move || {
+        for (mut record, delay_ms) in pullstream::synth::demo_pull() {
+            std::thread::sleep(Duration::from_secs_f64(
+                f64::from(delay_ms) / 1000.0 / speed,
+            ));
+            record.extend_from_slice(b"\r\n");
+            if tx.send(Chunk::Data(record)).is_err() {
+                return;
+            }
+        }
+        let _ = tx.send(Chunk::End);
+    });
+    rx
+}
+
+/// Buffered stdout that goes quiet, instead of failing, once the reader has gone away.
+struct Out {
+    writer: io::BufWriter<io::Stdout>,
+    broken: bool,
+}
+
+impl Out {
+    fn write(&mut self, text: &str) {
+        if !self.broken && self.writer.write_all(text.as_bytes()).is_err() {
+            self.broken = true;
+        }
+    }
+
+    fn line(&mut self, text: &str) {
+        self.write(text);
+        self.write("\n");
+    }
+
+    fn flush(&mut self) {
+        if !self.broken && self.writer.flush().is_err() {
+            self.broken = true;
+        }
+    }
+}
+
+/// The live display's state.
+struct Live {
+    drawn: usize,
+    last_draw: Option<Instant>,
+    dirty: bool,
+    width: usize,
+    max_layers: usize,
+    /// Lines to print above the display at the next redraw, and whether they go to stderr.
+    pending: Vec<(String, bool)>,
+}
+
+impl Live {
+    fn new() -> Live {
+        let env_number = |name: &str| {
+            std::env::var(name)
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+        };
+        Live {
+            drawn: 0,
+            last_draw: None,
+            dirty: true,
+            width: env_number("COLUMNS").filter(|&w| w >= 20).unwrap_or(80),
+            max_layers: env_number("LINES").map_or(15, |l| l.saturating_sub(4).max(3)),
+            pending: Vec::new(),
+        }
+    }
+
+    fn due(&self) -> bool {
+        self.last_draw.map_or(true, |t| t.elapsed() >= REDRAW_EVERY) || self.pending.len() > 200
+    }
+
+    /// Redraws in place: cursor up over the previous drawing, clear to the end of the screen,
+    /// print pending log lines, then the layer lines and the aggregate line.
+    fn draw(&mut self, out: &mut Out, tracker: &Tracker, style: Style) {
+        let mut text = String::new();
+        if self.drawn > 0 {
+            text.push_str(&format!("\x1b[{}A\r\x1b[J", self.drawn));
+        }
+        out.write(&text);
+        for (line, to_stderr) in self.pending.drain(..) {
+            if to_stderr {
+                out.flush();
+                warn(&line);
+            } else {
+                out.line(&line);
+            }
+        }
+        let lines = render::live_lines(&tracker.snapshot(), self.max_layers, style);
+        let mut text = String::new();
+        for line in &lines {
+            text.push_str("\r\x1b[2K");
+            text.push_str(&render::fit(line, self.width.saturating_sub(1)));
+            text.push('\n');
+        }
+        out.write(&text);
+        out.flush();
+        self.drawn = lines.len();
+        self.last_draw = Some(Instant::now());
+        self.dirty = false;
+    }
+}
+
+/// Where items go, by mode.
+struct Sink {
+    mode: Mode,
+    out: Out,
+    style: Style,
+    live: Option<Live>,
+    phases: render::PhaseLog,
+    malformed: u64,
+    quiet_malformed: bool,
+    layer_limit_reported: bool,
+    /// Daemon errors seen (the first one is reported by the verdict, not logged).
+    errors: u64,
+}
+
+impl Sink {
+    fn log(&mut self, line: String, to_stderr: bool) {
+        match &mut self.live {
+            Some(live) => live.pending.push((line, to_stderr)),
+            None if to_stderr => {
+                self.out.flush();
+                warn(&line);
+            }
+            None => self.out.line(&line),
+        }
+    }
+
+    fn item(&mut self, item: Item<'_, '_>) -> ControlFlow<()> {
+        match item {
+            Item::Event { record, event } => {
+                if let Some(live) = &mut self.live {
+                    live.dirty = true;
+                }
+                match self.mode {
+                    Mode::Json => {}
+                    Mode::Events => self.out.line(&events::event_line(record, event)),
+                    Mode::Human => {
+                        if self.live.is_none() {
+                            if let Some(line) = self.phases.line(event) {
+                                self.out.line(&line);
+                            }
+                        }
+                        let first_error = if let pullstream::Event::Error(_) = event {
+                            self.errors += 1;
+                            self.errors == 1
+                        } else {
+                            false
+                        };
+                        match render::log_line(record, event, self.style) {
+                            Some(line) if !first_error => self.log(line, false),
+                            _ => {}
+                        }
+                    }
+                }
+            }
+            Item::Malformed(error) => {
+                if self.mode == Mode::Events {
+                    self.out.line(&events::malformed_line(error));
+                }
+                self.malformed += 1;
+                if !self.quiet_malformed && self.malformed <= MAX_MALFORMED_SHOWN {
+                    self.log(error.to_string(), true);
+                }
+            }
+            Item::LayerLimit(limit) if !self.layer_limit_reported => {
+                self.layer_limit_reported = true;
+                let line = format!(
+                    "more than {} layers: the others are not tracked",
+                    limit.limit
+                );
+                self.log(line, true);
+            }
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// A non-2xx HTTP status.
+struct HttpFailure {
+    status: u16,
+    reason: String,
+    content_type: Option<String>,
+    snippet: Vec<u8>,
+}
+
+struct Session {
+    chunk_size: usize,
+    pipeline: Pipeline,
+    http: Option<ResponseDecoder>,
+    http_error: Option<HttpError>,
+    http_failure: Option<HttpFailure>,
+    /// Bytes after the end of the HTTP response.
+    trailing: u64,
+    sink: Sink,
+}
+
+impl Session {
+    fn input(&mut self, data: &[u8], now_ms: u64) {
+        for piece in data.chunks(self.chunk_size) {
+            let Some(http) = &mut self.http else {
+                let sink = &mut self.sink;
+                let _ = self.pipeline.feed(piece, now_ms, |item| sink.item(item));
+                continue;
+            };
+            if self.http_error.is_some() || http.is_complete() {
+                self.trailing += piece.len() as u64;
+                continue;
+            }
+            let mut rest = piece;
+            while !rest.is_empty() {
+                let pipeline = &mut self.pipeline;
+                let sink = &mut self.sink;
+                let failure = &mut self.http_failure;
+                let result = http.feed(rest, |body| {
+                    if let Some(failure) = failure {
+                        let room = SNIPPET_LEN.saturating_sub(failure.snippet.len());
+                        failure
+                            .snippet
+                            .extend_from_slice(&body[..room.min(body.len())]);
+                    }
+                    let _ = pipeline.feed(body, now_ms, |item| sink.item(item));
+                });
+                match result {
+                    Ok(progress) => {
+                        rest = &rest[progress.consumed..];
+                        if progress.head && !http.is_success() {
+                            // An error response: its body is a JSON message, or not a stream.
+                            self.sink.quiet_malformed = true;
+                            self.http_failure = Some(HttpFailure {
+                                status: http.status().unwrap_or(0),
+                                reason: http.reason().unwrap_or_default().to_string(),
+                                content_type: http.header("content-type").map(str::to_string),
+                                snippet: Vec::new(),
+                            });
+                        }
+                        if progress.complete {
+                            self.trailing += rest.len() as u64;
+                            break;
+                        }
+                    }
+                    Err(error) => {
+                        self.http_error = Some(error);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Ends the input and prints the verdict; returns the exit code.
+    fn finish(mut self, now_ms: u64, read_error: Option<io::Error>) -> i32 {
+        if let Some(http) = &mut self.http {
+            if self.http_error.is_none() {
+                self.http_error = http.finish().err();
+            }
+        }
+        let sink = &mut self.sink;
+        let _ = self.pipeline.finish(now_ms, |item| sink.item(item));
+        let summary = self.pipeline.summary();
+        let mut code = summary.exit_code();
+        // A reason that replaces the verdict line on stderr.
+        let mut reason = None;
+        let mut notes = Vec::new();
+        if let Some(error) = read_error {
+            code = 3;
+            reason = Some(format!("cannot read the input: {error}"));
+        } else if let Some(error) = self.http_error {
+            let head = error.kind() == HttpErrorKind::TruncatedHead;
+            if error.is_truncation() && !head {
+                notes.push(format!("HTTP: {error}"));
+            } else if summary.outcome != "failed" {
+                code = 3;
+                reason = Some(format!("HTTP: {error}"));
+            } else {
+                notes.push(format!("HTTP: {error}"));
+            }
+        }
+        if let Some(failure) = &self.http_failure {
+            if reason.is_none() && summary.outcome != "failed" {
+                code = 3;
+                let mut line = format!(
+                    "HTTP {} {}: the response is an error, and its body is not a JSON error message",
+                    failure.status, failure.reason
+                );
+                if let Some(kind) = &failure.content_type {
+                    line.push_str(&format!(" ({})", render::sanitize(kind, " ")));
+                }
+                let snippet = String::from_utf8_lossy(&failure.snippet);
+                let snippet = render::sanitize(&snippet, " ");
+                if !snippet.trim().is_empty() {
+                    line.push_str(&format!(": {}", snippet.trim()));
+                }
+                reason = Some(line);
+            }
+        }
+        if self.trailing > 0 {
+            notes.push(format!(
+                "{} bytes after the end of the HTTP response ignored",
+                self.trailing
+            ));
+        }
+        if self.sink.malformed > MAX_MALFORMED_SHOWN && !self.sink.quiet_malformed {
+            notes.push(format!(
+                "... and {} more malformed stretches not shown",
+                self.sink.malformed - MAX_MALFORMED_SHOWN
+            ));
+        }
+
+        let sink = &mut self.sink;
+        if let Some(live) = &mut sink.live {
+            live.draw(&mut sink.out, self.pipeline.tracker(), sink.style);
+        }
+        if sink.mode != Mode::Human {
+            sink.out.line(&summary.to_json());
+        }
+        let verdict_ok = code == 0 && reason.is_none();
+        if sink.mode == Mode::Human && verdict_ok {
+            sink.out.line(&render::verdict(&summary, code, sink.style));
+        }
+        sink.out.flush();
+        for note in notes {
+            warn(&note);
+        }
+        if !verdict_ok {
+            let style = Style {
+                color: color_allowed() && io::stderr().is_terminal(),
+            };
+            warn(&reason.unwrap_or_else(|| render::verdict(&summary, code, style)));
+        }
+        code
+    }
+}
+
+/// `NO_COLOR` set to anything non-empty turns colours off.
+fn color_allowed() -> bool {
+    std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
+}
+
+fn run(options: Options) -> i32 {
+    let read_size = options.chunk_size.clamp(args::READ_SIZE, 16 << 20);
+    let (rx, speed) = match &options.input {
+        Input::Stdin => (spawn_reader(Box::new(io::stdin()), read_size), 1.0),
+        Input::File(path) => match File::open(path) {
+            Ok(file) => (spawn_reader(Box::new(file), read_size), 1.0),
+            Err(error) => {
+                warn(&format!("cannot open {}: {error}", path.display()));
+                return 3;
+            }
+        },
+        Input::Demo { speed } => (spawn_demo(*speed), *speed),
+    };
+    let terminal = options.mode == Mode::Human && io::stdout().is_terminal();
+    let style = Style {
+        color: terminal && color_allowed(),
+    };
+    let mut session = Session {
+        chunk_size: options.chunk_size,
+        pipeline: Pipeline::new(),
+        http: options.http.then(ResponseDecoder::new),
+        http_error: None,
+        http_failure: None,
+        trailing: 0,
+        sink: Sink {
+            mode: options.mode,
+            out: Out {
+                writer: io::BufWriter::with_capacity(64 * 1024, io::stdout()),
+                broken: false,
+            },
+            style,
+            live: terminal.then(Live::new),
+            phases: render::PhaseLog::default(),
+            malformed: 0,
+            quiet_malformed: false,
+            layer_limit_reported: false,
+            errors: 0,
+        },
+    };
+    let start = Instant::now();
+    // The demo's clock runs as fast as its replay, so rates and ETAs look real.
+    let now_ms = || (start.elapsed().as_secs_f64() * 1000.0 * speed) as u64;
+    let mut read_error = None;
+    loop {
+        let chunk = if session.sink.live.is_some() {
+            rx.recv_timeout(REDRAW_EVERY)
+        } else {
+            rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
+        };
+        match chunk {
+            Ok(Chunk::Data(data)) => {
+                session.input(&data, now_ms());
+                if let Some(live) = &mut session.sink.live {
+                    if live.due() {
+                        live.draw(
+                            &mut session.sink.out,
+                            session.pipeline.tracker(),
+                            session.sink.style,
+                        );
+                    }
+                } else {
+                    session.sink.out.flush();
+                }
+            }
+            Ok(Chunk::End) | Err(RecvTimeoutError::Disconnected) => break,
+            Ok(Chunk::Failed(error)) => {
+                read_error = Some(error);
+                break;
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                let now = now_ms();
+                let stalled = !session.pipeline.tracker_mut().poll_stalls(now).is_empty();
+                if let Some(live) = &mut session.sink.live {
+                    if live.dirty || stalled || !live.pending.is_empty() {
+                        live.draw(
+                            &mut session.sink.out,
+                            session.pipeline.tracker(),
+                            session.sink.style,
+                        );
+                    }
+                }
+            }
+        }
+    }
+    session.finish(now_ms(), read_error)
+}

@@ -315,6 +315,379 @@ fn error_detail<'a>(parser: &mut Parser<'a>) -> Result<Option<ErrorDetail<'a>>, 
     Ok(Some(detail))
 }
 
+// ---------------------------------------------------------------------------------------------
+// The fast path: one pass that finds the record's end *and* reads its fields.
+//
+// The decoder calls it when a record starts in the bytes it holds, before the splitter has
+// looked for the record's end. It accepts only the shapes daemons actually send (known keys in
+// any order, without escapes; strings, integers, `null`, and the two small nested objects), and
+// gives up (`None`) on anything else, including a record that runs past the end of the input.
+// Giving up costs only time: the decoder then frames the record with the splitter and parses
+// it with [`Message::parse`] as before, so every error and every offset stays exactly what the
+// general path reports. What it accepts, the general path accepts with the same fields, and the
+// splitter would have ended the record at the same byte (no raw line break in a string, no `{`
+// outside a value, depth 2 at most).
+
+/// A string's text between its quotes, as byte offsets into the record.
+#[derive(Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+    escaped: bool,
+}
+
+#[derive(Default)]
+struct FastDetail {
+    current: Option<i64>,
+    total: Option<i64>,
+    start: Option<i64>,
+    hidecounts: Option<bool>,
+    units: Option<Span>,
+}
+
+/// Fields found by the fast path, before the record's text is known to be UTF-8.
+#[derive(Default)]
+struct FastFields {
+    status: Option<Span>,
+    id: Option<Span>,
+    progress_detail: Option<FastDetail>,
+    progress: Option<Span>,
+    stream: Option<Span>,
+    error_detail: Option<(Option<i64>, Option<Span>)>,
+    error: Option<Span>,
+    message: Option<Span>,
+    from: Option<Span>,
+    time: Option<i64>,
+    time_nano: Option<i64>,
+}
+
+struct Fast<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl Fast<'_> {
+    #[inline(always)]
+    fn skip_ws(&mut self) {
+        while let Some(b' ' | b'\t' | b'\r' | b'\n') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+    }
+
+    /// The next byte after whitespace, consumed.
+    #[inline(always)]
+    fn next(&mut self) -> Option<u8> {
+        self.skip_ws();
+        let byte = *self.bytes.get(self.pos)?;
+        self.pos += 1;
+        Some(byte)
+    }
+
+    #[inline(always)]
+    fn peek(&mut self) -> Option<u8> {
+        self.skip_ws();
+        self.bytes.get(self.pos).copied()
+    }
+
+    #[inline(always)]
+    fn literal(&mut self, word: &[u8]) -> Option<()> {
+        if self.bytes.get(self.pos..self.pos + word.len())? == word {
+            self.pos += word.len();
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    /// A string whose opening quote was just consumed: plain runs are crossed eight bytes at a
+    /// time, escapes are checked as `Parser::escape` checks them.
+    #[inline(always)]
+    fn string(&mut self) -> Option<Span> {
+        let bytes = self.bytes;
+        let start = self.pos;
+        let mut escaped = false;
+        let mut at = start;
+        loop {
+            at = crate::scan::swar::string_stop(bytes, at)?;
+            match *bytes.get(at)? {
+                b'"' => {
+                    self.pos = at + 1;
+                    return Some(Span {
+                        start,
+                        end: at,
+                        escaped,
+                    });
+                }
+                b'\\' => {
+                    escaped = true;
+                    at += match *bytes.get(at + 1)? {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => 2,
+                        b'u' if bytes.get(at + 2..at + 6)?.iter().all(u8::is_ascii_hexdigit) => 6,
+                        _ => return None,
+                    };
+                }
+                // A control character: invalid in a string.
+                _ => return None,
+            }
+        }
+    }
+
+    /// `"…"` or `null`.
+    #[inline(always)]
+    fn opt_string(&mut self) -> Option<Option<Span>> {
+        match self.next()? {
+            b'"' => self.string().map(Some),
+            b'n' => self.literal(b"ull").map(|()| None),
+            _ => None,
+        }
+    }
+
+    /// An integer that fits in `i64` (except `i64::MIN`, left to the general path), or `null`.
+    #[inline(always)]
+    fn opt_int(&mut self) -> Option<Option<i64>> {
+        let negative = match self.next()? {
+            b'n' => return self.literal(b"ull").map(|()| None),
+            b'-' => true,
+            _ => {
+                self.pos -= 1;
+                false
+            }
+        };
+        let bytes = self.bytes;
+        let first = self.pos;
+        let mut value: i64 = 0;
+        while let Some(&byte) = bytes.get(self.pos) {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                break;
+            }
+            value = value.checked_mul(10)?.checked_add(i64::from(digit))?;
+            self.pos += 1;
+        }
+        let digits = self.pos - first;
+        if digits == 0 || (digits > 1 && bytes[first] == b'0') {
+            return None;
+        }
+        if let Some(b'.' | b'e' | b'E') = bytes.get(self.pos) {
+            return None;
+        }
+        Some(Some(if negative { -value } else { value }))
+    }
+
+    fn opt_bool(&mut self) -> Option<Option<bool>> {
+        match self.next()? {
+            b't' => self.literal(b"rue").map(|()| Some(true)),
+            b'f' => self.literal(b"alse").map(|()| Some(false)),
+            b'n' => self.literal(b"ull").map(|()| None),
+            _ => None,
+        }
+    }
+
+    /// The members of an object whose `{` was just consumed; `member` reads one value and
+    /// returns the bit that marks its key as seen (so duplicates go to the general path).
+    #[inline(always)]
+    fn members(&mut self, mut member: impl FnMut(&mut Self, &[u8]) -> Option<u32>) -> Option<()> {
+        let mut seen = 0u32;
+        if self.peek()? == b'}' {
+            self.pos += 1;
+            return Some(());
+        }
+        loop {
+            if self.next()? != b'"' {
+                return None;
+            }
+            let key = self.string()?;
+            if key.escaped || self.next()? != b':' {
+                return None;
+            }
+            let bit = member(self, self.bytes.get(key.start..key.end)?)?;
+            if seen & bit != 0 {
+                return None;
+            }
+            seen |= bit;
+            match self.next()? {
+                b',' => {}
+                b'}' => return Some(()),
+                _ => return None,
+            }
+        }
+    }
+
+    /// `{…}` or `null`.
+    fn opt_object(&mut self) -> Option<bool> {
+        match self.next()? {
+            b'{' => Some(true),
+            b'n' => self.literal(b"ull").map(|()| false),
+            _ => None,
+        }
+    }
+
+    fn record(&mut self, max_depth: u32) -> Option<FastFields> {
+        if self.next()? != b'{' {
+            return None;
+        }
+        let mut f = FastFields::default();
+        self.members(|p, key| {
+            Some(match key {
+                b"status" => {
+                    f.status = p.opt_string()?;
+                    1
+                }
+                b"id" => {
+                    f.id = p.opt_string()?;
+                    1 << 1
+                }
+                b"progressDetail" => {
+                    // A nested object is depth 2: a tighter limit is the general path's to report.
+                    if max_depth < 2 {
+                        return None;
+                    }
+                    f.progress_detail = None;
+                    if p.opt_object()? {
+                        let mut d = FastDetail::default();
+                        p.members(|p, key| {
+                            Some(match key {
+                                b"current" => {
+                                    d.current = p.opt_int()?;
+                                    1
+                                }
+                                b"total" => {
+                                    d.total = p.opt_int()?;
+                                    1 << 1
+                                }
+                                b"start" => {
+                                    d.start = p.opt_int()?;
+                                    1 << 2
+                                }
+                                b"hidecounts" => {
+                                    d.hidecounts = p.opt_bool()?;
+                                    1 << 3
+                                }
+                                b"units" => {
+                                    d.units = p.opt_string()?;
+                                    1 << 4
+                                }
+                                _ => return None,
+                            })
+                        })?;
+                        f.progress_detail = Some(d);
+                    }
+                    1 << 2
+                }
+                b"progress" => {
+                    f.progress = p.opt_string()?;
+                    1 << 3
+                }
+                b"stream" => {
+                    f.stream = p.opt_string()?;
+                    1 << 4
+                }
+                b"errorDetail" => {
+                    if max_depth < 2 {
+                        return None;
+                    }
+                    f.error_detail = None;
+                    if p.opt_object()? {
+                        let (mut code, mut message) = (None, None);
+                        p.members(|p, key| {
+                            Some(match key {
+                                b"code" => {
+                                    code = p.opt_int()?;
+                                    1
+                                }
+                                b"message" => {
+                                    message = p.opt_string()?;
+                                    1 << 1
+                                }
+                                _ => return None,
+                            })
+                        })?;
+                        f.error_detail = Some((code, message));
+                    }
+                    1 << 5
+                }
+                b"error" => {
+                    f.error = p.opt_string()?;
+                    1 << 6
+                }
+                b"message" => {
+                    f.message = p.opt_string()?;
+                    1 << 7
+                }
+                b"from" => {
+                    f.from = p.opt_string()?;
+                    1 << 9
+                }
+                b"time" => {
+                    f.time = p.opt_int()?;
+                    1 << 10
+                }
+                b"timeNano" => {
+                    f.time_nano = p.opt_int()?;
+                    1 << 11
+                }
+                // `aux`, unknown keys: the general path skips and validates them.
+                _ => return None,
+            })
+        })?;
+        Some(f)
+    }
+}
+
+impl<'a> Message<'a> {
+    /// The fast path (see above): the record that starts at `bytes[0]` and, when it is one the
+    /// fast path reads, its fields and its length. `None` means "use the general path".
+    pub(crate) fn parse_prefix(bytes: &'a [u8], max_depth: u32) -> Option<(Message<'a>, usize)> {
+        let mut fast = Fast { bytes, pos: 0 };
+        let f = fast.record(max_depth)?;
+        let end = fast.pos;
+        // Outside strings the fast path accepted only ASCII, so checking the record as a whole
+        // checks exactly its strings (and this is a short pass over bytes still in L1).
+        let text = std::str::from_utf8(bytes.get(..end)?).ok()?;
+        let s = |span: Option<Span>| -> Option<Option<JsonStr<'a>>> {
+            match span {
+                None => Some(None),
+                Some(span) => Some(Some(JsonStr::from_validated(
+                    text.get(span.start..span.end)?,
+                    span.escaped,
+                ))),
+            }
+        };
+        let progress_detail = match f.progress_detail {
+            None => None,
+            Some(d) => Some(ProgressDetail {
+                current: d.current,
+                total: d.total,
+                start: d.start,
+                hidecounts: d.hidecounts,
+                units: s(d.units)?,
+            }),
+        };
+        let error_detail = match f.error_detail {
+            None => None,
+            Some((code, message)) => Some(ErrorDetail {
+                code,
+                message: s(message)?,
+            }),
+        };
+        let message = Message {
+            status: s(f.status)?,
+            id: s(f.id)?,
+            progress_detail,
+            progress: s(f.progress)?,
+            stream: s(f.stream)?,
+            error_detail,
+            error: s(f.error)?,
+            message: s(f.message)?,
+            aux: None,
+            from: s(f.from)?,
+            time: f.time,
+            time_nano: f.time_nano,
+        };
+        Some((message, end))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -212,6 +212,18 @@ impl Splitter {
         Split::Start(at)
     }
 
+    /// Puts the splitter where it stands after reporting [`Split::End`] for the open record,
+    /// for a caller that found the record's end itself (the decoder's fast path parses a record
+    /// that lies wholly in its input in one pass, and only a valid record ends that way).
+    pub(crate) fn record_ended(&mut self) {
+        self.place = Place::Between;
+        self.gap = 0;
+        self.depth = 0;
+        self.prev = b'}';
+        self.in_string = false;
+        self.escaped = false;
+    }
+
     fn abandon(&mut self, at: usize, reason: &'static str) -> Split {
         self.place = Place::Between;
         self.gap = GAP_OTHER;
@@ -285,6 +297,53 @@ impl Splitter {
             i += 1;
         }
         Split::NeedMore
+    }
+}
+
+/// Word-at-a-time byte classes (SWAR: "SIMD within a register"), shared by the splitter and
+/// the record parser's fast path. Each mask has the high bit of a byte set where that byte is
+/// in the class. Borrows can set false bits, but only in bytes *above* a true one, so the
+/// lowest set bit (`trailing_zeros() / 8`, the words are little-endian) is always exact: that is
+/// the only way these masks are read.
+pub(crate) mod swar {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+    /// Bytes equal to `byte`.
+    #[inline(always)]
+    pub(crate) fn eq(word: u64, byte: u8) -> u64 {
+        let x = word ^ (ONES * u64::from(byte));
+        x.wrapping_sub(ONES) & !x & HIGHS
+    }
+
+    /// Bytes below `bound` (at most 0x80).
+    #[inline(always)]
+    pub(crate) fn below(word: u64, bound: u8) -> u64 {
+        word.wrapping_sub(ONES * u64::from(bound)) & !word & HIGHS
+    }
+
+    /// The eight bytes at `at`, if there are eight.
+    #[inline(always)]
+    pub(crate) fn load(bytes: &[u8], at: usize) -> Option<u64> {
+        let chunk: [u8; 8] = bytes.get(at..at.wrapping_add(8))?.try_into().ok()?;
+        Some(u64::from_le_bytes(chunk))
+    }
+
+    /// Index of the first byte (from `from`) that ends a run of plain string content: `"`,
+    /// `\\` or a control character (which includes the line break). `None` when the input ends
+    /// first.
+    #[inline(always)]
+    pub(crate) fn string_stop(bytes: &[u8], mut from: usize) -> Option<usize> {
+        while let Some(word) = load(bytes, from) {
+            let stops = eq(word, b'"') | eq(word, b'\\') | below(word, 0x20);
+            if stops != 0 {
+                return Some(from + (stops.trailing_zeros() / 8) as usize);
+            }
+            from += 8;
+        }
+        let tail = bytes.get(from..)?;
+        let k = tail.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        Some(from + k)
     }
 }
 

@@ -144,6 +144,10 @@ pub fn event_line(record: &Record<'_>, event: &Event<'_>) -> String {
                 ErrorSource::ErrorDetail => "error_detail",
                 ErrorSource::Legacy => "error",
                 ErrorSource::HttpBody => "http_body",
+                ErrorSource::Stream => "stream",
+                // The library may learn new sources; they are still errors.
+                #[allow(unreachable_patterns)]
+                _ => "other",
             };
             let mut inner = Obj::new();
             inner

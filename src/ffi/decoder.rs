@@ -120,11 +120,8 @@ impl Emitter<'_> {
                 view
             }
             Item::LayerLimit(limit) => {
-                let view = convert::layer_limit_view(
-                    limit,
-                    self.last_offset,
-                    self.scratch.message_buf(),
-                );
+                let view =
+                    convert::layer_limit_view(limit, self.last_offset, self.scratch.message_buf());
                 self.remember(view.error_status, view.offset);
                 view
             }
@@ -279,23 +276,22 @@ pub unsafe extern "C" fn pullstream_decoder_feed(
         // SAFETY: `data` is non-NULL and the caller guarantees `len` readable bytes there.
         unsafe { std::slice::from_raw_parts(data, len) }
     };
+    let body = |handle: &mut pullstream_decoder| {
+        if handle.finished {
+            return pullstream_status::InvalidState;
+        }
+        let (pipeline, mut emitter) = handle.emitter(callback, userdata);
+        let flow = pipeline.feed(chunk, now_ms, |item| emitter.item(item));
+        if flow.is_break() {
+            pullstream_status::Paused
+        } else if handle.stopped() {
+            pullstream_status::Stopped
+        } else {
+            pullstream_status::Ok
+        }
+    };
     // SAFETY: forwarded from the caller.
-    unsafe {
-        with_decoder_mut(decoder, |handle| {
-            if handle.finished {
-                return pullstream_status::InvalidState;
-            }
-            let (pipeline, mut emitter) = handle.emitter(callback, userdata);
-            let flow = pipeline.feed(chunk, now_ms, |item| emitter.item(item));
-            if flow.is_break() {
-                pullstream_status::Paused
-            } else if handle.stopped() {
-                pullstream_status::Stopped
-            } else {
-                pullstream_status::Ok
-            }
-        })
-    }
+    unsafe { with_decoder_mut(decoder, body) }
 }
 
 /// Ends the stream: delivers the events still held (a record cut off at the end is reported as
@@ -314,20 +310,22 @@ pub unsafe extern "C" fn pullstream_decoder_finish(
     callback: pullstream_event_callback,
     userdata: *mut c_void,
 ) -> pullstream_status {
+    let body = |handle: &mut pullstream_decoder| {
+        if handle.finished {
+            return pullstream_status::Ok;
+        }
+        let (pipeline, mut emitter) = handle.emitter(callback, userdata);
+        if pipeline
+            .finish(now_ms, |item| emitter.item(item))
+            .is_break()
+        {
+            return pullstream_status::Paused;
+        }
+        handle.finished = true;
+        pullstream_status::Ok
+    };
     // SAFETY: forwarded from the caller.
-    unsafe {
-        with_decoder_mut(decoder, |handle| {
-            if handle.finished {
-                return pullstream_status::Ok;
-            }
-            let (pipeline, mut emitter) = handle.emitter(callback, userdata);
-            if pipeline.finish(now_ms, |item| emitter.item(item)).is_break() {
-                return pullstream_status::Paused;
-            }
-            handle.finished = true;
-            pullstream_status::Ok
-        })
-    }
+    unsafe { with_decoder_mut(decoder, body) }
 }
 
 /// Writes the one-line JSON summary (the command-line tool's `--json` output, without the
@@ -348,13 +346,13 @@ pub unsafe extern "C" fn pullstream_decoder_summary_json(
     cap: usize,
     len_out: *mut usize,
 ) -> pullstream_status {
+    let body = |handle: &pullstream_decoder| {
+        let json = handle.pipeline.summary().to_json();
+        // SAFETY: the caller guarantees `buf`/`cap` and `len_out` as documented.
+        unsafe { copy_out(json.as_bytes(), buf, cap, len_out) }
+    };
     // SAFETY: forwarded from the caller.
-    unsafe {
-        with_decoder(decoder, |handle| {
-            let json = handle.pipeline.summary().to_json();
-            copy_out(json.as_bytes(), buf, cap, len_out)
-        })
-    }
+    unsafe { with_decoder(decoder, body) }
 }
 
 /// Writes to `*exit_code_out` the exit code for the summary: 0 success, 1 the daemon reported
@@ -370,15 +368,14 @@ pub unsafe extern "C" fn pullstream_decoder_exit_code(
     if exit_code_out.is_null() {
         return pullstream_status::NullArgument;
     }
+    let body = |handle: &pullstream_decoder| {
+        let code = handle.pipeline.summary().exit_code();
+        // SAFETY: non-NULL, and the caller guarantees it is writable.
+        unsafe { exit_code_out.write(code) };
+        pullstream_status::Ok
+    };
     // SAFETY: forwarded from the caller.
-    unsafe {
-        with_decoder(decoder, |handle| {
-            let code = handle.pipeline.summary().exit_code();
-            // SAFETY: non-NULL, and the caller guarantees it is writable.
-            unsafe { exit_code_out.write(code) };
-            pullstream_status::Ok
-        })
-    }
+    unsafe { with_decoder(decoder, body) }
 }
 
 /// Fills `*outcome_out` with the verdict and the summary's fields. Its strings stay valid until
@@ -394,53 +391,50 @@ pub unsafe extern "C" fn pullstream_decoder_outcome(
     if outcome_out.is_null() {
         return pullstream_status::NullArgument;
     }
+    let body = |handle: &mut pullstream_decoder| {
+        let tracker = handle.pipeline.tracker();
+        let (operation, dialect) = (tracker.operation(), tracker.dialect());
+        let summary = handle.outcome_summary.insert(handle.pipeline.summary());
+        let error = summary.error.as_ref();
+        let mut flags = 0;
+        if error.is_some_and(|e| e.retryable) {
+            flags |= PULLSTREAM_FLAG_RETRYABLE;
+        }
+        let error_code = error.and_then(|e| e.code);
+        if error_code.is_some() {
+            flags |= PULLSTREAM_FLAG_HAS_ERROR_CODE;
+        }
+        let outcome = pullstream_outcome {
+            verdict: convert::verdict_from_name(summary.outcome),
+            operation: convert::operation_code(operation),
+            dialect: convert::dialect_code(dialect),
+            success_kind: convert::success_kind_from_name(summary.result),
+            failure_kind: error.map_or(pullstream_failure_kind::None, |e| {
+                convert::failure_kind_from_name(e.kind)
+            }),
+            incomplete_reason: convert::incomplete_reason_from_name(summary.incomplete_reason),
+            exit_code: summary.exit_code(),
+            flags,
+            error_code: error_code.unwrap_or(0),
+            reference: pullstream_bytes::from_opt(summary.reference.as_deref()),
+            digest: pullstream_bytes::from_opt(summary.digest.as_deref()),
+            image_id: pullstream_bytes::from_opt(summary.image_id.as_deref()),
+            error_message: pullstream_bytes::from_opt(error.map(|e| e.message.as_str())),
+            layers_seen: summary.layers.seen as u64,
+            layers_complete: summary.layers.complete as u64,
+            layers_already_present: summary.layers.already_present as u64,
+            layers_pending: summary.layers.pending as u64,
+            bytes_downloaded: summary.bytes.downloaded,
+            bytes_total_known: summary.bytes.total_known,
+            records: summary.records,
+            malformed_records: summary.malformed_records,
+        };
+        // SAFETY: non-NULL, and the caller guarantees it is writable.
+        unsafe { outcome_out.write(outcome) };
+        pullstream_status::Ok
+    };
     // SAFETY: forwarded from the caller.
-    unsafe {
-        with_decoder_mut(decoder, |handle| {
-            let tracker = handle.pipeline.tracker();
-            let (operation, dialect) = (tracker.operation(), tracker.dialect());
-            let summary = handle.outcome_summary.insert(handle.pipeline.summary());
-            let error = summary.error.as_ref();
-            let mut flags = 0;
-            if error.is_some_and(|e| e.retryable) {
-                flags |= PULLSTREAM_FLAG_RETRYABLE;
-            }
-            let error_code = error.and_then(|e| e.code);
-            if error_code.is_some() {
-                flags |= PULLSTREAM_FLAG_HAS_ERROR_CODE;
-            }
-            let outcome = pullstream_outcome {
-                verdict: convert::verdict_from_name(summary.outcome),
-                operation: convert::operation_code(operation),
-                dialect: convert::dialect_code(dialect),
-                success_kind: convert::success_kind_from_name(summary.result),
-                failure_kind: error.map_or(pullstream_failure_kind::None, |e| {
-                    convert::failure_kind_from_name(e.kind)
-                }),
-                incomplete_reason: convert::incomplete_reason_from_name(
-                    summary.incomplete_reason,
-                ),
-                exit_code: summary.exit_code(),
-                flags,
-                error_code: error_code.unwrap_or(0),
-                reference: pullstream_bytes::from_opt(summary.reference.as_deref()),
-                digest: pullstream_bytes::from_opt(summary.digest.as_deref()),
-                image_id: pullstream_bytes::from_opt(summary.image_id.as_deref()),
-                error_message: pullstream_bytes::from_opt(error.map(|e| e.message.as_str())),
-                layers_seen: summary.layers.seen as u64,
-                layers_complete: summary.layers.complete as u64,
-                layers_already_present: summary.layers.already_present as u64,
-                layers_pending: summary.layers.pending as u64,
-                bytes_downloaded: summary.bytes.downloaded,
-                bytes_total_known: summary.bytes.total_known,
-                records: summary.records,
-                malformed_records: summary.malformed_records,
-            };
-            // SAFETY: non-NULL, and the caller guarantees it is writable.
-            unsafe { outcome_out.write(outcome) };
-            pullstream_status::Ok
-        })
-    }
+    unsafe { with_decoder_mut(decoder, body) }
 }
 
 /// Fills `*snapshot_out` with progress over the whole stream so far. Changes nothing.
@@ -455,36 +449,35 @@ pub unsafe extern "C" fn pullstream_decoder_snapshot(
     if snapshot_out.is_null() {
         return pullstream_status::NullArgument;
     }
+    let body = |handle: &pullstream_decoder| {
+        let snapshot = handle.pipeline.tracker().snapshot();
+        let aggregate = snapshot.aggregate;
+        let decoder = handle.pipeline.decoder();
+        let stats = decoder.stats();
+        let out = pullstream_snapshot {
+            operation: convert::operation_code(snapshot.operation),
+            dialect: convert::dialect_code(snapshot.dialect),
+            layer_count: snapshot.layers.len(),
+            segment_count: snapshot.segments.len(),
+            layers_known: aggregate.layers_known,
+            layers_done: aggregate.layers_done,
+            layers_already_present: aggregate.layers_already_present,
+            bytes_done: aggregate.bytes_done,
+            bytes_total_known: aggregate.bytes_total_known,
+            percent_by_count: aggregate.percent_by_count,
+            percent_by_bytes: aggregate.percent_by_bytes,
+            bytes_per_sec: aggregate.bytes_per_sec.unwrap_or(-1.0),
+            eta_secs: aggregate.eta_secs.unwrap_or(-1.0),
+            position: decoder.position(),
+            records: stats.records,
+            decode_errors: stats.errors,
+        };
+        // SAFETY: non-NULL, and the caller guarantees it is writable.
+        unsafe { snapshot_out.write(out) };
+        pullstream_status::Ok
+    };
     // SAFETY: forwarded from the caller.
-    unsafe {
-        with_decoder(decoder, |handle| {
-            let snapshot = handle.pipeline.tracker().snapshot();
-            let aggregate = snapshot.aggregate;
-            let decoder = handle.pipeline.decoder();
-            let stats = decoder.stats();
-            let out = pullstream_snapshot {
-                operation: convert::operation_code(snapshot.operation),
-                dialect: convert::dialect_code(snapshot.dialect),
-                layer_count: snapshot.layers.len(),
-                segment_count: snapshot.segments.len(),
-                layers_known: aggregate.layers_known,
-                layers_done: aggregate.layers_done,
-                layers_already_present: aggregate.layers_already_present,
-                bytes_done: aggregate.bytes_done,
-                bytes_total_known: aggregate.bytes_total_known,
-                percent_by_count: aggregate.percent_by_count,
-                percent_by_bytes: aggregate.percent_by_bytes,
-                bytes_per_sec: aggregate.bytes_per_sec.unwrap_or(-1.0),
-                eta_secs: aggregate.eta_secs.unwrap_or(-1.0),
-                position: decoder.position(),
-                records: stats.records,
-                decode_errors: stats.errors,
-            };
-            // SAFETY: non-NULL, and the caller guarantees it is writable.
-            unsafe { snapshot_out.write(out) };
-            pullstream_status::Ok
-        })
-    }
+    unsafe { with_decoder(decoder, body) }
 }
 
 /// Fills `*layer_out` with entry `index` of the layer table (`0 <= index < layer_count` of
@@ -502,41 +495,40 @@ pub unsafe extern "C" fn pullstream_decoder_layer(
     if layer_out.is_null() {
         return pullstream_status::NullArgument;
     }
+    let body = |handle: &pullstream_decoder| {
+        let snapshot = handle.pipeline.tracker().snapshot();
+        let Some(layer) = snapshot.layers.get(index) else {
+            return pullstream_status::InvalidArgument;
+        };
+        let transfer = layer.transfer();
+        let (extract, extract_unit) = layer.extract();
+        let total = |t: Option<u64>| t.and_then(|t| i64::try_from(t).ok()).unwrap_or(-1);
+        let mut flags = 0;
+        if layer.is_stalled() {
+            flags |= PULLSTREAM_FLAG_STALLED;
+        }
+        if layer.is_non_layer() {
+            flags |= PULLSTREAM_FLAG_NON_LAYER;
+        }
+        let out = pullstream_layer {
+            id: pullstream_bytes::borrow(layer.id().as_bytes()),
+            segment: layer.segment(),
+            phase: convert::phase_code(layer.phase()),
+            completion: convert::completion_code(layer.completion()),
+            transfer_current: transfer.current,
+            transfer_total: total(transfer.total),
+            extract_current: extract.current,
+            extract_total: total(extract.total),
+            extract_unit: convert::unit_code(extract_unit),
+            retries: layer.retries(),
+            flags,
+        };
+        // SAFETY: non-NULL, and the caller guarantees it is writable.
+        unsafe { layer_out.write(out) };
+        pullstream_status::Ok
+    };
     // SAFETY: forwarded from the caller.
-    unsafe {
-        with_decoder(decoder, |handle| {
-            let snapshot = handle.pipeline.tracker().snapshot();
-            let Some(layer) = snapshot.layers.get(index) else {
-                return pullstream_status::InvalidArgument;
-            };
-            let transfer = layer.transfer();
-            let (extract, extract_unit) = layer.extract();
-            let total = |t: Option<u64>| t.and_then(|t| i64::try_from(t).ok()).unwrap_or(-1);
-            let mut flags = 0;
-            if layer.is_stalled() {
-                flags |= PULLSTREAM_FLAG_STALLED;
-            }
-            if layer.is_non_layer() {
-                flags |= PULLSTREAM_FLAG_NON_LAYER;
-            }
-            let out = pullstream_layer {
-                id: pullstream_bytes::borrow(layer.id().as_bytes()),
-                segment: layer.segment(),
-                phase: convert::phase_code(layer.phase()),
-                completion: convert::completion_code(layer.completion()),
-                transfer_current: transfer.current,
-                transfer_total: total(transfer.total),
-                extract_current: extract.current,
-                extract_total: total(extract.total),
-                extract_unit: convert::unit_code(extract_unit),
-                retries: layer.retries(),
-                flags,
-            };
-            // SAFETY: non-NULL, and the caller guarantees it is writable.
-            unsafe { layer_out.write(out) };
-            pullstream_status::Ok
-        })
-    }
+    unsafe { with_decoder(decoder, body) }
 }
 
 /// Checks every active layer against the stall thresholds at `now_ms` and passes each layer
@@ -555,33 +547,32 @@ pub unsafe extern "C" fn pullstream_decoder_poll_stalls(
     userdata: *mut c_void,
     count_out: *mut usize,
 ) -> pullstream_status {
+    let body = |handle: &mut pullstream_decoder| {
+        handle.outcome_summary = None;
+        let stalls = handle.pipeline.tracker_mut().poll_stalls(now_ms);
+        if let Some(callback) = callback {
+            for stall in &stalls {
+                let (reason, idle_ms, bytes_per_sec) = convert::stall_reason_code(stall.reason);
+                let view = pullstream_stall {
+                    layer_id: pullstream_bytes::borrow(stall.layer.as_bytes()),
+                    phase: convert::phase_code(stall.phase),
+                    reason,
+                    idle_ms,
+                    bytes_per_sec,
+                };
+                // SAFETY: the caller guarantees `callback` may be called with `userdata`;
+                // `view` lives until the call returns.
+                unsafe { callback(userdata, &view) };
+            }
+        }
+        if !count_out.is_null() {
+            // SAFETY: non-NULL, and the caller guarantees it is writable.
+            unsafe { count_out.write(stalls.len()) };
+        }
+        pullstream_status::Ok
+    };
     // SAFETY: forwarded from the caller.
-    unsafe {
-        with_decoder_mut(decoder, |handle| {
-            handle.outcome_summary = None;
-            let stalls = handle.pipeline.tracker_mut().poll_stalls(now_ms);
-            if let Some(callback) = callback {
-                for stall in &stalls {
-                    let (reason, idle_ms, bytes_per_sec) = convert::stall_reason_code(stall.reason);
-                    let view = pullstream_stall {
-                        layer_id: pullstream_bytes::borrow(stall.layer.as_bytes()),
-                        phase: convert::phase_code(stall.phase),
-                        reason,
-                        idle_ms,
-                        bytes_per_sec,
-                    };
-                    // SAFETY: the caller guarantees `callback` may be called with `userdata`;
-                    // `view` lives until the call returns.
-                    unsafe { callback(userdata, &view) };
-                }
-            }
-            if !count_out.is_null() {
-                // SAFETY: non-NULL, and the caller guarantees it is writable.
-                unsafe { count_out.write(stalls.len()) };
-            }
-            pullstream_status::Ok
-        })
-    }
+    unsafe { with_decoder_mut(decoder, body) }
 }
 
 /// Copies the handle's last error into the caller's buffer: the text of the last decode error

@@ -1,0 +1,215 @@
+"""The raw ctypes declarations of the pullstream C API (include/pullstream.h).
+
+Every function and struct is declared with its C spelling, exactly as the header writes it, and
+resolved to ctypes through one table; `tests/test_header.py` checks those spellings against the
+header, so a change to the C API that this file does not follow fails the tests.
+"""
+
+import ctypes
+import os
+import pathlib
+import sys
+
+_ROOT = pathlib.Path(__file__).resolve().parents[3]
+
+
+def _default_library():
+    name = {"darwin": "libpullstream.dylib", "win32": "pullstream.dll"}.get(sys.platform, "libpullstream.so")
+    return _ROOT / "target" / "release" / name
+
+
+LIBRARY_PATH = os.environ.get("PULLSTREAM_LIB") or str(_default_library())
+
+
+class Decoder(ctypes.Structure):
+    """Opaque `pullstream_decoder`."""
+
+
+class Config(ctypes.Structure):
+    """Opaque `pullstream_config`."""
+
+
+# C type spelling -> ctypes type (structs and callbacks are added below).
+CTYPES = {
+    "void": None,
+    "uint32_t": ctypes.c_uint32,
+    "int32_t": ctypes.c_int32,
+    "uint64_t": ctypes.c_uint64,
+    "int64_t": ctypes.c_int64,
+    "size_t": ctypes.c_size_t,
+    "double": ctypes.c_double,
+    "void *": ctypes.c_void_p,
+    "char *": ctypes.c_char_p,
+    "const char *": ctypes.c_char_p,
+    "const uint8_t *": ctypes.POINTER(ctypes.c_uint8),
+    "size_t *": ctypes.POINTER(ctypes.c_size_t),
+    "uint64_t *": ctypes.POINTER(ctypes.c_uint64),
+    "int32_t *": ctypes.POINTER(ctypes.c_int32),
+    "pullstream_decoder *": ctypes.POINTER(Decoder),
+    "const pullstream_decoder *": ctypes.POINTER(Decoder),
+    "pullstream_decoder **": ctypes.POINTER(ctypes.POINTER(Decoder)),
+    "pullstream_config *": ctypes.POINTER(Config),
+    "const pullstream_config *": ctypes.POINTER(Config),
+    "pullstream_config **": ctypes.POINTER(ctypes.POINTER(Config)),
+}
+
+# Enumerations cross as uint32_t.
+ENUMS = [
+    "pullstream_status", "pullstream_event_kind", "pullstream_unit", "pullstream_pull_result",
+    "pullstream_failure_kind", "pullstream_verdict", "pullstream_operation", "pullstream_dialect",
+    "pullstream_success_kind", "pullstream_incomplete_reason", "pullstream_phase",
+    "pullstream_completion", "pullstream_stall_phase", "pullstream_stall_reason",
+]
+for _enum in ENUMS:
+    CTYPES[_enum] = ctypes.c_uint32
+CTYPES["pullstream_status *"] = ctypes.POINTER(ctypes.c_uint32)
+
+
+def _struct(name, fields):
+    """A ctypes Structure from (field, C type spelling) pairs; keeps the spellings for the tests."""
+    cls = type(name, (ctypes.Structure,), {
+        "_fields_": [(field, CTYPES[ctype]) for field, ctype in fields],
+        "C_FIELDS": fields,
+    })
+    CTYPES[name] = cls
+    CTYPES[name + " *"] = ctypes.POINTER(cls)
+    CTYPES["const " + name + " *"] = ctypes.POINTER(cls)
+    return cls
+
+
+Bytes = _struct("pullstream_bytes", [("ptr", "const uint8_t *"), ("len", "size_t")])
+
+Event = _struct("pullstream_event", [
+    ("kind", "pullstream_event_kind"),
+    ("flags", "uint32_t"),
+    ("offset", "uint64_t"),
+    ("record", "pullstream_bytes"),
+    ("status", "pullstream_bytes"),
+    ("id", "pullstream_bytes"),
+    ("layer_id", "pullstream_bytes"),
+    ("detail", "pullstream_bytes"),
+    ("tag", "pullstream_bytes"),
+    ("progress_current", "int64_t"),
+    ("progress_total", "int64_t"),
+    ("progress_unit", "pullstream_unit"),
+    ("pull_result", "pullstream_pull_result"),
+    ("size", "int64_t"),
+    ("retry_seconds", "uint32_t"),
+    ("failure_kind", "pullstream_failure_kind"),
+    ("error_code", "int64_t"),
+    ("error_status", "pullstream_status"),
+    ("error_message", "pullstream_bytes"),
+])
+
+Stall = _struct("pullstream_stall", [
+    ("layer_id", "pullstream_bytes"),
+    ("phase", "pullstream_phase"),
+    ("reason", "pullstream_stall_reason"),
+    ("idle_ms", "uint64_t"),
+    ("bytes_per_sec", "uint64_t"),
+])
+
+Snapshot = _struct("pullstream_snapshot", [
+    ("operation", "pullstream_operation"),
+    ("dialect", "pullstream_dialect"),
+    ("layer_count", "size_t"),
+    ("segment_count", "size_t"),
+    ("layers_known", "size_t"),
+    ("layers_done", "size_t"),
+    ("layers_already_present", "size_t"),
+    ("bytes_done", "uint64_t"),
+    ("bytes_total_known", "uint64_t"),
+    ("percent_by_count", "double"),
+    ("percent_by_bytes", "double"),
+    ("bytes_per_sec", "double"),
+    ("eta_secs", "double"),
+    ("position", "uint64_t"),
+    ("records", "uint64_t"),
+    ("decode_errors", "uint64_t"),
+])
+
+Layer = _struct("pullstream_layer", [
+    ("id", "pullstream_bytes"),
+    ("segment", "size_t"),
+    ("phase", "pullstream_phase"),
+    ("completion", "pullstream_completion"),
+    ("transfer_current", "uint64_t"),
+    ("transfer_total", "int64_t"),
+    ("extract_current", "uint64_t"),
+    ("extract_total", "int64_t"),
+    ("extract_unit", "pullstream_unit"),
+    ("retries", "uint32_t"),
+    ("flags", "uint32_t"),
+])
+
+Outcome = _struct("pullstream_outcome", [
+    ("verdict", "pullstream_verdict"),
+    ("operation", "pullstream_operation"),
+    ("dialect", "pullstream_dialect"),
+    ("success_kind", "pullstream_success_kind"),
+    ("failure_kind", "pullstream_failure_kind"),
+    ("incomplete_reason", "pullstream_incomplete_reason"),
+    ("exit_code", "int32_t"),
+    ("flags", "uint32_t"),
+    ("error_code", "int64_t"),
+    ("reference", "pullstream_bytes"),
+    ("digest", "pullstream_bytes"),
+    ("image_id", "pullstream_bytes"),
+    ("error_message", "pullstream_bytes"),
+    ("layers_seen", "uint64_t"),
+    ("layers_complete", "uint64_t"),
+    ("layers_already_present", "uint64_t"),
+    ("layers_pending", "uint64_t"),
+    ("bytes_downloaded", "uint64_t"),
+    ("bytes_total_known", "uint64_t"),
+    ("records", "uint64_t"),
+    ("malformed_records", "uint64_t"),
+])
+
+EventCallback = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.POINTER(Event))
+StallCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.POINTER(Stall))
+CTYPES["pullstream_event_callback"] = EventCallback
+CTYPES["pullstream_stall_callback"] = StallCallback
+
+# name -> (return type, [argument types]), spelled as in the header.
+SIGNATURES = {
+    "pullstream_version": ("const char *", []),
+    "pullstream_status_name": ("const char *", ["uint32_t"]),
+    "pullstream_event_kind_name": ("const char *", ["uint32_t"]),
+    "pullstream_failure_kind_name": ("const char *", ["uint32_t"]),
+    "pullstream_config_new": ("pullstream_status", ["pullstream_config **"]),
+    "pullstream_config_free": ("void", ["pullstream_config *"]),
+    "pullstream_config_set_max_record_len": ("pullstream_status", ["pullstream_config *", "size_t"]),
+    "pullstream_config_set_max_depth": ("pullstream_status", ["pullstream_config *", "uint32_t"]),
+    "pullstream_config_set_stop_at_first_error": ("pullstream_status", ["pullstream_config *", "uint32_t"]),
+    "pullstream_config_set_max_layers": ("pullstream_status", ["pullstream_config *", "size_t"]),
+    "pullstream_config_set_stall_after_ms": ("pullstream_status", ["pullstream_config *", "uint32_t", "uint64_t"]),
+    "pullstream_config_set_min_bytes_per_sec": ("pullstream_status", ["pullstream_config *", "uint64_t"]),
+    "pullstream_config_set_rate_window_ms": ("pullstream_status", ["pullstream_config *", "uint64_t"]),
+    "pullstream_decoder_new": ("pullstream_status", ["const pullstream_config *", "pullstream_decoder **"]),
+    "pullstream_decoder_free": ("void", ["pullstream_decoder *"]),
+    "pullstream_decoder_feed": ("pullstream_status", [
+        "pullstream_decoder *", "const uint8_t *", "size_t", "uint64_t", "pullstream_event_callback", "void *"]),
+    "pullstream_decoder_finish": ("pullstream_status", [
+        "pullstream_decoder *", "uint64_t", "pullstream_event_callback", "void *"]),
+    "pullstream_decoder_summary_json": ("pullstream_status", [
+        "const pullstream_decoder *", "char *", "size_t", "size_t *"]),
+    "pullstream_decoder_exit_code": ("pullstream_status", ["const pullstream_decoder *", "int32_t *"]),
+    "pullstream_decoder_outcome": ("pullstream_status", ["pullstream_decoder *", "pullstream_outcome *"]),
+    "pullstream_decoder_snapshot": ("pullstream_status", ["const pullstream_decoder *", "pullstream_snapshot *"]),
+    "pullstream_decoder_layer": ("pullstream_status", ["const pullstream_decoder *", "size_t", "pullstream_layer *"]),
+    "pullstream_decoder_poll_stalls": ("pullstream_status", [
+        "pullstream_decoder *", "uint64_t", "pullstream_stall_callback", "void *", "size_t *"]),
+    "pullstream_decoder_last_error": ("pullstream_status", [
+        "const pullstream_decoder *", "char *", "size_t", "size_t *", "uint64_t *", "pullstream_status *"]),
+}
+
+
+def load(path=None):
+    """Loads the shared library and declares every function of SIGNATURES on it."""
+    lib = ctypes.CDLL(path or LIBRARY_PATH)
+    for name, (restype, argtypes) in SIGNATURES.items():
+        function = getattr(lib, name)
+        function.restype = CTYPES[restype]
+        function.argtypes = [CTYPES[a] for a in argtypes]
+    return lib

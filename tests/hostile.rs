@@ -1,0 +1,762 @@
+//! Hostile input: what a broken proxy, a corrupt capture or an attacker on the socket can send.
+//!
+//! Each test states the bound it proves: bounded memory (the decoder's held bytes, the tracker's
+//! layers), a clear error at the right offset, no hang, no stack overflow, and every good
+//! record still delivered. Large inputs are generated on the fly in chunks, never allocated
+//! whole. The sizes here are CI-friendly; `scripts/hostile.sh` runs the full sizes (1 GiB,
+//! 10 million records) through the command-line tool under `/usr/bin/time -v`. Set
+//! `PULLSTREAM_HOSTILE_SCALE=16` (for example) to multiply the sizes here.
+
+use std::ops::ControlFlow;
+
+use pullstream::event::Event;
+use pullstream::message::Message;
+use pullstream::pipeline::{Item, Pipeline};
+use pullstream::tracker::{Ending, Tracker, TrackerConfig};
+use pullstream::{Config, Decoder, ErrorKind};
+
+const CHUNK: usize = 64 << 10;
+
+fn scale() -> usize {
+    std::env::var("PULLSTREAM_HOSTILE_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Everything a decoder run produced, kept small: counts, the errors (capped) and the records'
+/// statuses (capped).
+#[derive(Debug, Default)]
+struct Tally {
+    records: u64,
+    errors: Vec<(u64, ErrorKind)>,
+    error_count: u64,
+    statuses: Vec<String>,
+    max_pending: usize,
+}
+
+impl Tally {
+    fn take(&mut self, item: Result<pullstream::Record<'_>, pullstream::Error>) {
+        match item {
+            Ok(record) => {
+                self.records += 1;
+                if self.statuses.len() < 64 {
+                    let status = record.message().status.map(|s| s.decode().into_owned());
+                    self.statuses.push(status.unwrap_or_default());
+                }
+            }
+            Err(error) => {
+                self.error_count += 1;
+                if self.errors.len() < 64 {
+                    self.errors.push((error.offset(), error.kind().clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Feeds chunks from `next_chunk` (until it returns false) into a decoder, then finishes.
+fn decode_stream(config: Config, mut next_chunk: impl FnMut(&mut Vec<u8>) -> bool) -> Tally {
+    let mut decoder = Decoder::with_config(config);
+    let mut tally = Tally::default();
+    let mut chunk = Vec::with_capacity(CHUNK);
+    loop {
+        chunk.clear();
+        if !next_chunk(&mut chunk) {
+            break;
+        }
+        for item in decoder.feed(&chunk) {
+            tally.take(item);
+        }
+        tally.max_pending = tally.max_pending.max(decoder.pending_len());
+    }
+    for item in decoder.finish() {
+        tally.take(item);
+    }
+    assert_eq!(decoder.pending_len(), 0);
+    tally
+}
+
+/// A generator: `prefix`, then `len` bytes of `filler` (cycled), then `suffix`, in chunks.
+fn generated(
+    prefix: Vec<u8>,
+    filler: &'static [u8],
+    len: usize,
+    suffix: Vec<u8>,
+) -> impl FnMut(&mut Vec<u8>) -> bool {
+    let mut stage = 0;
+    let mut left = len;
+    let mut phase = 0usize;
+    move |out: &mut Vec<u8>| {
+        match stage {
+            0 => {
+                out.extend_from_slice(&prefix);
+                stage = 1;
+            }
+            1 if left > 0 => {
+                let n = left.min(CHUNK);
+                for _ in 0..n {
+                    out.push(filler[phase % filler.len()]);
+                    phase += 1;
+                }
+                left -= n;
+            }
+            1 => {
+                out.extend_from_slice(&suffix);
+                stage = 2;
+            }
+            _ => return false,
+        }
+        true
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 1. Bytes with no `{` at all.
+
+/// 64 MiB (× scale) with no `{`: nothing is held, errors are reported per run of garbage (not
+/// per byte), and the stream counts as "not a progress stream" (exit code 3).
+#[test]
+fn no_brace_at_all_runs_in_bounded_memory() {
+    let len = (64 << 20) * scale();
+    let filler: &[u8] = b"<html>garbage \x00\xff\xfe ]]]}}} \"not a record\r\n";
+    let mut gen = generated(Vec::new(), filler, len, Vec::new());
+    let mut pipeline = Pipeline::new();
+    let mut errors = 0u64;
+    let mut first = None;
+    let mut chunk = Vec::with_capacity(CHUNK);
+    let mut max_pending = 0;
+    loop {
+        chunk.clear();
+        if !gen(&mut chunk) {
+            break;
+        }
+        let _ = pipeline.feed(&chunk, 0, |item| {
+            match item {
+                Item::Malformed(error) => {
+                    errors += 1;
+                    first.get_or_insert((error.offset(), error.kind().clone()));
+                }
+                other => panic!("unexpected item {other:?}"),
+            }
+            ControlFlow::Continue(())
+        });
+        max_pending = max_pending.max(pipeline.decoder().pending_len());
+    }
+    let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
+    assert_eq!(max_pending, 0, "garbage was buffered");
+    assert_eq!(first, Some((0, ErrorKind::NotJson { byte: b'<' })));
+    // One error per garbage line at most (the filler has one line break per cycle).
+    let lines = (len / filler.len() + 1) as u64;
+    assert!(errors >= 1 && errors <= lines + 1, "{errors} errors for {lines} lines");
+    let summary = pipeline.summary();
+    assert_eq!(summary.records, 0);
+    assert_eq!(summary.exit_code(), 3, "{}", summary.to_json());
+}
+
+/// A single 64 MiB line of one repeated byte (no line breaks, no `{`): one error.
+#[test]
+fn one_long_garbage_line_is_one_error() {
+    let tally = decode_stream(
+        Config::default(),
+        generated(Vec::new(), b"x", (64 << 20) * scale(), b"\n{\"status\":\"ok\"}".to_vec()),
+    );
+    assert_eq!(tally.error_count, 1, "{:?}", tally.errors);
+    assert_eq!(tally.errors[0], (0, ErrorKind::NotJson { byte: b'x' }));
+    assert_eq!(tally.statuses, ["ok"]);
+    assert_eq!(tally.max_pending, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2. A huge record.
+
+/// A 100 MiB record (default 8 MiB limit): record-too-large at its `{`, the rest skipped without
+/// being held, and the next record decoded at its exact offset.
+#[test]
+fn record_of_100_mib_is_skipped_and_the_next_is_decoded() {
+    let len = 100 << 20;
+    let prefix = b"{\"status\":\"Downloading\",\"id\":\"big\",\"progress\":\"".to_vec();
+    let suffix = b"\"}\r\n{\"status\":\"after\"}\r\n".to_vec();
+    let after_offset = (prefix.len() + len + 4) as u64;
+    let tally = decode_stream(Config::default(), generated(prefix, b"=>  ", len, suffix));
+    assert_eq!(
+        tally.errors,
+        [(0, ErrorKind::RecordTooLarge { limit: 8 << 20 })],
+        "exactly one error"
+    );
+    assert_eq!(tally.statuses, ["after"]);
+    assert!(tally.max_pending <= 8 << 20, "held {} bytes", tally.max_pending);
+    // The offset of the next record is exact.
+    let mut decoder = Decoder::with_config(Config::default().max_record_len(1 << 10));
+    let mut stream = vec![b'{'];
+    stream.extend_from_slice(b"\"a\":\"");
+    stream.resize(1 << 20, b'a');
+    stream.extend_from_slice(b"\"}\r\n{\"status\":\"after\"}");
+    let items: Vec<_> = decoder
+        .feed(&stream)
+        .map(|i| i.map(|r| r.offset()).map_err(|e| e.offset()))
+        .collect();
+    assert_eq!(items, [Err(0), Ok(((1 << 20) + 4) as u64)]);
+    let _ = after_offset;
+}
+
+/// The same record in one feed, in 1-byte feeds at its edges, and with a small limit: the
+/// error is reported once and the limit holds the carry buffer.
+#[test]
+fn record_too_large_is_reported_once_however_fed() {
+    let mut stream = b"{\"status\":\"".to_vec();
+    stream.resize(300_000, b'z');
+    stream.extend_from_slice(b"\"}{\"status\":\"next\"}");
+    for chunk in [1usize, 7, 4096, 65536, stream.len()] {
+        let config = Config::default().max_record_len(100_000);
+        let mut decoder = Decoder::with_config(config);
+        let mut log = Vec::new();
+        let mut held = 0;
+        for piece in stream.chunks(chunk) {
+            for item in decoder.feed(piece) {
+                log.push(item.map(|r| r.offset()).map_err(|e| (e.offset(), e.kind().clone())));
+            }
+            held = held.max(decoder.pending_len());
+        }
+        log.extend(decoder.finish().map(|i| i.map(|r| r.offset()).map_err(|e| (e.offset(), e.kind().clone()))));
+        assert_eq!(
+            log,
+            [Err((0, ErrorKind::RecordTooLarge { limit: 100_000 })), Ok(300_002)],
+            "chunk {chunk}"
+        );
+        assert!(held <= 100_000, "chunk {chunk}: held {held}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 3. Deep nesting.
+
+fn nested(open: &[u8], close: &[u8], depth: usize) -> Vec<u8> {
+    let mut out = b"{\"status\":\"deep\",\"aux\":".to_vec();
+    for _ in 0..depth {
+        out.extend_from_slice(open);
+    }
+    out.extend_from_slice(b"1");
+    for _ in 0..depth {
+        out.extend_from_slice(close);
+    }
+    out.extend_from_slice(b"}\r\n{\"status\":\"after\"}\r\n");
+    out
+}
+
+/// Runs `f` on a thread with a small stack: recursion proportional to the input would overflow.
+fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new()
+        .stack_size(256 << 10)
+        .spawn(f)
+        .unwrap()
+        .join()
+        .expect("thread panicked")
+}
+
+/// 100 000 nested `[` (and `{"a":`) inside a record: a depth error, then the next record; no
+/// stack overflow, even on a 256 KiB stack, whole or byte by byte.
+#[test]
+fn one_hundred_thousand_nested_arrays_give_a_depth_error() {
+    on_small_stack(|| {
+        for (open, close) in [(&b"["[..], &b"]"[..]), (&b"{\"a\":"[..], &b"}"[..])] {
+            let stream = nested(open, close, 100_000);
+            for chunk in [stream.len(), 4096, 1] {
+                let mut decoder = Decoder::new();
+                let mut tally = Tally::default();
+                for piece in stream.chunks(chunk) {
+                    for item in decoder.feed(piece) {
+                        tally.take(item);
+                    }
+                }
+                for item in decoder.finish() {
+                    tally.take(item);
+                }
+                assert_eq!(tally.error_count, 1, "{:?}", tally.errors);
+                assert!(matches!(tally.errors[0].1, ErrorKind::TooDeep { limit: 128 }));
+                assert_eq!(tally.statuses, ["after"]);
+                assert!(decoder.pending_len() == 0);
+            }
+        }
+    });
+}
+
+/// 100 000 `[` never closed, then the stream ends: a depth error, then a truncated record.
+#[test]
+fn unclosed_nesting_then_eof() {
+    on_small_stack(|| {
+        let mut stream = b"{\"a\":".to_vec();
+        stream.resize(100_005, b'[');
+        let mut decoder = Decoder::new();
+        let mut kinds: Vec<ErrorKind> = decoder
+            .feed(&stream)
+            .map(|i| i.unwrap_err().kind().clone())
+            .collect();
+        kinds.extend(decoder.finish().map(|i| i.unwrap_err().kind().clone()));
+        assert_eq!(kinds.len(), 2, "{kinds:?}");
+        assert!(matches!(kinds[0], ErrorKind::TooDeep { .. }));
+        assert!(matches!(kinds[1], ErrorKind::Truncated { .. }));
+    });
+}
+
+/// The deepest nesting the configuration allows (1024) is parsed on a 256 KiB stack.
+#[test]
+fn deepest_allowed_nesting_fits_a_small_stack() {
+    on_small_stack(|| {
+        for (open, close) in [(&b"["[..], &b"]"[..]), (&b"{\"a\":"[..], &b"}"[..])] {
+            let config = Config::default().max_depth(u32::MAX);
+            assert_eq!(config.get_max_depth(), 1024);
+            // The record itself is depth 1, so 1023 levels inside it are allowed.
+            let stream = nested(open, close, 1023);
+            let mut tally = Tally::default();
+            for item in Decoder::with_config(config).feed(&stream) {
+                tally.take(item);
+            }
+            assert_eq!(tally.error_count, 0, "{:?}", tally.errors);
+            assert_eq!(tally.statuses, ["deep", "after"]);
+        }
+    });
+}
+
+/// `Message::parse` is public and takes its depth limit unclamped: a caller passing a large
+/// limit must not be able to overflow the stack with a deep record.
+#[test]
+fn message_parse_with_a_huge_depth_limit_does_not_overflow_the_stack() {
+    let result = std::thread::Builder::new()
+        .stack_size(1 << 20)
+        .spawn(|| {
+            let mut record = b"{\"aux\":".to_vec();
+            record.resize(record.len() + 200_000, b'[');
+            record.resize(record.len() + 200_000, b']');
+            record.push(b'}');
+            Message::parse(&record, u32::MAX).is_ok()
+        })
+        .unwrap()
+        .join();
+    // Either a depth error or a successful parse is acceptable; a crash is not (a stack
+    // overflow aborts the whole test binary, so reaching this line is the test).
+    assert!(result.is_ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. NUL bytes, invalid UTF-8, lone surrogates.
+
+fn decode_all(stream: &[u8]) -> Tally {
+    let mut chunks = vec![stream.to_vec()].into_iter();
+    decode_stream(Config::default(), move |out| match chunks.next() {
+        Some(c) => {
+            out.extend_from_slice(&c);
+            true
+        }
+        None => false,
+    })
+}
+
+/// Control and non-UTF-8 bytes outside records are garbage; inside strings they make the record
+/// invalid; either way the following record is delivered.
+#[test]
+fn nul_and_invalid_utf8_inside_and_outside_strings() {
+    let bad: &[&[u8]] = &[
+        b"\x00",
+        b"\x00\x00\x00\x00",
+        b"\xff\xfe",
+        b"\xc3(",
+        b"\xed\xa0\x80", // a UTF-8-encoded surrogate
+        b"{\"status\":\"a\x00b\"}",
+        b"{\"status\":\"a\xffb\"}",
+        b"{\"status\":\"\xed\xa0\x80\"}",
+        b"{\"id\":\"\xc0\xaf\"}",
+        b"{\"x\":\"\xf4\x90\x80\x80\"}",
+        b"{\"\xff\":1}",
+        b"{\"status\":\"ok\"\x00}",
+        b"{\x00\"status\":\"ok\"}",
+    ];
+    for garbage in bad {
+        for sep in [&b"\r\n"[..], b"\n", b""] {
+            let mut stream = garbage.to_vec();
+            stream.extend_from_slice(sep);
+            stream.extend_from_slice(b"{\"status\":\"good\"}\r\n");
+            let tally = decode_all(&stream);
+            assert!(tally.error_count >= 1, "{:?}: no error", garbage.escape_ascii());
+            assert_eq!(
+                tally.statuses,
+                ["good"],
+                "{:?} then {:?}: {:?}",
+                garbage.escape_ascii(),
+                sep.escape_ascii(),
+                tally.errors
+            );
+        }
+    }
+}
+
+/// Lone and mismatched surrogate escapes are valid JSON syntax: the record is delivered and
+/// decoding the string never panics (it may substitute U+FFFD).
+#[test]
+fn lone_surrogate_escapes() {
+    let cases: &[&str] = &[
+        r#"\ud800"#,
+        r#"\udc00"#,
+        r#"\udbff\udbff"#,
+        r#"\ud800\u0041"#,
+        r#"x\ud800"#,
+        r#"\ud800\"#,
+        r#"\uDFFF\uD800"#,
+        r#"\ud83d\ude00"#,
+        r#"\u0000"#,
+        r#"\ud800\ud800\ud800"#,
+    ];
+    for case in cases {
+        let record = format!(
+            "{{\"status\":\"Downloading\",\"id\":\"{case}\",\"progressDetail\":{{\"units\":\"{case}\"}},\"error\":\"\"}}\n{{\"status\":\"Pulling from {case}\",\"id\":\"{case}\"}}\n"
+        );
+        let mut pipeline = Pipeline::new();
+        let mut events = 0;
+        let _ = pipeline.feed(record.as_bytes(), 0, |item| {
+            if let Item::Event { record, event } = item {
+                events += 1;
+                let message = record.message();
+                let id = message.id.unwrap();
+                let decoded = id.decode();
+                assert!(!decoded.is_empty() || case.is_empty());
+                let _: String = id.chars().collect();
+                let _ = event.layer_id().map(|l| l.decode().into_owned());
+            }
+            ControlFlow::Continue(())
+        });
+        let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
+        let summary = pipeline.summary();
+        let json = summary.to_json();
+        let _: serde_json::Value = serde_json::from_str(&json).expect("summary is valid JSON");
+        // `\ud800\"` swallows the closing quote: that record is not valid, the other one is not
+        // needed to be.
+        if !case.ends_with('\\') {
+            assert_eq!(events, 2, "{case}: {json}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 5. Numbers in `current` / `total`.
+
+/// Overflowing, negative, fractional and exponent numbers: integers beyond i64 and non-integers
+/// are a typed error for the record; negative integers are unknown progress; nothing panics and
+/// byte sums saturate.
+#[test]
+fn hostile_numbers_in_progress() {
+    let values = [
+        "99999999999999999999",
+        "-99999999999999999999",
+        "9223372036854775807",
+        "9223372036854775808",
+        "-9223372036854775808",
+        "-1",
+        "-0",
+        "0",
+        "1.5",
+        "1e400",
+        "-1e400",
+        "1E2",
+        "1e-400",
+        "0.0000001",
+        "18446744073709551615",
+        "18446744073709551616",
+        "123456789012345678901234567890e-10",
+    ];
+    for current in values {
+        for total in values {
+            let stream = format!(
+                "{{\"status\":\"Downloading\",\"progressDetail\":{{\"current\":{current},\"total\":{total}}},\"id\":\"aaaaaaaaaaaa\"}}\n\
+                 {{\"status\":\"Downloading\",\"progressDetail\":{{\"current\":{total},\"total\":{current}}},\"id\":\"bbbbbbbbbbbb\"}}\n\
+                 {{\"status\":\"Extracting\",\"progressDetail\":{{\"current\":{current},\"total\":{total},\"units\":\"s\"}},\"id\":\"aaaaaaaaaaaa\"}}\n\
+                 {{\"status\":\"Pull complete\",\"progressDetail\":{{}},\"id\":\"aaaaaaaaaaaa\"}}\n\
+                 {{\"status\":\"ok\"}}\n"
+            );
+            let mut pipeline = Pipeline::new();
+            let mut records = 0;
+            let mut errors = Vec::new();
+            let _ = pipeline.feed(stream.as_bytes(), 0, |item| {
+                match item {
+                    Item::Event { .. } => records += 1,
+                    Item::Malformed(e) => errors.push(e.kind().clone()),
+                    _ => {}
+                }
+                ControlFlow::Continue(())
+            });
+            let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
+            let is_int = |v: &str| v.parse::<i64>().is_ok();
+            let want = if is_int(current) && is_int(total) { 5 } else { 2 };
+            assert_eq!(records, want, "current {current} total {total}: {errors:?}");
+            for error in &errors {
+                assert!(
+                    matches!(error, ErrorKind::WrongType { .. }),
+                    "current {current} total {total}: {error:?}"
+                );
+            }
+            let aggregate = pipeline.tracker_mut().aggregate();
+            assert!(aggregate.percent_by_bytes.is_finite() && aggregate.percent_by_count.is_finite());
+            assert!((0.0..=100.0).contains(&aggregate.percent_by_bytes));
+            let _: serde_json::Value = serde_json::from_str(&pipeline.summary().to_json()).unwrap();
+        }
+    }
+}
+
+/// Sums of huge totals saturate instead of overflowing.
+#[test]
+fn huge_totals_saturate() {
+    let mut stream = String::new();
+    for layer in 0..5 {
+        stream.push_str(&format!(
+            "{{\"status\":\"Downloading\",\"progressDetail\":{{\"current\":{m},\"total\":{m}}},\"id\":\"layer{layer}\"}}\n",
+            m = i64::MAX
+        ));
+    }
+    let mut pipeline = Pipeline::new();
+    let _ = pipeline.feed(stream.as_bytes(), 0, |_| ControlFlow::Continue(()));
+    let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
+    let aggregate = pipeline.tracker_mut().aggregate();
+    assert_eq!(aggregate.bytes_total_known, u64::MAX);
+    assert_eq!(aggregate.bytes_done, u64::MAX);
+    assert!(aggregate.percent_by_bytes <= 100.0);
+    let summary = pipeline.summary();
+    assert_eq!(summary.bytes.total_known, u64::MAX);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. Duplicate keys.
+
+/// A duplicate of a field the decoder reads is an error for that record (never "last one
+/// wins" silently); duplicates of other keys are allowed; the next record is delivered.
+#[test]
+fn duplicate_keys() {
+    let cases: &[(&str, bool)] = &[
+        (r#"{"status":"Waiting","status":"Pull complete","id":"a"}"#, false),
+        (r#"{"status":"Waiting","id":"a","id":"b"}"#, false),
+        (r#"{"id":"a","progressDetail":{"current":1,"current":2}}"#, false),
+        (r#"{"errorDetail":{"message":"x"},"errorDetail":{"message":"y"}}"#, false),
+        (r#"{"status":"Waiting","id":"a","foo":1,"foo":2}"#, true),
+        (r#"{"status":"Waiting","id":"a","aux":{"ID":"x","ID":"y"}}"#, true),
+        (r#"{"status":"Waiting","st\u0061tus":"x"}"#, false),
+    ];
+    for (record, ok) in cases {
+        let stream = format!("{record}\r\n{{\"status\":\"good\"}}\r\n");
+        let tally = decode_all(stream.as_bytes());
+        if *ok {
+            assert_eq!(tally.error_count, 0, "{record}: {:?}", tally.errors);
+            assert_eq!(tally.records, 2, "{record}");
+        } else {
+            assert_eq!(tally.error_count, 1, "{record}");
+            assert!(
+                matches!(tally.errors[0].1, ErrorKind::DuplicateField { .. }),
+                "{record}: {:?}",
+                tally.errors
+            );
+            assert_eq!(tally.statuses, ["good"], "{record}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 7. Many records, many layers.
+
+/// A generator of `count` records cycling through a pull of 8 layers (same ids over and over).
+fn record_stream(count: usize) -> impl FnMut(&mut Vec<u8>) -> bool {
+    let mut produced = 0usize;
+    move |out: &mut Vec<u8>| {
+        if produced >= count {
+            return false;
+        }
+        while produced < count && out.len() < CHUNK {
+            let layer = produced % 8;
+            let current = (produced / 8) % 1000;
+            out.extend_from_slice(
+                format!(
+                    "{{\"status\":\"Downloading\",\"progressDetail\":{{\"current\":{current},\"total\":1000}},\"progress\":\"[==>   ]\",\"id\":\"{layer:012x}\"}}\r\n"
+                )
+                .as_bytes(),
+            );
+            produced += 1;
+        }
+        true
+    }
+}
+
+/// One million records (× scale): constant memory in the decoder (nothing held between
+/// records) and in the tracker (8 layers).
+#[test]
+fn a_million_records_in_constant_memory() {
+    let count = 1_000_000 * scale();
+    let mut gen = record_stream(count);
+    let mut pipeline = Pipeline::new();
+    let mut chunk = Vec::with_capacity(CHUNK + 256);
+    let mut records = 0u64;
+    let mut max_pending = 0;
+    loop {
+        chunk.clear();
+        if !gen(&mut chunk) {
+            break;
+        }
+        // Cut each chunk once in an odd place so records cross chunk boundaries too.
+        let cut = chunk.len() / 3;
+        for piece in [&chunk[..cut], &chunk[cut..]] {
+            let _ = pipeline.feed(piece, 0, |item| {
+                match item {
+                    Item::Event { .. } => records += 1,
+                    other => panic!("{other:?}"),
+                }
+                ControlFlow::Continue(())
+            });
+            max_pending = max_pending.max(pipeline.decoder().pending_len());
+        }
+    }
+    let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
+    assert_eq!(records, count as u64);
+    assert!(max_pending < 1024, "decoder held {max_pending} bytes");
+    assert_eq!(pipeline.tracker().snapshot().layers.len(), 8);
+    assert_eq!(pipeline.summary().records, count as u64);
+}
+
+/// One million distinct layer ids: the tracker's layer limit holds, the extra layers are
+/// reported (once per event) and counted as untracked, and the summary stays small.
+#[test]
+fn a_million_distinct_layers_hit_the_layer_limit() {
+    let count = 1_000_000 * scale();
+    let mut produced = 0usize;
+    let mut pipeline = Pipeline::with_config(Config::default(), TrackerConfig::default());
+    let mut limits = 0u64;
+    let mut events = 0u64;
+    let mut chunk = Vec::with_capacity(CHUNK + 256);
+    while produced < count {
+        chunk.clear();
+        while produced < count && chunk.len() < CHUNK {
+            chunk.extend_from_slice(
+                format!(
+                    "{{\"status\":\"Downloading\",\"progressDetail\":{{\"current\":1,\"total\":2}},\"id\":\"{produced:012x}\"}}\n"
+                )
+                .as_bytes(),
+            );
+            produced += 1;
+        }
+        let _ = pipeline.feed(&chunk, 0, |item| {
+            match item {
+                Item::Event { .. } => events += 1,
+                Item::LayerLimit(limit) => {
+                    assert_eq!(limit.limit, pullstream::tracker::DEFAULT_MAX_LAYERS);
+                    limits += 1;
+                }
+                other => panic!("{other:?}"),
+            }
+            ControlFlow::Continue(())
+        });
+    }
+    let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
+    let max = pullstream::tracker::DEFAULT_MAX_LAYERS;
+    assert_eq!(events, count as u64);
+    assert_eq!(limits, (count - max) as u64);
+    let tracker = pipeline.tracker();
+    assert_eq!(tracker.snapshot().layers.len(), max);
+    assert_eq!(tracker.untracked_events(), (count - max) as u64);
+    assert!(tracker.pending_layers().len() <= max);
+    let json = pipeline.summary().to_json();
+    assert!(json.len() < 200 * max, "summary of {} bytes", json.len());
+    // Polling stalls over the full tracker stays bounded too.
+    let stalls = pipeline.tracker_mut().poll_stalls(u64::MAX);
+    assert!(stalls.len() <= max);
+}
+
+/// The same through the bare tracker with a tiny limit and ids of every shape.
+#[test]
+fn layer_limit_zero_and_one() {
+    for max in [0usize, 1] {
+        let mut tracker = Tracker::with_config(TrackerConfig::default().max_layers(max));
+        let mut decoder = Decoder::new();
+        let stream = b"{\"status\":\"Pulling fs layer\",\"id\":\"a\"}\n\
+                       {\"status\":\"Pulling fs layer\",\"id\":\"b\"}\n\
+                       {\"status\":\"Downloading\",\"progressDetail\":{\"current\":5,\"total\":10},\"id\":\"b\"}\n\
+                       {\"status\":\"Pull complete\",\"id\":\"a\"}\n";
+        for item in decoder.feed(stream) {
+            let record = item.unwrap();
+            let _ = tracker.observe(&Event::classify(record.message()), 1);
+        }
+        assert!(tracker.snapshot().layers.len() <= max);
+        let _ = tracker.outcome(Ending::Clean);
+        let _ = tracker.aggregate();
+        let _ = tracker.poll_stalls(1 << 40);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 8. Valid records interleaved with garbage lines.
+
+/// Every valid record is delivered when each is followed by a line of garbage, for every kind of
+/// garbage line that closes itself (any value that leaves no JSON position open), fed whole and
+/// in small chunks.
+#[test]
+fn alternating_valid_records_and_garbage_lines() {
+    let garbage: &[&[u8]] = &[
+        b"garbage",
+        b"<html><body>502 Bad Gateway</body></html>",
+        b"}",
+        b"]]]",
+        b"}}}}{",
+        b"\"a string\"",
+        b"12345",
+        b"null",
+        b"[1,2,{\"a\":3}]",
+        b"{bad json",
+        b"{\"status\":\"unterminated",
+        b"{\"x\":1",
+        b"{\"x\":1,",
+        b"{\"x\":[1,2",
+        b"{\"status\":\"a\xffb\"}",
+        b"\x00\x01\x02\x1b[31m",
+        b"\xff\xfe\xfd",
+        b"{\"status\":1}",
+        b"{\"status\":\"x\" \"id\":\"y\"}",
+        b"{}}",
+        b"\\",
+        b"\"",
+        b"{\"\\",
+    ];
+    let mut stream = Vec::new();
+    let mut expected = Vec::new();
+    for round in 0..50 {
+        for (i, line) in garbage.iter().enumerate() {
+            let status = format!("r{round}g{i}");
+            stream.extend_from_slice(format!("{{\"status\":\"{status}\",\"id\":\"x\"}}\r\n").as_bytes());
+            expected.push(status);
+            stream.extend_from_slice(line);
+            stream.extend_from_slice(b"\r\n");
+        }
+    }
+    for chunk in [stream.len(), 4096, 13, 1] {
+        let mut decoder = Decoder::new();
+        let mut got = Vec::new();
+        for piece in stream.chunks(chunk) {
+            for record in decoder.feed(piece).flatten() {
+                got.push(record.message().status.map(|s| s.decode().into_owned()).unwrap_or_default());
+            }
+        }
+        for record in decoder.finish().flatten() {
+            got.push(record.message().status.map(|s| s.decode().into_owned()).unwrap_or_default());
+        }
+        // Records decoded from garbage ("{}" of `{}}`) are fine; every valid one must be there.
+        let missing: Vec<&String> = expected.iter().filter(|s| !got.contains(s)).collect();
+        assert!(
+            missing.is_empty(),
+            "chunk {chunk}: {} valid records lost, first {:?}",
+            missing.len(),
+            &missing[..missing.len().min(5)]
+        );
+    }
+}
+
+/// A garbage line that leaves a value position open (`{"x":`) swallows the record after it as
+/// that value: the one ambiguity in the format. Decoding still recovers for the record after.
+#[test]
+fn garbage_with_an_open_value_recovers_after_one_record() {
+    let stream = b"{\"x\":\r\n{\"status\":\"swallowed\"}\r\n{\"status\":\"good\"}\r\n";
+    let tally = decode_all(stream);
+    assert!(tally.statuses.contains(&"good".to_string()), "{tally:?}");
+}
