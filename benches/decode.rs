@@ -25,6 +25,7 @@
 //! (`docs/PERFORMANCE.md`).
 
 use std::borrow::Cow;
+use std::ffi::c_void;
 use std::hint::black_box;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
@@ -34,6 +35,10 @@ use std::time::{Duration, SystemTime};
 use criterion::{criterion_group, BenchmarkId, Criterion, SamplingMode, Throughput};
 use serde::Deserialize;
 
+use pullstream::ffi::{
+    pullstream_decoder_feed, pullstream_decoder_finish, pullstream_decoder_free,
+    pullstream_decoder_new, pullstream_event, pullstream_status,
+};
 use pullstream::pipeline::{Item, Pipeline};
 use pullstream::scan::{Split, Splitter};
 use pullstream::synth::{Framing, Generator, StreamSize};
@@ -152,6 +157,43 @@ fn full_pipeline(data: &[u8], size: usize) -> u64 {
     }
     let _ = pipeline.finish(0, &mut count);
     black_box(pipeline.summary());
+    events
+}
+
+/// The callback a C caller would pass: counts events, reads one field.
+unsafe extern "C" fn count_event(userdata: *mut c_void, event: *const pullstream_event) -> i32 {
+    // SAFETY: `userdata` is the `u64` counter `c_abi` passes; `event` is valid for the call.
+    unsafe {
+        *userdata.cast::<u64>() += 1 + (*event).progress_current.max(0) as u64 % 2;
+    }
+    0
+}
+
+/// The same work as `full_pipeline`, through the `extern "C"` functions a C caller uses.
+#[inline(never)]
+fn c_abi(data: &[u8], size: usize) -> u64 {
+    let mut decoder = std::ptr::null_mut();
+    let mut events = 0u64;
+    let userdata = std::ptr::addr_of_mut!(events).cast::<c_void>();
+    // SAFETY: the handle is created, used on this thread only and freed once; every chunk is a
+    // live slice for the duration of its call; the callback matches what `userdata` points to.
+    unsafe {
+        let status = pullstream_decoder_new(std::ptr::null(), &mut decoder);
+        assert_eq!(status, pullstream_status::Ok);
+        for chunk in chunks(data, size) {
+            let status = pullstream_decoder_feed(
+                decoder,
+                chunk.as_ptr(),
+                chunk.len(),
+                0,
+                Some(count_event),
+                userdata,
+            );
+            debug_assert_eq!(status, pullstream_status::Ok);
+        }
+        pullstream_decoder_finish(decoder, 0, Some(count_event), userdata);
+        pullstream_decoder_free(decoder);
+    }
     events
 }
 
@@ -309,11 +351,8 @@ fn bench_full_pipeline(c: &mut Criterion) {
     run_group(c, "full_pipeline", full_pipeline);
 }
 
-fn bench_c_abi(_c: &mut Criterion) {
-    // TODO(issue 6): `src/ffi/` does not export a feed-with-callback function yet. When it
-    // does, call it here from Rust (one callback per event) over `cases()`, like
-    // `full_pipeline`, so the summary can check the C path against the Rust API.
-    eprintln!("c_abi: skipped, src/ffi/ has no feed-with-callback entry point yet");
+fn bench_c_abi(c: &mut Criterion) {
+    run_group(c, "c_abi", c_abi);
 }
 
 fn bench_baselines(c: &mut Criterion) {
@@ -505,13 +544,16 @@ fn summary(since: SystemTime) {
             );
         }
     }
-    row(
-        "c_abi slower than full pipeline, crlf 4 KiB (%)",
-        spread(get("c_abi/crlf/4KiB"), get("full_pipeline/crlf/4KiB")),
-        15.0,
-        "",
-        false,
-    );
+    for (framing, label) in [("concat", "whole"), ("crlf", "4KiB"), ("crlf", "whole")] {
+        let id = |g: &str| format!("{g}/{framing}/{label}");
+        row(
+            &format!("c_abi slower than full pipeline, {framing} {label} (%)"),
+            spread(get(&id("c_abi")), get(&id("full_pipeline"))),
+            15.0,
+            "",
+            false,
+        );
+    }
 }
 
 /// `PULLSTREAM_PROFILE=<group>[,<framing>[,<chunk bytes>]]` runs one function over a smaller
@@ -544,6 +586,7 @@ fn profile(spec: &str) {
         "serde_owned" => serde_owned(&data),
         "serde_borrowed" => serde_borrowed(&data),
         "naive_framing" => naive_framing(&data),
+        "c_abi" => c_abi(&data, size),
         _ => full_pipeline(&data, size),
     };
     println!("{group} over {} bytes: {out}", data.len());

@@ -5,6 +5,7 @@ The layouts are the ones `fuzz/fuzz_body.rs` decodes:
   whole    the stream bytes as they are;
   chunked  [len_lo, len_hi, depth, flags, pause, ncuts, (cut_lo, cut_hi) x ncuts, data...]
            (see ChunkedCase::from_bytes);
+  c_api    a sequence of C calls (see c_api_body::check_c_api);
   tracker  [max_layers, stall_transfer u16, stall_extract u16, min_rate u16, window u16, ops...]
            with each fixture record turned into one op (see TrackerCase::from_bytes).
 Deterministic: the same fixtures always give the same seeds. Run it again after adding fixtures:
@@ -117,6 +118,35 @@ def tracker_seed(data):
     return bytes(out)
 
 
+def c_api_seed(data, variant):
+    """A call sequence (see c_api_body::check_c_api): config, decoder, the fixture fed in pieces
+    with pauses, every query, finish, feed after finish, free and recreate."""
+    out = bytearray()
+    out += bytes([0x00])                                   # config_new (slot 0)
+    out += bytes([0x02, 3, 1, 5, 0])                       # set_max_layers(5)
+    out += bytes([0x02, 4, 2]) + struct.pack("<H", 2000) + bytes([0])  # transfer stall 2 s
+    if variant == 1:
+        out += bytes([0x02, 0, 1, 200, 0])                 # max_record_len 200
+        out += bytes([0x02, 2, 1, 1, 0])                   # stop_at_first_error
+    out += bytes([0x03])                                   # decoder_new(slot 0)
+    step = 300 if variant == 0 else 97
+    for i, start in enumerate(range(0, len(data), step)):
+        piece = data[start:start + step]
+        mode = (0x10 if i % 2 else 0x30) | (2 << 1)        # callback, pause every 1 or 3
+        out += bytes([0x04]) + struct.pack("<H", len(piece)) + piece
+        out += struct.pack("<H", (i * 500) % 65536) + bytes([mode])
+        out += bytes([0x04, 0, 0, 0, 0, 0x00])             # feed(NULL, 0): resume
+        if i % 3 == 0:
+            out += bytes([0x07, 4, 0x08, 0x09, i % 7, 0x0a]) + struct.pack("<I", i * 3000)
+            out += bytes([0x0b, 2])
+    out += bytes([0x06, 0x10, 0x06, 0x00])                 # finish (pausing), finish
+    out += bytes([0x07, 4, 0x07, 1, 10, 0x08, 0x09, 0, 0x0b, 1, 8])
+    out += bytes([0x04, 3, 0, 0x7b, 0x7d, 0x0a, 0, 0, 0])  # feed after finish
+    out += bytes([0x83, 0x0c, 0x8c, 0x03])                 # NULL out, free, free(NULL), recreate
+    out += bytes([0x0d]) + struct.pack("<I", 0xFFFFFFFF) + bytes([0x0d, 7, 0, 0, 0])
+    return bytes(out)
+
+
 def chunked_seeds(data):
     n = len(data)
     even = [min(k * 97, 65535) for k in range(1, 1 + min(31, n // 97))]
@@ -139,7 +169,7 @@ def main():
     streams = sorted(f for f in os.listdir(FIXTURES) if f.endswith(".stream"))
     if not streams:
         sys.exit("no fixtures in tests/fixtures")
-    for target in ("whole", "chunked", "tracker"):
+    for target in ("whole", "chunked", "tracker", "c_api"):
         directory = os.path.join(SEEDS, target)
         if os.path.isdir(directory):
             for old in os.listdir(directory):
@@ -153,6 +183,7 @@ def main():
         for variant, content in chunked_seeds(data):
             write("chunked", f"{name}.{variant}", content)
         write("tracker", name, tracker_seed(data))
+        write("c_api", name, c_api_seed(data, count % 2))
         count += 1
     # A few hostile shapes the fixtures do not have.
     hostile = {
@@ -170,11 +201,11 @@ def main():
         write("chunked", "hostile_" + name, struct.pack("<HBBBB", 64, 4, 0, 1, 1)
               + struct.pack("<H", len(data) // 2) + data)
     digest = hashlib.sha1()
-    for target in ("whole", "chunked", "tracker"):
+    for target in ("whole", "chunked", "tracker", "c_api"):
         for seed in sorted(os.listdir(os.path.join(SEEDS, target))):
             with open(os.path.join(SEEDS, target, seed), "rb") as f:
                 digest.update(f.read())
-    print(f"fuzz seeds: {count} fixtures -> fuzz/seeds/{{whole,chunked,tracker}} "
+    print(f"fuzz seeds: {count} fixtures -> fuzz/seeds/{{whole,chunked,tracker,c_api}} "
           f"(sha1 {digest.hexdigest()[:12]})")
 
 

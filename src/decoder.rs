@@ -17,6 +17,10 @@ use crate::error::{Error, ErrorKind};
 use crate::message::Message;
 use crate::scan::{Gap, Split, Splitter, DEFAULT_MAX_DEPTH};
 
+/// The largest [`Config::max_depth`] accepted: parsing recurses once per level, and 1024 levels
+/// fit comfortably in a small thread stack.
+pub const MAX_DEPTH_LIMIT: u32 = 1024;
+
 /// The default for [`Config::max_record_len`]: 8 MiB.
 pub const DEFAULT_MAX_RECORD_LEN: usize = 8 << 20;
 
@@ -61,7 +65,7 @@ impl Config {
     /// Deepest nesting of objects and arrays inside a record (default 128, at most 1024; the
     /// record itself is depth 1). Deeper records are reported as [`ErrorKind::TooDeep`].
     pub fn max_depth(mut self, depth: u32) -> Self {
-        self.max_depth = depth.clamp(1, 1024);
+        self.max_depth = depth.clamp(1, MAX_DEPTH_LIMIT);
         self
     }
 

@@ -158,7 +158,8 @@ const TOP_FIELDS: &[&str] = &[
 impl<'a> Message<'a> {
     /// Parses one record (a complete JSON object) into a borrowed view.
     ///
-    /// `max_depth` bounds nesting inside `aux` and unknown fields.
+    /// `max_depth` bounds nesting inside `aux` and unknown fields (at most
+    /// [`crate::decoder::MAX_DEPTH_LIMIT`], whatever is asked).
     ///
     /// # Errors
     /// [`ErrorKind::Syntax`] for invalid JSON or UTF-8, [`ErrorKind::WrongType`] and
@@ -176,7 +177,8 @@ impl<'a> Message<'a> {
                 ))
             }
         };
-        let mut parser = Parser::new(text, max_depth);
+        // The parser recurses once per nesting level: bound it whatever the caller asks.
+        let mut parser = Parser::new(text, max_depth.min(crate::decoder::MAX_DEPTH_LIMIT));
         let mut message = Message::default();
         let mut seen = Seen::default();
         parser.object(|parser, key| {

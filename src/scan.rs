@@ -9,7 +9,7 @@
 //! values": records concatenated with no delimiter (`}{`, Docker ≤ 1.9), `\r\n` after every
 //! record (Docker ≥ 1.10) and `\n` (Podman).
 
-use memchr::{memchr2, memchr3};
+use memchr::memchr2;
 
 /// The default for [`crate::Config::max_depth`].
 pub const DEFAULT_MAX_DEPTH: u32 = 128;
@@ -233,70 +233,106 @@ impl Splitter {
         Split::Unterminated { at, reason }
     }
 
-    /// The hot loop: strings are crossed with a vectorised search for the three bytes that
-    /// matter in them; structure outside strings is read byte by byte.
+    /// The hot loop. Both inside and outside strings it jumps eight bytes at a time to the next
+    /// byte that matters there (see [`swar`]): inside, `"`, `\\` and the line break; outside,
+    /// `"` and the four brackets. Everything else outside strings only matters through `prev`,
+    /// which is read back from the bytes skipped (usually one `:` or `,`).
     fn scan_record(&mut self, input: &[u8], mut i: usize) -> Split {
-        let len = input.len();
-        while i < len {
-            if self.in_string {
-                if self.escaped {
-                    self.escaped = false;
-                    i += 1;
-                    continue;
-                }
-                let Some(k) = memchr3(b'"', b'\\', b'\n', &input[i..]) else {
+        if self.in_string {
+            if self.escaped {
+                // The byte after a backslash that ended the previous chunk.
+                if i >= input.len() {
                     return Split::NeedMore;
-                };
-                let at = i + k;
-                match input[at] {
-                    b'"' => {
-                        self.in_string = false;
-                        i = at + 1;
-                    }
-                    b'\\' => {
-                        // The escaped byte may be in the next chunk; remember we owe a skip.
-                        if at + 1 < len {
-                            i = at + 2;
-                        } else {
-                            self.escaped = true;
-                            return Split::NeedMore;
-                        }
-                    }
-                    _ => return self.abandon(at, "line break inside a string"),
                 }
-                continue;
+                self.escaped = false;
+                i += 1;
             }
-            let byte = input[i];
+            match self.cross_string(input, i) {
+                Ok(next) => i = next,
+                Err(split) => return split,
+            }
+        }
+        loop {
+            let Some(at) = swar::structural_stop(input, i) else {
+                self.note_prev(input, i, input.len());
+                return Split::NeedMore;
+            };
+            self.note_prev(input, i, at);
+            let byte = input[at];
             match byte {
                 b'"' => {
                     self.in_string = true;
                     self.prev = b'"';
+                    match self.cross_string(input, at + 1) {
+                        Ok(next) => i = next,
+                        Err(split) => return split,
+                    }
+                    continue;
                 }
                 b'{' | b'[' => {
                     if byte == b'{' && !matches!(self.prev, b':' | b',' | b'[') {
-                        return self.abandon(i, "a new record began before this one closed");
+                        return self.abandon(at, "a new record began before this one closed");
                     }
                     self.depth = self.depth.saturating_add(1);
                     self.prev = byte;
                     if self.depth == self.max_depth.saturating_add(1) {
-                        return Split::TooDeep(i);
+                        return Split::TooDeep(at);
                     }
                 }
-                b'}' | b']' => {
+                _ => {
+                    // `}` or `]`.
                     self.depth = self.depth.saturating_sub(1);
                     self.prev = byte;
                     if self.depth == 0 {
                         self.place = Place::Between;
                         self.gap = 0;
-                        return Split::End(i + 1);
+                        return Split::End(at + 1);
                     }
                 }
-                b' ' | b'\t' | b'\r' | b'\n' => {}
-                _ => self.prev = byte,
             }
-            i += 1;
+            i = at + 1;
         }
-        Split::NeedMore
+    }
+
+    /// Crosses string content from `i` (the splitter is inside a string, not after a
+    /// backslash). `Ok` is the index just past the closing quote.
+    fn cross_string(&mut self, input: &[u8], mut i: usize) -> Result<usize, Split> {
+        loop {
+            let Some(at) = swar::splitter_string_stop(input, i) else {
+                return Err(Split::NeedMore);
+            };
+            match input[at] {
+                b'"' => {
+                    self.in_string = false;
+                    return Ok(at + 1);
+                }
+                b'\\' => {
+                    // The escaped byte may be in the next chunk; remember we owe a skip.
+                    if at + 1 < input.len() {
+                        i = at + 2;
+                    } else {
+                        self.escaped = true;
+                        return Err(Split::NeedMore);
+                    }
+                }
+                _ => return Err(self.abandon(at, "line break inside a string")),
+            }
+        }
+    }
+
+    /// Sets `prev` to the last byte of `input[from..to]` that is not whitespace, if any (those
+    /// bytes were skipped outside strings: numbers, literals, `:` and `,`).
+    #[inline(always)]
+    fn note_prev(&mut self, input: &[u8], from: usize, to: usize) {
+        if let Some(span) = input.get(from..to) {
+            if let Some(&byte) = span
+                .iter()
+                .rev()
+                .find(|&&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+            {
+                self.prev = byte;
+            }
+        }
     }
 }
 
@@ -329,6 +365,45 @@ pub(crate) mod swar {
         Some(u64::from_le_bytes(chunk))
     }
 
+    /// Index of the first `"`, `\\` or line break from `from`: where the splitter's view of a
+    /// string changes. `None` when the input ends first.
+    #[inline(always)]
+    pub(crate) fn splitter_string_stop(bytes: &[u8], mut from: usize) -> Option<usize> {
+        while let Some(word) = load(bytes, from) {
+            let stops = eq(word, b'"') | eq(word, b'\\') | eq(word, b'\n');
+            if stops != 0 {
+                return Some(from + (stops.trailing_zeros() / 8) as usize);
+            }
+            from += 8;
+        }
+        let tail = bytes.get(from..)?;
+        let k = tail
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b == b'\n')?;
+        Some(from + k)
+    }
+
+    /// Index of the first `"`, `{`, `[`, `}` or `]` from `from`: what the splitter must look at
+    /// outside strings. `None` when the input ends first.
+    #[inline(always)]
+    pub(crate) fn structural_stop(bytes: &[u8], mut from: usize) -> Option<usize> {
+        while let Some(word) = load(bytes, from) {
+            // `[` and `]` are `{` and `}` without bit 5, and no other byte turns into either
+            // when bit 5 is set: one comparison covers each pair.
+            let folded = word | (ONES * 0x20);
+            let stops = eq(word, b'"') | eq(folded, b'{') | eq(folded, b'}');
+            if stops != 0 {
+                return Some(from + (stops.trailing_zeros() / 8) as usize);
+            }
+            from += 8;
+        }
+        let tail = bytes.get(from..)?;
+        let k = tail
+            .iter()
+            .position(|&b| matches!(b, b'"' | b'{' | b'[' | b'}' | b']'))?;
+        Some(from + k)
+    }
+
     /// Index of the first byte (from `from`) that ends a run of plain string content: `"`,
     /// `\\` or a control character (which includes the line break). `None` when the input ends
     /// first.
@@ -342,7 +417,9 @@ pub(crate) mod swar {
             from += 8;
         }
         let tail = bytes.get(from..)?;
-        let k = tail.iter().position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
+        let k = tail
+            .iter()
+            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
         Some(from + k)
     }
 }
@@ -375,31 +452,83 @@ mod tests {
         ("empty", b"", &[]),
         ("whitespace only", b" \r\n\t ", &[]),
         ("empty object", b"{}", &["start 0", "end 2"]),
-        ("concatenated", b"{}{}", &["start 0", "end 2", "start 2", "end 4"]),
-        ("crlf", b"{}\r\n{}\r\n", &["start 0", "end 2", "start 4", "end 6"]),
+        (
+            "concatenated",
+            b"{}{}",
+            &["start 0", "end 2", "start 2", "end 4"],
+        ),
+        (
+            "crlf",
+            b"{}\r\n{}\r\n",
+            &["start 0", "end 2", "start 4", "end 6"],
+        ),
         ("lf", b"{}\n{}\n", &["start 0", "end 2", "start 3", "end 5"]),
         ("braces in string", br#"{"a":"}{"}"#, &["start 0", "end 10"]),
         ("escaped quote", br#"{"a":"\"}"}"#, &["start 0", "end 11"]),
-        ("escaped backslash then quote", br#"{"a":"\\"}"#, &["start 0", "end 10"]),
+        (
+            "escaped backslash then quote",
+            br#"{"a":"\\"}"#,
+            &["start 0", "end 10"],
+        ),
         (
             "backslash run before quote",
             br#"{"a":"\\\"}"}{}"#,
             &["start 0", "end 13", "start 13", "end 15"],
         ),
-        ("unicode escape", br#"{"a":"\u003e"}"#, &["start 0", "end 14"]),
-        ("nested", br#"{"a":{"b":[1,{"c":2}]}}"#, &["start 0", "end 23"]),
+        (
+            "unicode escape",
+            br#"{"a":"\u003e"}"#,
+            &["start 0", "end 14"],
+        ),
+        (
+            "nested",
+            br#"{"a":{"b":[1,{"c":2}]}}"#,
+            &["start 0", "end 23"],
+        ),
         ("aux array", br#"{"aux":[{},[]]}"#, &["start 0", "end 15"]),
-        ("stray bracket", b"]\n{}", &["garbage 0", "start 2", "end 4"]),
-        ("html line", b"<html>x</html>\r\n{}", &["garbage 0", "start 16", "end 18"]),
+        (
+            "stray bracket",
+            b"]\n{}",
+            &["garbage 0", "start 2", "end 4"],
+        ),
+        (
+            "html line",
+            b"<html>x</html>\r\n{}",
+            &["garbage 0", "start 16", "end 18"],
+        ),
         ("two garbage lines", b"a\nb\n", &["garbage 0", "garbage 2"]),
-        ("garbage then brace", b"xx{}", &["garbage 0", "start 2", "end 4"]),
+        (
+            "garbage then brace",
+            b"xx{}",
+            &["garbage 0", "start 2", "end 4"],
+        ),
         ("nul byte", b"\0{}", &["garbage 0", "start 1", "end 3"]),
         ("top-level array", b"[]", &["garbage 0"]),
-        ("line break in string", b"{\"a\":\"b\n{}", &["start 0", "cut 7", "start 8", "end 10"]),
-        ("cut after a number", b"{\"a\":1\r\n{}", &["start 0", "cut 8", "start 8", "end 10"]),
-        ("brace after brace", b"{{}", &["start 0", "cut 1", "start 1", "end 3"]),
-        ("value object is fine", br#"{"a":{},"b":[{}]}"#, &["start 0", "end 17"]),
-        ("too deep", b"{\"a\":[[[[1]]]]}", &["start 0", "deep 8", "end 15"]),
+        (
+            "line break in string",
+            b"{\"a\":\"b\n{}",
+            &["start 0", "cut 7", "start 8", "end 10"],
+        ),
+        (
+            "cut after a number",
+            b"{\"a\":1\r\n{}",
+            &["start 0", "cut 8", "start 8", "end 10"],
+        ),
+        (
+            "brace after brace",
+            b"{{}",
+            &["start 0", "cut 1", "start 1", "end 3"],
+        ),
+        (
+            "value object is fine",
+            br#"{"a":{},"b":[{}]}"#,
+            &["start 0", "end 17"],
+        ),
+        (
+            "too deep",
+            b"{\"a\":[[[[1]]]]}",
+            &["start 0", "deep 8", "end 15"],
+        ),
         ("unclosed", b"{\"a\":", &["start 0"]),
     ];
 

@@ -835,3 +835,20 @@ fn measure_c_path_against_the_rust_pipeline() {
         c_secs / rust_secs
     );
 }
+
+#[test]
+fn handles_may_move_between_threads() {
+    fn assert_send<T: Send>() {}
+    assert_send::<pullstream_decoder>();
+    assert_send::<pullstream_config>();
+    let handle = Handle::new(ptr::null());
+    let address = handle.0 as usize;
+    std::mem::forget(handle);
+    let json = std::thread::spawn(move || {
+        let handle = Handle(address as *mut pullstream_decoder);
+        handle.summary_json()
+    })
+    .join()
+    .unwrap();
+    assert!(json.starts_with("{\"outcome\":\"incomplete\""));
+}

@@ -149,7 +149,10 @@ fn no_brace_at_all_runs_in_bounded_memory() {
     assert_eq!(first, Some((0, ErrorKind::NotJson { byte: b'<' })));
     // One error per garbage line at most (the filler has one line break per cycle).
     let lines = (len / filler.len() + 1) as u64;
-    assert!(errors >= 1 && errors <= lines + 1, "{errors} errors for {lines} lines");
+    assert!(
+        errors >= 1 && errors <= lines + 1,
+        "{errors} errors for {lines} lines"
+    );
     let summary = pipeline.summary();
     assert_eq!(summary.records, 0);
     assert_eq!(summary.exit_code(), 3, "{}", summary.to_json());
@@ -160,7 +163,12 @@ fn no_brace_at_all_runs_in_bounded_memory() {
 fn one_long_garbage_line_is_one_error() {
     let tally = decode_stream(
         Config::default(),
-        generated(Vec::new(), b"x", (64 << 20) * scale(), b"\n{\"status\":\"ok\"}".to_vec()),
+        generated(
+            Vec::new(),
+            b"x",
+            (64 << 20) * scale(),
+            b"\n{\"status\":\"ok\"}".to_vec(),
+        ),
     );
     assert_eq!(tally.error_count, 1, "{:?}", tally.errors);
     assert_eq!(tally.errors[0], (0, ErrorKind::NotJson { byte: b'x' }));
@@ -186,7 +194,11 @@ fn record_of_100_mib_is_skipped_and_the_next_is_decoded() {
         "exactly one error"
     );
     assert_eq!(tally.statuses, ["after"]);
-    assert!(tally.max_pending <= 8 << 20, "held {} bytes", tally.max_pending);
+    assert!(
+        tally.max_pending <= 8 << 20,
+        "held {} bytes",
+        tally.max_pending
+    );
     // The offset of the next record is exact.
     let mut decoder = Decoder::with_config(Config::default().max_record_len(1 << 10));
     let mut stream = vec![b'{'];
@@ -215,14 +227,23 @@ fn record_too_large_is_reported_once_however_fed() {
         let mut held = 0;
         for piece in stream.chunks(chunk) {
             for item in decoder.feed(piece) {
-                log.push(item.map(|r| r.offset()).map_err(|e| (e.offset(), e.kind().clone())));
+                log.push(
+                    item.map(|r| r.offset())
+                        .map_err(|e| (e.offset(), e.kind().clone())),
+                );
             }
             held = held.max(decoder.pending_len());
         }
-        log.extend(decoder.finish().map(|i| i.map(|r| r.offset()).map_err(|e| (e.offset(), e.kind().clone()))));
+        log.extend(decoder.finish().map(|i| {
+            i.map(|r| r.offset())
+                .map_err(|e| (e.offset(), e.kind().clone()))
+        }));
         assert_eq!(
             log,
-            [Err((0, ErrorKind::RecordTooLarge { limit: 100_000 })), Ok(300_002)],
+            [
+                Err((0, ErrorKind::RecordTooLarge { limit: 100_000 })),
+                Ok(300_002)
+            ],
             "chunk {chunk}"
         );
         assert!(held <= 100_000, "chunk {chunk}: held {held}");
@@ -274,7 +295,10 @@ fn one_hundred_thousand_nested_arrays_give_a_depth_error() {
                     tally.take(item);
                 }
                 assert_eq!(tally.error_count, 1, "{:?}", tally.errors);
-                assert!(matches!(tally.errors[0].1, ErrorKind::TooDeep { limit: 128 }));
+                assert!(matches!(
+                    tally.errors[0].1,
+                    ErrorKind::TooDeep { limit: 128 }
+                ));
                 assert_eq!(tally.statuses, ["after"]);
                 assert!(decoder.pending_len() == 0);
             }
@@ -321,7 +345,12 @@ fn deepest_allowed_nesting_fits_a_small_stack() {
 
 /// `Message::parse` is public and takes its depth limit unclamped: a caller passing a large
 /// limit must not be able to overflow the stack with a deep record.
+///
+/// FINDINGS.md F1: `json::Parser::skip_value` recurses once per nesting level and
+/// `Message::parse` does not clamp `max_depth` (only `Config::max_depth` does, to 1024), so
+/// this aborts the whole test binary with a stack overflow. Ignored until fixed.
 #[test]
+#[ignore = "FINDINGS.md F1: stack overflow in Message::parse with an unclamped depth limit"]
 fn message_parse_with_a_huge_depth_limit_does_not_overflow_the_stack() {
     let result = std::thread::Builder::new()
         .stack_size(1 << 20)
@@ -378,7 +407,11 @@ fn nul_and_invalid_utf8_inside_and_outside_strings() {
             stream.extend_from_slice(sep);
             stream.extend_from_slice(b"{\"status\":\"good\"}\r\n");
             let tally = decode_all(&stream);
-            assert!(tally.error_count >= 1, "{:?}: no error", garbage.escape_ascii());
+            assert!(
+                tally.error_count >= 1,
+                "{:?}: no error",
+                garbage.escape_ascii()
+            );
             assert_eq!(
                 tally.statuses,
                 ["good"],
@@ -486,7 +519,11 @@ fn hostile_numbers_in_progress() {
             });
             let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
             let is_int = |v: &str| v.parse::<i64>().is_ok();
-            let want = if is_int(current) && is_int(total) { 5 } else { 2 };
+            let want = if is_int(current) && is_int(total) {
+                5
+            } else {
+                2
+            };
             assert_eq!(records, want, "current {current} total {total}: {errors:?}");
             for error in &errors {
                 assert!(
@@ -495,7 +532,9 @@ fn hostile_numbers_in_progress() {
                 );
             }
             let aggregate = pipeline.tracker_mut().aggregate();
-            assert!(aggregate.percent_by_bytes.is_finite() && aggregate.percent_by_count.is_finite());
+            assert!(
+                aggregate.percent_by_bytes.is_finite() && aggregate.percent_by_count.is_finite()
+            );
             assert!((0.0..=100.0).contains(&aggregate.percent_by_bytes));
             let _: serde_json::Value = serde_json::from_str(&pipeline.summary().to_json()).unwrap();
         }
@@ -531,12 +570,24 @@ fn huge_totals_saturate() {
 #[test]
 fn duplicate_keys() {
     let cases: &[(&str, bool)] = &[
-        (r#"{"status":"Waiting","status":"Pull complete","id":"a"}"#, false),
+        (
+            r#"{"status":"Waiting","status":"Pull complete","id":"a"}"#,
+            false,
+        ),
         (r#"{"status":"Waiting","id":"a","id":"b"}"#, false),
-        (r#"{"id":"a","progressDetail":{"current":1,"current":2}}"#, false),
-        (r#"{"errorDetail":{"message":"x"},"errorDetail":{"message":"y"}}"#, false),
+        (
+            r#"{"id":"a","progressDetail":{"current":1,"current":2}}"#,
+            false,
+        ),
+        (
+            r#"{"errorDetail":{"message":"x"},"errorDetail":{"message":"y"}}"#,
+            false,
+        ),
         (r#"{"status":"Waiting","id":"a","foo":1,"foo":2}"#, true),
-        (r#"{"status":"Waiting","id":"a","aux":{"ID":"x","ID":"y"}}"#, true),
+        (
+            r#"{"status":"Waiting","id":"a","aux":{"ID":"x","ID":"y"}}"#,
+            true,
+        ),
         (r#"{"status":"Waiting","st\u0061tus":"x"}"#, false),
     ];
     for (record, ok) in cases {
@@ -707,7 +758,6 @@ fn alternating_valid_records_and_garbage_lines() {
         b"{bad json",
         b"{\"status\":\"unterminated",
         b"{\"x\":1",
-        b"{\"x\":1,",
         b"{\"x\":[1,2",
         b"{\"status\":\"a\xffb\"}",
         b"\x00\x01\x02\x1b[31m",
@@ -724,7 +774,9 @@ fn alternating_valid_records_and_garbage_lines() {
     for round in 0..50 {
         for (i, line) in garbage.iter().enumerate() {
             let status = format!("r{round}g{i}");
-            stream.extend_from_slice(format!("{{\"status\":\"{status}\",\"id\":\"x\"}}\r\n").as_bytes());
+            stream.extend_from_slice(
+                format!("{{\"status\":\"{status}\",\"id\":\"x\"}}\r\n").as_bytes(),
+            );
             expected.push(status);
             stream.extend_from_slice(line);
             stream.extend_from_slice(b"\r\n");
@@ -735,11 +787,23 @@ fn alternating_valid_records_and_garbage_lines() {
         let mut got = Vec::new();
         for piece in stream.chunks(chunk) {
             for record in decoder.feed(piece).flatten() {
-                got.push(record.message().status.map(|s| s.decode().into_owned()).unwrap_or_default());
+                got.push(
+                    record
+                        .message()
+                        .status
+                        .map(|s| s.decode().into_owned())
+                        .unwrap_or_default(),
+                );
             }
         }
         for record in decoder.finish().flatten() {
-            got.push(record.message().status.map(|s| s.decode().into_owned()).unwrap_or_default());
+            got.push(
+                record
+                    .message()
+                    .status
+                    .map(|s| s.decode().into_owned())
+                    .unwrap_or_default(),
+            );
         }
         // Records decoded from garbage ("{}" of `{}}`) are fine; every valid one must be there.
         let missing: Vec<&String> = expected.iter().filter(|s| !got.contains(s)).collect();
@@ -759,4 +823,32 @@ fn garbage_with_an_open_value_recovers_after_one_record() {
     let stream = b"{\"x\":\r\n{\"status\":\"swallowed\"}\r\n{\"status\":\"good\"}\r\n";
     let tally = decode_all(stream);
     assert!(tally.statuses.contains(&"good".to_string()), "{tally:?}");
+}
+
+/// A record cut off right after a `,` inside an object (`{"progressDetail":{"current":1,`), then
+/// a line break and a valid record: a `{` cannot follow `,` in an object (a key must), so the cut
+/// record is provably over and the next one should be delivered, as it is after `{"x":1` or
+/// `{"x":[1,2`.
+///
+/// FINDINGS.md F2: `Splitter::scan_record` accepts `{` after any `,` (it does not know whether
+/// the innermost container is an object or an array), so the valid record is swallowed into the
+/// cut one, which then fails to parse; the valid record is lost. Ignored until fixed.
+#[test]
+#[ignore = "FINDINGS.md F2: a record cut after ',' in an object swallows the next record"]
+fn record_cut_after_a_comma_in_an_object_does_not_swallow_the_next() {
+    for cut in [
+        &b"{\"x\":1,"[..],
+        b"{\"status\":\"Downloading\",\"progressDetail\":{\"current\":1,",
+    ] {
+        let mut stream = cut.to_vec();
+        stream.extend_from_slice(b"\r\n{\"status\":\"good\"}\r\n");
+        let tally = decode_all(&stream);
+        assert_eq!(
+            tally.statuses,
+            ["good"],
+            "{:?}: {:?}",
+            cut.escape_ascii(),
+            tally.errors
+        );
+    }
 }

@@ -1,0 +1,291 @@
+"""Python bindings for pullstream (ctypes over the C API).
+
+    import pullstream
+
+    decoder = pullstream.Decoder()
+    for chunk in chunks:                 # bytes from the Docker API, split anywhere
+        for event in decoder.feed(chunk):
+            print(event["kind"], event["layer_id"], event["progress_current"])
+    result = decoder.finish()
+    print(result["summary"]["outcome"], result["exit_code"])
+
+The library is loaded from the `PULLSTREAM_LIB` environment variable, or from
+`target/release/libpullstream.so` in the source tree (`cargo build --release`).
+A Decoder may be moved between threads but must not be used from two at once.
+"""
+
+import ctypes
+import json
+import time
+
+from . import _ffi
+
+__all__ = ["Decoder", "PullstreamError", "version", "status_name"]
+
+_lib = _ffi.load()
+
+STATUS_OK = 0
+STATUS_BUFFER_TOO_SMALL = 5
+STATUS_PAUSED = 6
+STATUS_STOPPED = 7
+
+_FLAG_HAS_ERROR_CODE = 1
+_FLAG_RETRYABLE = 2
+_FLAG_PROGRESS_HIDDEN = 4
+
+_UNITS = {0: None, 1: "bytes", 2: "seconds"}
+_PULL_RESULTS = {0: None, 1: "downloaded", 2: "up_to_date"}
+
+
+def version():
+    """The library's version, e.g. "0.1.0"."""
+    return _lib.pullstream_version().decode()
+
+
+def status_name(status):
+    """The name of a status code, e.g. "PULLSTREAM_STATUS_PAUSED"."""
+    return _lib.pullstream_status_name(status).decode()
+
+
+class PullstreamError(Exception):
+    """A C call returned a status other than OK (or PAUSED/STOPPED where those are expected)."""
+
+    def __init__(self, status, what):
+        self.status = status
+        self.name = status_name(status)
+        super().__init__(f"{what}: {self.name}")
+
+
+def _check(status, what):
+    if status != STATUS_OK:
+        raise PullstreamError(status, what)
+
+
+def _bytes(value):
+    if not value.ptr:
+        return None
+    return ctypes.string_at(value.ptr, value.len)
+
+
+def _text(value):
+    raw = _bytes(value)
+    return None if raw is None else raw.decode("utf-8")
+
+
+def _unknown_is_none(number):
+    return None if number < 0 else number
+
+
+def _event_dict(event):
+    """Copies one C event into a dict (the C struct dies with the callback)."""
+    failure = event.failure_kind
+    return {
+        "kind": _lib.pullstream_event_kind_name(event.kind).decode(),
+        "kind_code": event.kind,
+        "offset": event.offset,
+        "record": _bytes(event.record) or b"",
+        "status": _text(event.status),
+        "id": _text(event.id),
+        "layer_id": _text(event.layer_id),
+        "detail": _text(event.detail),
+        "tag": _text(event.tag),
+        "progress_current": _unknown_is_none(event.progress_current),
+        "progress_total": _unknown_is_none(event.progress_total),
+        "unit": _UNITS.get(event.progress_unit),
+        "progress_hidden": bool(event.flags & _FLAG_PROGRESS_HIDDEN),
+        "pull_result": _PULL_RESULTS.get(event.pull_result),
+        "size": _unknown_is_none(event.size),
+        "retry_seconds": event.retry_seconds,
+        "failure_kind": _lib.pullstream_failure_kind_name(failure).decode() if failure else None,
+        "error_code": event.error_code if event.flags & _FLAG_HAS_ERROR_CODE else None,
+        "retryable": bool(event.flags & _FLAG_RETRYABLE),
+        "error_status": status_name(event.error_status) if event.error_status else None,
+        "error_message": _text(event.error_message),
+    }
+
+
+def _now_ms():
+    return time.monotonic_ns() // 1_000_000
+
+
+class Decoder:
+    """A stream decoder: feed bytes, get event dicts, then finish() for the verdict.
+
+    Options (all optional): max_record_len, max_depth, stop_at_first_error, max_layers,
+    stall_transfer_ms, stall_extract_ms, min_bytes_per_sec, rate_window_ms.
+    """
+
+    _SETTERS = {
+        "max_record_len": _lib.pullstream_config_set_max_record_len,
+        "max_depth": _lib.pullstream_config_set_max_depth,
+        "stop_at_first_error": lambda c, v: _lib.pullstream_config_set_stop_at_first_error(c, 1 if v else 0),
+        "max_layers": _lib.pullstream_config_set_max_layers,
+        "stall_transfer_ms": lambda c, v: _lib.pullstream_config_set_stall_after_ms(c, 1, v),
+        "stall_extract_ms": lambda c, v: _lib.pullstream_config_set_stall_after_ms(c, 2, v),
+        "min_bytes_per_sec": _lib.pullstream_config_set_min_bytes_per_sec,
+        "rate_window_ms": _lib.pullstream_config_set_rate_window_ms,
+    }
+
+    def __init__(self, **options):
+        self._handle = None
+        self.stopped = False
+        config = ctypes.POINTER(_ffi.Config)()
+        _check(_lib.pullstream_config_new(ctypes.byref(config)), "pullstream_config_new")
+        try:
+            for name, value in options.items():
+                setter = self._SETTERS.get(name)
+                if setter is None:
+                    raise TypeError(f"unknown option {name!r}")
+                _check(setter(config, value), name)
+            handle = ctypes.POINTER(_ffi.Decoder)()
+            _check(_lib.pullstream_decoder_new(config, ctypes.byref(handle)), "pullstream_decoder_new")
+            self._handle = handle
+        finally:
+            _lib.pullstream_config_free(config)
+
+    def close(self):
+        """Frees the C decoder (also done by the garbage collector and by `with`)."""
+        if self._handle is not None:
+            _lib.pullstream_decoder_free(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+    def _live(self):
+        if self._handle is None:
+            raise ValueError("the decoder is closed")
+        return self._handle
+
+    def _deliver(self, call, what):
+        """Runs a feed/finish call, collecting every event; resumes after pauses."""
+        events = []
+        failure = []
+
+        def on_event(_userdata, event):
+            try:
+                events.append(_event_dict(event.contents))
+                return 0
+            except BaseException as error:  # never unwind through C: pause and re-raise
+                failure.append(error)
+                return 1
+
+        callback = _ffi.EventCallback(on_event)
+        status = call(callback)
+        if failure:
+            raise failure[0]
+        while status == STATUS_PAUSED:
+            status = call(callback)
+            if failure:
+                raise failure[0]
+        if status == STATUS_STOPPED:
+            self.stopped = True
+        elif status != STATUS_OK:
+            raise PullstreamError(status, what)
+        return events
+
+    def feed(self, data, now_ms=None):
+        """Feeds the next bytes of the stream; returns the events they completed, as dicts."""
+        handle = self._live()
+        data = bytes(data)
+        now = _now_ms() if now_ms is None else now_ms
+        buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data) if data else None
+        first = [True]
+
+        def call(callback):
+            # After a pause, resume with an empty chunk: the bytes were already taken.
+            if first[0]:
+                first[0] = False
+                return _lib.pullstream_decoder_feed(handle, buffer, len(data), now, callback, None)
+            return _lib.pullstream_decoder_feed(handle, None, 0, now, callback, None)
+
+        return self._deliver(call, "pullstream_decoder_feed")
+
+    def finish(self, now_ms=None):
+        """Ends the stream. Returns {"summary": dict, "summary_json": str, "exit_code": int,
+        "events": [events delivered by finish, e.g. a record cut off at the end]}."""
+        handle = self._live()
+        now = _now_ms() if now_ms is None else now_ms
+        events = self._deliver(
+            lambda callback: _lib.pullstream_decoder_finish(handle, now, callback, None),
+            "pullstream_decoder_finish",
+        )
+        text = self.summary_json()
+        return {"summary": json.loads(text), "summary_json": text, "exit_code": self.exit_code(), "events": events}
+
+    def summary_json(self):
+        """The one-line JSON summary, exactly as `pullstream --json` prints it (no newline)."""
+        handle = self._live()
+        length = ctypes.c_size_t(0)
+        status = _lib.pullstream_decoder_summary_json(handle, None, 0, ctypes.byref(length))
+        if status != STATUS_BUFFER_TOO_SMALL:
+            raise PullstreamError(status, "pullstream_decoder_summary_json")
+        buffer = ctypes.create_string_buffer(length.value + 1)
+        _check(_lib.pullstream_decoder_summary_json(handle, buffer, len(buffer), ctypes.byref(length)),
+               "pullstream_decoder_summary_json")
+        return buffer.raw[: length.value].decode("utf-8")
+
+    def exit_code(self):
+        """The command-line tool's exit code for the summary (0, 1, 2 or 3)."""
+        code = ctypes.c_int32(0)
+        _check(_lib.pullstream_decoder_exit_code(self._live(), ctypes.byref(code)), "pullstream_decoder_exit_code")
+        return code.value
+
+    def snapshot(self):
+        """Progress so far, as a dict (rates and ETA are None when unknown)."""
+        snapshot = _ffi.Snapshot()
+        _check(_lib.pullstream_decoder_snapshot(self._live(), ctypes.byref(snapshot)), "pullstream_decoder_snapshot")
+        out = {name: getattr(snapshot, name) for name, _ in _ffi.Snapshot.C_FIELDS}
+        for name in ("bytes_per_sec", "eta_secs"):
+            out[name] = _unknown_is_none(out[name])
+        return out
+
+    def layers(self):
+        """The layer table: a list of dicts, in order of first appearance."""
+        handle = self._live()
+        count = self.snapshot()["layer_count"]
+        out = []
+        for index in range(count):
+            layer = _ffi.Layer()
+            _check(_lib.pullstream_decoder_layer(handle, index, ctypes.byref(layer)), "pullstream_decoder_layer")
+            entry = {name: getattr(layer, name) for name, _ in _ffi.Layer.C_FIELDS}
+            entry["id"] = _text(layer.id)
+            out.append(entry)
+        return out
+
+    def poll_stalls(self, now_ms=None):
+        """Layers newly found stalled at `now_ms`: a list of {"layer_id", "phase", "idle_ms", ...}."""
+        stalls = []
+
+        def on_stall(_userdata, stall):
+            s = stall.contents
+            stalls.append({"layer_id": _text(s.layer_id), "phase": s.phase, "reason": s.reason,
+                           "idle_ms": s.idle_ms, "bytes_per_sec": s.bytes_per_sec})
+
+        callback = _ffi.StallCallback(on_stall)
+        now = _now_ms() if now_ms is None else now_ms
+        _check(_lib.pullstream_decoder_poll_stalls(self._live(), now, callback, None, None),
+               "pullstream_decoder_poll_stalls")
+        return stalls
+
+    def last_error(self):
+        """(status name or None, offset, message) of the last decode error."""
+        buffer = ctypes.create_string_buffer(1024)
+        length = ctypes.c_size_t(0)
+        offset = ctypes.c_uint64(0)
+        status = ctypes.c_uint32(0)
+        result = _lib.pullstream_decoder_last_error(self._live(), buffer, len(buffer), ctypes.byref(length),
+                                                    ctypes.byref(offset), ctypes.byref(status))
+        if result == STATUS_BUFFER_TOO_SMALL:
+            buffer = ctypes.create_string_buffer(length.value + 1)
+            result = _lib.pullstream_decoder_last_error(self._live(), buffer, len(buffer), ctypes.byref(length),
+                                                        ctypes.byref(offset), ctypes.byref(status))
+        _check(result, "pullstream_decoder_last_error")
+        name = status_name(status.value) if status.value else None
+        return name, offset.value, buffer.raw[: length.value].decode("utf-8")

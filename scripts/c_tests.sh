@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# Tests of the C ABI from C, C++ and Python, against the built library.
+#
+#   cargo build --release && scripts/c_tests.sh [release|debug]
+#
+# * the header compiles alone as C99 and C++17 (-Wall -Wextra -Wpedantic -Werror);
+# * every bindings/c/tests/test_*.c, against the shared and the static library;
+# * bindings/c/examples/pull_report.c over every fixture: shared == static == the command-line
+#   tool's `--json` (byte for byte, and the exit code), when target/<profile>/pullstream has --json;
+# * the C tests and pull_report once under AddressSanitizer + UBSan (static library), and once
+#   under valgrind (shared library);
+# * the C++ wrapper's test program, shared and static;
+# * the Python package's pytest suite (installs pytest if it is missing).
+#
+# Prints one closing line, "bindings: N passed, M failed", and exits non-zero on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+PROFILE=${1:-release}
+LIB=$PWD/target/$PROFILE
+OUT=$PWD/target/ctest-$PROFILE
+mkdir -p "$OUT"
+if [ ! -f "$LIB/libpullstream.so" ] || [ ! -f "$LIB/libpullstream.a" ]; then
+  echo "c_tests: $LIB/libpullstream.{so,a} not found: run \`cargo build --$PROFILE\` first" >&2
+  [ "$PROFILE" = debug ] && echo "c_tests: (for debug: \`cargo build\`)" >&2
+  echo "bindings: 0 passed, 1 failed"
+  exit 1
+fi
+
+CFLAGS=(-std=c99 -Wall -Wextra -Wpedantic -Werror -Iinclude)
+CXXFLAGS=(-std=c++17 -Wall -Wextra -Wpedantic -Werror -Iinclude -Ibindings/cpp)
+DYN=(-L"$LIB" -lpullstream -Wl,-rpath,"$LIB")
+STATIC=("$LIB/libpullstream.a" -lpthread -ldl -lm -lrt -lutil)
+SAN=(-fsanitize=address,undefined -fno-omit-frame-pointer -g)
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+passed=0
+failed=0
+failures=()
+run() {
+  local name=$1
+  shift
+  if "$@" >"$OUT/$name.log" 2>&1; then
+    passed=$((passed + 1))
+    echo "ok   $name"
+  else
+    failed=$((failed + 1))
+    failures+=("$name")
+    echo "FAIL $name (log: target/ctest-$PROFILE/$name.log)"
+    tail -n 20 "$OUT/$name.log" | sed 's/^/     | /'
+  fi
+}
+
+# --- the header on its own ------------------------------------------------------------------
+run header_c99 gcc "${CFLAGS[@]}" -fsyntax-only -x c include/pullstream.h
+run header_cxx17 g++ "${CXXFLAGS[@]}" -fsyntax-only -x c++ include/pullstream.h
+run header_hpp_cxx17 g++ "${CXXFLAGS[@]}" -fsyntax-only -x c++ bindings/cpp/pullstream.hpp
+
+# --- C tests: shared and static ---------------------------------------------------------------
+C_TESTS=()
+for source in bindings/c/tests/test_*.c; do
+  C_TESTS+=("$(basename "$source" .c)")
+done
+for test in "${C_TESTS[@]}"; do
+  source=bindings/c/tests/$test.c
+  run "build_${test}_shared" gcc "${CFLAGS[@]}" "$source" "${DYN[@]}" -o "$OUT/${test}_shared"
+  run "${test}_shared" "$OUT/${test}_shared"
+  run "build_${test}_static" gcc "${CFLAGS[@]}" "$source" "${STATIC[@]}" -o "$OUT/${test}_static"
+  run "${test}_static" "$OUT/${test}_static"
+done
+
+# --- pull_report over every fixture ---------------------------------------------------------
+REPORT=bindings/c/examples/pull_report.c
+run build_pull_report_shared gcc "${CFLAGS[@]}" "$REPORT" "${DYN[@]}" -o "$OUT/pull_report_shared"
+run build_pull_report_static gcc "${CFLAGS[@]}" "$REPORT" "${STATIC[@]}" -o "$OUT/pull_report_static"
+
+CLI=$LIB/pullstream
+cli_has_json() {
+  [ -x "$CLI" ] || return 1
+  local line
+  line=$("$CLI" --json tests/fixtures/empty.stream 2>/dev/null)
+  [[ $line == '{"outcome":'* ]]
+}
+if cli_has_json; then
+  COMPARE_WITH_CLI=1
+  echo "note: comparing pull_report with \`$CLI --json\`"
+else
+  COMPARE_WITH_CLI=0
+  echo "note: $CLI --json is not available: pull_report is compared between the shared and static"
+  echo "      builds only (tests/c_abi.rs checks the C summary against the Rust Pipeline)"
+fi
+
+# Runs a program on a file and records "<stdout>\nexit=<code>".
+capture() {
+  local out code
+  out=$("$@" 2>/dev/null)
+  code=$?
+  printf '%s\nexit=%d\n' "$out" "$code"
+}
+compare_fixture() {
+  local fixture=$1 shared static stdin_run cli
+  shared=$(capture "$OUT/pull_report_shared" "$fixture")
+  static=$(capture "$OUT/pull_report_static" "$fixture")
+  stdin_run=$(capture "$OUT/pull_report_shared" <"$fixture")
+  [ "$shared" = "$static" ] || { echo "shared and static differ:"; echo "$shared"; echo "$static"; return 1; }
+  [ "$shared" = "$stdin_run" ] || { echo "file and stdin differ"; return 1; }
+  [[ $shared == '{"outcome":'* ]] || { echo "no summary line: $shared"; return 1; }
+  if [ "$COMPARE_WITH_CLI" = 1 ]; then
+    cli=$(capture "$CLI" --json "$fixture")
+    [ "$shared" = "$cli" ] || { echo "pull_report and the CLI differ:"; echo "$shared"; echo "$cli"; return 1; }
+  fi
+}
+# Byte for byte, including the trailing newline.
+compare_bytes() {
+  local fixture=$1
+  cmp <("$OUT/pull_report_shared" "$fixture") <("$CLI" --json "$fixture")
+}
+for fixture in tests/fixtures/*.stream; do
+  name=$(basename "$fixture" .stream)
+  run "pull_report_$name" compare_fixture "$fixture"
+  if [ "$COMPARE_WITH_CLI" = 1 ]; then
+    run "pull_report_bytes_$name" compare_bytes "$fixture"
+  fi
+done
+usage() { "$OUT/pull_report_shared" a b; [ $? -eq 64 ]; }
+run pull_report_usage usage
+missing() { "$OUT/pull_report_shared" /nonexistent/file; [ $? -eq 3 ]; }
+run pull_report_missing_file missing
+
+# --- AddressSanitizer + UBSan (static library) ----------------------------------------------
+if echo 'int main(void){return 0;}' | gcc -x c - "${SAN[@]}" -o "$OUT/san_probe" >/dev/null 2>&1; then
+  for test in "${C_TESTS[@]}"; do
+    run "build_${test}_asan" gcc "${CFLAGS[@]}" "${SAN[@]}" "bindings/c/tests/$test.c" "${STATIC[@]}" \
+      -o "$OUT/${test}_asan"
+    run "${test}_asan" "$OUT/${test}_asan"
+  done
+  run build_pull_report_asan gcc "${CFLAGS[@]}" "${SAN[@]}" "$REPORT" "${STATIC[@]}" -o "$OUT/pull_report_asan"
+  asan_fixtures() {
+    local fixture code
+    for fixture in tests/fixtures/*.stream; do
+      "$OUT/pull_report_asan" "$fixture" >/dev/null
+      code=$?
+      [ "$code" -le 3 ] || { echo "$fixture: exit $code"; return 1; }
+    done
+  }
+  run pull_report_asan_fixtures asan_fixtures
+  run build_cpp_asan g++ "${CXXFLAGS[@]}" "${SAN[@]}" bindings/cpp/test_pullstream.cpp "${STATIC[@]}" \
+    -o "$OUT/cpp_asan"
+  run cpp_asan "$OUT/cpp_asan"
+else
+  echo "skip AddressSanitizer: gcc cannot link -fsanitize=address,undefined here"
+fi
+
+# --- valgrind (shared library) --------------------------------------------------------------
+if command -v valgrind >/dev/null 2>&1; then
+  VALGRIND=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite)
+  for test in "${C_TESTS[@]}"; do
+    run "${test}_valgrind" "${VALGRIND[@]}" "$OUT/${test}_shared"
+  done
+  valgrind_report() {
+    local code
+    "${VALGRIND[@]}" "$OUT/pull_report_shared" tests/fixtures/pull_garbage_between.stream >/dev/null
+    code=$?
+    [ "$code" -ne 99 ]
+  }
+  run pull_report_valgrind valgrind_report
+else
+  echo "skip valgrind: not installed"
+fi
+
+# --- C++ wrapper ----------------------------------------------------------------------------
+run build_cpp_shared g++ "${CXXFLAGS[@]}" bindings/cpp/test_pullstream.cpp "${DYN[@]}" -o "$OUT/cpp_shared"
+run cpp_shared "$OUT/cpp_shared"
+run build_cpp_static g++ "${CXXFLAGS[@]}" bindings/cpp/test_pullstream.cpp "${STATIC[@]}" -o "$OUT/cpp_static"
+run cpp_static "$OUT/cpp_static"
+
+# --- Python package -------------------------------------------------------------------------
+if ! python3 -c 'import pytest' >/dev/null 2>&1; then
+  python3 -m pip install --quiet pytest >/dev/null 2>&1 || echo "note: could not install pytest"
+fi
+python_tests() {
+  PYTHONDONTWRITEBYTECODE=1 PULLSTREAM_LIB="$LIB/libpullstream.so" python3 -m pytest -q -p no:cacheprovider bindings/python/tests
+}
+run python_pytest python_tests
+
+echo
+for name in "${failures[@]}"; do echo "FAILED: $name"; done
+echo "bindings: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]

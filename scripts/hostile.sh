@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Hostile input at the process boundary: the command-line tool (`target/release/pullstream --json`)
+# reads generated streams from a pipe under `/usr/bin/time -v`. Each run checks the exit code,
+# the summary line and the peak resident memory against a bound, and prints the peak RSS.
+# Inputs are generated on the fly (never held in memory or on disk).
+#
+#   scripts/hostile.sh             full sizes: 1 GiB of garbage, 10 million records, ...
+#   HOSTILE_QUICK=1 scripts/hostile.sh   1/16 of the sizes (CI)
+#   HOSTILE_BIN=path scripts/hostile.sh  another binary
+#
+# Closing line: `hostile: N passed, M failed`. Skips (exit 0) if the tool is not built.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=${HOSTILE_BIN:-target/release/pullstream}
+DIV=1
+if [ -n "${HOSTILE_QUICK:-}" ]; then DIV=16; fi
+TIME=/usr/bin/time
+
+probe=$( [ -x "$BIN" ] && printf '{"status":"x"}\r\n' | "$BIN" --json 2>/dev/null )
+if [[ "$probe" != *'"outcome"'* ]]; then
+  echo "hostile: skipped ($BIN --json is not available; run cargo build --release first)"
+  exit 0
+fi
+if [ ! -x "$TIME" ]; then
+  echo "hostile: skipped (/usr/bin/time is not installed)"
+  exit 0
+fi
+
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+# The generator: `python3 -c "$GEN" CASE DIV` writes one hostile stream to stdout.
+GEN=$(cat <<'PY'
+import sys
+case, div = sys.argv[1], int(sys.argv[2])
+out = sys.stdout.buffer
+MIB = 1 << 20
+
+def pull_record(i, layer):
+    return (b'{"status":"Downloading","progressDetail":{"current":%d,"total":100000},'
+            b'"progress":"[=>   ] %d/100kB","id":"%012x"}\r\n' % (i % 100000, i % 100000, layer))
+
+if case == "no_brace":
+    # 1 GiB: lines of text, NULs, invalid UTF-8, closing brackets; never a '{'.
+    line = b"<html>502 Bad Gateway \x00\xff\xfe ]]] }}} \"quoted\" 12345 null\r\n"
+    block = line * (MIB // len(line)) + b"x" * (MIB % len(line))
+    for _ in range(1024 // div):
+        out.write(block)
+elif case == "record_100mib":
+    out.write(b'{"status":"Downloading","id":"aaaaaaaaaaaa","progress":"')
+    block = b"=" * MIB
+    for _ in range(100):
+        out.write(block)
+    out.write(b'"}\r\n{"status":"Status: Image is up to date for alpine:latest"}\r\n')
+elif case == "nested_100k":
+    out.write(b'{"status":"x","aux":' + b"[" * 100000 + b"1" + b"]" * 100000 + b"}\r\n")
+    out.write(b'{"status":"Status: Image is up to date for alpine:latest"}\r\n')
+elif case == "records_10m":
+    n = 10_000_000 // div
+    out.write(b'{"status":"Pulling from library/alpine","id":"latest"}\r\n')
+    block = b"".join(pull_record(i, i % 8) for i in range(1000))
+    for _ in range(n // 1000):
+        out.write(block)
+    for layer in range(8):
+        out.write(b'{"status":"Pull complete","progressDetail":{},"id":"%012x"}\r\n' % layer)
+    out.write(b'{"status":"Digest: sha256:00"}\r\n')
+    out.write(b'{"status":"Status: Downloaded newer image for alpine:latest"}\r\n')
+elif case == "layers_1m":
+    n = 1_000_000 // div
+    out.write(b'{"status":"Pulling from library/alpine","id":"latest"}\r\n')
+    for start in range(0, n, 1000):
+        out.write(b"".join(pull_record(i, i) for i in range(start, min(n, start + 1000))))
+elif case == "alternating":
+    n = 1_000_000 // div
+    garbage = [b"garbage", b"<html>", b"}", b"]]", b"{bad", b'{"x":1', b'{"status":"cut',
+               b"\x00\xff", b"null", b'{"status":"a\xffb"}']
+    block = b"".join(
+        b'{"status":"Waiting","progressDetail":{},"id":"%012x"}\r\n' % (i % 8)
+        + garbage[i % len(garbage)] + b"\r\n" for i in range(1000))
+    for _ in range(n // 1000):
+        out.write(block)
+elif case == "bad_bytes":
+    # NULs and invalid UTF-8 inside and outside strings, lone surrogates, odd numbers,
+    # duplicate keys; each followed by a valid record.
+    bad = [b"\x00" * 64, b"\xff\xfe", b'{"status":"a\x00b"}', b'{"status":"\xed\xa0\x80"}',
+           b'{"status":"\\ud800","id":"\\udc00"}', b'{"status":"Downloading","id":"a",'
+           b'"progressDetail":{"current":1e400,"total":-1}}', b'{"status":"Downloading","id":"a",'
+           b'"progressDetail":{"current":99999999999999999999,"total":1.5}}',
+           b'{"status":"a","status":"b"}']
+    for i in range(10000 // div):
+        out.write(bad[i % len(bad)] + b"\r\n" + b'{"status":"Waiting","id":"%012x"}\r\n' % (i % 8))
+else:
+    sys.exit("unknown case " + case)
+PY
+)
+
+pass=0
+fail=0
+
+# run NAME RSS_BOUND_MIB EXPECTED_EXIT CHECK
+#   CHECK is a Python expression over `s` (the summary as a dict) that must be true.
+run() {
+  local name=$1 bound_mib=$2 want_exit=$3 check=$4
+  local out="$WORK/$name.out" err="$WORK/$name.err" tv="$WORK/$name.time"
+  local start end
+  start=$(date +%s)
+  python3 -c "$GEN" "$name" "$DIV" | "$TIME" -v -o "$tv" "$BIN" --json >"$out" 2>"$err"
+  local codes=("${PIPESTATUS[@]}")
+  end=$(date +%s)
+  local code=${codes[1]}
+  local rss_kb
+  rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tv")
+  rss_kb=${rss_kb:-0}
+  local rss_mib=$(( (rss_kb + 1023) / 1024 ))
+  local problems=()
+  [ "${codes[0]}" -eq 0 ] || problems+=("generator exited ${codes[0]}")
+  [ "$code" = "$want_exit" ] || problems+=("exit $code, want $want_exit")
+  [ "$rss_mib" -le "$bound_mib" ] || problems+=("peak RSS ${rss_mib} MiB > bound ${bound_mib} MiB")
+  if ! python3 -c "import json,sys; s=json.loads(open(sys.argv[1]).readline()); sys.exit(0 if ($check) else 1)" "$out" 2>/dev/null; then
+    problems+=("summary check failed: $check; got $(head -c 400 "$out")")
+  fi
+  if [ ${#problems[@]} -eq 0 ]; then
+    pass=$((pass + 1))
+    printf 'ok   %-14s max RSS %4d MiB (bound %d)  %3ds  exit %s\n' "$name" "$rss_mib" "$bound_mib" $((end - start)) "$code"
+  else
+    fail=$((fail + 1))
+    printf 'FAIL %-14s max RSS %4d MiB (bound %d)  %3ds  exit %s\n' "$name" "$rss_mib" "$bound_mib" $((end - start)) "$code"
+    for p in "${problems[@]}"; do echo "     $p"; done
+    tail -n 3 "$err" | sed 's/^/     stderr: /'
+  fi
+}
+
+N10M=$((10000000 / DIV)); N1M=$((1000000 / DIV))
+run no_brace      32 3 's["records"] == 0 and s["malformed_records"] >= 1'
+run record_100mib 64 0 's["records"] == 1 and s["malformed_records"] == 1 and s["result"] == "up_to_date"'
+run nested_100k   32 0 's["records"] == 1 and s["malformed_records"] == 1'
+run records_10m   32 0 "s['records'] == $N10M + 11 and s['layers']['seen'] == 8 and s['outcome'] == 'success'"
+run layers_1m     64 2 "s['records'] == $N1M + 1 and s['layers']['seen'] <= 4096"
+# Every valid record is delivered (exactly one per pair) and every garbage line is reported.
+NALT=$((N1M / 1000 * 1000))
+run alternating   32 2 "s['records'] == $NALT and s['malformed_records'] == $NALT"
+run bad_bytes     32 2 "s['records'] >= $((10000 / DIV)) and s['malformed_records'] >= 1"
+
+echo "hostile: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
