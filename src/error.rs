@@ -128,7 +128,10 @@ impl fmt::Display for ErrorKind {
                 write!(f, "invalid record: duplicate field \"{field}\"")
             }
             ErrorKind::Truncated { len } => {
-                write!(f, "stream ended inside a record ({len} bytes of it arrived)")
+                write!(
+                    f,
+                    "stream ended inside a record ({len} bytes of it arrived)"
+                )
             }
         }
     }

@@ -233,7 +233,10 @@ fn decode_unicode_escape(bytes: &[u8]) -> (char, usize) {
         }
         return (char::REPLACEMENT_CHARACTER, 6);
     }
-    (char::from_u32(high).unwrap_or(char::REPLACEMENT_CHARACTER), 6)
+    (
+        char::from_u32(high).unwrap_or(char::REPLACEMENT_CHARACTER),
+        6,
+    )
 }
 
 fn hex4(digits: Option<&[u8]>) -> Option<u32> {
@@ -550,7 +553,12 @@ impl<'a> Parser<'a> {
                 self.depth_left = left;
                 Ok(())
             }
-            None => Err((ErrorKind::Syntax { reason: "nested too deep" }, self.pos)),
+            None => Err((
+                ErrorKind::Syntax {
+                    reason: "nested too deep",
+                },
+                self.pos,
+            )),
         }
     }
 
@@ -646,7 +654,10 @@ mod tests {
         assert!(s.strip_prefix("Pulling fs").is_none());
         assert_eq!(s.strip_suffix("/x").unwrap().decode(), "Pulling from lib");
         let plain = JsonStr::plain("Retrying in 5 seconds");
-        assert_eq!(plain.strip_suffix(" seconds").unwrap().raw(), "Retrying in 5");
+        assert_eq!(
+            plain.strip_suffix(" seconds").unwrap().raw(),
+            "Retrying in 5"
+        );
         assert!(plain.strip_suffix("nope").is_none());
     }
 

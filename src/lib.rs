@@ -67,9 +67,9 @@ pub mod tracker;
 
 pub use decoder::{Config, Decoder, DecoderStats, FramingStats, Record, Records};
 pub use error::{Error, ErrorKind};
+pub use event::Event;
 pub use json::{JsonStr, RawJson};
 pub use message::{ErrorDetail, Message, ProgressDetail};
-pub use event::Event;
 pub use outcome::Outcome;
 pub use tracker::Tracker;
 

@@ -169,7 +169,7 @@ impl Live {
     }
 
     fn due(&self) -> bool {
-        self.last_draw.map_or(true, |t| t.elapsed() >= REDRAW_EVERY) || self.pending.len() > 200
+        self.last_draw.is_none_or(|t| t.elapsed() >= REDRAW_EVERY) || self.pending.len() > 200
     }
 
     /// Redraws in place: cursor up over the previous drawing, clear to the end of the screen,
@@ -438,7 +438,7 @@ impl Session {
 
 /// `NO_COLOR` set to anything non-empty turns colours off.
 fn color_allowed() -> bool {
-    std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 fn run(options: Options) -> i32 {

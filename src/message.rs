@@ -103,7 +103,10 @@ fn wrong_type(field: &'static str, expected: &'static str, at: usize) -> Fault {
     (ErrorKind::WrongType { field, expected }, at)
 }
 
-fn opt_string<'a>(parser: &mut Parser<'a>, field: &'static str) -> Result<Option<JsonStr<'a>>, Fault> {
+fn opt_string<'a>(
+    parser: &mut Parser<'a>,
+    field: &'static str,
+) -> Result<Option<JsonStr<'a>>, Fault> {
     match parser.peek() {
         Some(b'"') => parser.string().map(Some),
         Some(b'n') => parser.eat_null().map(|_| None),
@@ -706,7 +709,10 @@ mod tests {
         .unwrap();
         assert_eq!(m.status.unwrap(), "Downloading");
         let detail = m.progress_detail.unwrap();
-        assert_eq!((detail.current, detail.total, detail.start), (Some(1), Some(-1), Some(7)));
+        assert_eq!(
+            (detail.current, detail.total, detail.start),
+            (Some(1), Some(-1), Some(7))
+        );
         assert_eq!(detail.hidecounts, Some(true));
         assert_eq!(detail.units.unwrap(), "s");
         assert_eq!(m.progress.unwrap().decode(), "[>]");
@@ -718,20 +724,48 @@ mod tests {
     #[test]
     fn empty_and_nulls() {
         assert_eq!(parse("{}").unwrap(), Message::default());
-        assert_eq!(parse(r#"{"status":null,"aux":null}"#).unwrap(), Message::default());
-        assert!(parse(r#"{"progressDetail":{}}"#).unwrap().progress_detail.unwrap().is_empty());
+        assert_eq!(
+            parse(r#"{"status":null,"aux":null}"#).unwrap(),
+            Message::default()
+        );
+        assert!(parse(r#"{"progressDetail":{}}"#)
+            .unwrap()
+            .progress_detail
+            .unwrap()
+            .is_empty());
     }
 
     #[test]
     fn errors_are_reported_with_positions() {
         let cases = [
-            (r#"{"progressDetail":{"current":"12"}}"#, "invalid record: \"current\" must be an integer @29"),
-            (r#"{"progressDetail":{"current":1.5}}"#, "invalid record: \"current\" must be a whole number that fits in 64 bits @29"),
-            (r#"{"progressDetail":{"total":1e400}}"#, "invalid record: \"total\" must be a whole number that fits in 64 bits @27"),
-            (r#"{"status":1}"#, "invalid record: \"status\" must be a string @10"),
-            (r#"{"status":"a","status":"b"}"#, "invalid record: duplicate field \"status\" @23"),
-            (r#"{"status":"a\u12"}"#, "invalid record: invalid \\u escape @12"),
-            ("{\"status\":\"a\u{1}\"}", "invalid record: control character in string @12"),
+            (
+                r#"{"progressDetail":{"current":"12"}}"#,
+                "invalid record: \"current\" must be an integer @29",
+            ),
+            (
+                r#"{"progressDetail":{"current":1.5}}"#,
+                "invalid record: \"current\" must be a whole number that fits in 64 bits @29",
+            ),
+            (
+                r#"{"progressDetail":{"total":1e400}}"#,
+                "invalid record: \"total\" must be a whole number that fits in 64 bits @27",
+            ),
+            (
+                r#"{"status":1}"#,
+                "invalid record: \"status\" must be a string @10",
+            ),
+            (
+                r#"{"status":"a","status":"b"}"#,
+                "invalid record: duplicate field \"status\" @23",
+            ),
+            (
+                r#"{"status":"a\u12"}"#,
+                "invalid record: invalid \\u escape @12",
+            ),
+            (
+                "{\"status\":\"a\u{1}\"}",
+                "invalid record: control character in string @12",
+            ),
             (r#"{"a":1,}"#, "invalid record: expected a key @7"),
             (r#"{"a" 1}"#, "invalid record: expected ':' @5"),
             (r#"{"a":tru}"#, "invalid record: invalid literal @5"),

@@ -354,7 +354,13 @@ fn check_items(input: &[u8], items: &[Item]) -> Result<(), TestCaseError> {
             && input.get(pair[0].offset() as usize) == Some(&b'{');
         // `Truncated` names the cut-off record's `{`, which may lie before an error already
         // reported inside that record (too large, too deep).
-        let truncated = matches!(&pair[1], Item::Error { kind: ErrorKind::Truncated { .. }, .. });
+        let truncated = matches!(
+            &pair[1],
+            Item::Error {
+                kind: ErrorKind::Truncated { .. },
+                ..
+            }
+        );
         if truncated {
             continue;
         } else if shared_brace {
@@ -369,7 +375,13 @@ fn check_items(input: &[u8], items: &[Item]) -> Result<(), TestCaseError> {
     }
     // ... and it can only be the very last item.
     for item in items.iter().rev().skip(1) {
-        let is_truncated = matches!(item, Item::Error { kind: ErrorKind::Truncated { .. }, .. });
+        let is_truncated = matches!(
+            item,
+            Item::Error {
+                kind: ErrorKind::Truncated { .. },
+                ..
+            }
+        );
         prop_assert!(!is_truncated, "Truncated before the end: {:?}", items);
     }
     Ok(())
