@@ -108,19 +108,10 @@ mod c_api_body {
     }
 
     /// The model's configuration, kept in step with each C config by applying the same setters.
-    #[derive(Clone)]
+    #[derive(Clone, Default)]
     struct ModelConfig {
         decoder: Config,
         tracker: TrackerConfig,
-    }
-
-    impl Default for ModelConfig {
-        fn default() -> Self {
-            ModelConfig {
-                decoder: Config::default(),
-                tracker: TrackerConfig::default(),
-            }
-        }
     }
 
     /// Everything the C side holds; freed at the end of every run.

@@ -317,6 +317,107 @@ mod fuzz_body {
         }
     }
 
+    /// The head of a response: status, reason and headers.
+    pub type HttpHead = (Option<u16>, Option<String>, Vec<(String, String)>);
+
+    /// What an HTTP response decoder run produced.
+    #[derive(Debug, PartialEq)]
+    pub struct HttpRun {
+        pub body: Vec<u8>,
+        pub consumed: usize,
+        pub head: Option<HttpHead>,
+        pub complete: bool,
+        pub error: Option<String>,
+        pub finish: Option<String>,
+    }
+
+    fn run_http(max_head_len: usize, data: &[u8], pieces: &[&[u8]]) -> HttpRun {
+        use pullstream::http::ResponseDecoder;
+        let mut http = ResponseDecoder::with_max_head_len(max_head_len);
+        let mut run = HttpRun {
+            body: Vec::new(),
+            consumed: 0,
+            head: None,
+            complete: false,
+            error: None,
+            finish: None,
+        };
+        'pieces: for piece in pieces {
+            let mut input = *piece;
+            while !input.is_empty() {
+                let base = run.consumed;
+                let body = &mut run.body;
+                let result = http.feed(input, |slice| {
+                    // Every body slice is a slice of the input.
+                    let at = slice.as_ptr() as usize - input.as_ptr() as usize;
+                    assert!(
+                        at + slice.len() <= input.len(),
+                        "body slice outside the input"
+                    );
+                    assert_eq!(&data[base + at..base + at + slice.len()], slice);
+                    body.extend_from_slice(slice);
+                });
+                match result {
+                    Ok(progress) => {
+                        assert!(progress.consumed <= input.len());
+                        run.consumed += progress.consumed;
+                        input = &input[progress.consumed..];
+                        if progress.head {
+                            assert!(http.is_head_complete());
+                            let headers = http
+                                .headers()
+                                .map(|(k, v)| (k.to_string(), v.to_string()))
+                                .collect();
+                            run.head =
+                                Some((http.status(), http.reason().map(String::from), headers));
+                            let _ = (http.is_chunked(), http.content_length(), http.is_success());
+                        }
+                        if progress.complete {
+                            assert!(http.is_complete());
+                            run.complete = true;
+                            break 'pieces;
+                        }
+                        assert!(
+                            progress.consumed > 0 || progress.head,
+                            "feed made no progress"
+                        );
+                    }
+                    Err(error) => {
+                        assert!(error.offset() <= data.len() as u64);
+                        // Errors are sticky.
+                        let again = http.feed(b"x", |_| {}).expect_err("error is sticky");
+                        assert_eq!(again, error);
+                        run.error = Some(format!("{error} {:?}", error.kind()));
+                        let _ = error.is_truncation();
+                        break 'pieces;
+                    }
+                }
+            }
+        }
+        assert_eq!(
+            http.body_len(),
+            run.body.len() as u64,
+            "body_len != body delivered"
+        );
+        assert!(http.position() <= data.len() as u64);
+        run.finish = http.finish().err().map(|e| format!("{e}"));
+        run
+    }
+
+    /// Target `http`: the HTTP/1.1 response decoder, whole versus cut (same layout as
+    /// `chunked`; `max_record_len` is the head limit). Then the body goes through `whole`.
+    pub fn check_http(case: &ChunkedCase) {
+        let limit = case.max_record_len.min(1 << 16);
+        let whole = run_http(limit, &case.data, &[&case.data]);
+        let pieces = case.pieces();
+        let chunked = run_http(limit, &case.data, &pieces);
+        assert_eq!(
+            whole, chunked,
+            "HTTP decoding depends on chunking\nreproducer:\n{case:?}"
+        );
+        let _ = check_whole(&whole.body);
+    }
+
     /// A cursor over fuzz bytes: every read succeeds (missing bytes read as 0).
     pub struct Bytes<'a> {
         data: &'a [u8],
@@ -409,6 +510,8 @@ mod fuzz_body {
         },
         /// `poll_stalls(now_ms)`.
         Poll { now_ms: u64 },
+        /// `expect_layer(id, size)`: a layer declared before the daemon mentions it.
+        Expect { id: String, size: u64 },
     }
 
     impl TrackerOp {
@@ -521,7 +624,22 @@ mod fuzz_body {
                     clock.saturating_add(step)
                 };
                 if tag & 7 == 0 {
-                    ops.push(TrackerOp::Poll { now_ms: clock });
+                    if tag & 8 == 0 {
+                        ops.push(TrackerOp::Poll { now_ms: clock });
+                    } else {
+                        let k = b.u8() % 8;
+                        let id = if k == 7 {
+                            b.string()
+                        } else {
+                            format!("{k}a{k}b{k}c{k}d{k}e{k}f")
+                        };
+                        let size = if tag & 0x40 != 0 {
+                            b.i64() as u64
+                        } else {
+                            u64::from(b.u16())
+                        };
+                        ops.push(TrackerOp::Expect { id, size });
+                    }
                     continue;
                 }
                 let shape = b.u8() as usize % SHAPES.len();
@@ -591,6 +709,12 @@ mod fuzz_body {
                     }
                     let again = tracker.poll_stalls(*now_ms);
                     assert!(again.is_empty(), "stalls reported twice: {again:?}");
+                }
+                TrackerOp::Expect { id, size } => {
+                    let before = tracker.snapshot().layers.len();
+                    if tracker.expect_layer(id, *size).is_err() {
+                        assert_eq!(tracker.snapshot().layers.len(), before);
+                    }
                 }
                 TrackerOp::Record { now_ms, .. } => {
                     let json = op.json().expect("a record");

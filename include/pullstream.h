@@ -870,8 +870,9 @@ void pullstream_decoder_free(struct pullstream_decoder *decoder);
 // Returns `OK` when every event was delivered; `PAUSED` when the callback returned non-zero
 // (call again, with `len` 0 or with the next bytes, to resume: nothing is lost);
 // `STOPPED` when the decoder stops at the first error and has met one; `NULL_ARGUMENT`
-// (`decoder` NULL, or `data` NULL with `len` > 0); `INVALID_STATE` after a completed
-// `pullstream_decoder_finish` or an earlier panic; `PANIC`.
+// (`decoder` NULL, or `data` NULL with `len` > 0); `INVALID_STATE` once
+// `pullstream_decoder_finish` has been called (even while it is paused: resume it by calling
+// `pullstream_decoder_finish` again) or after an earlier panic; `PANIC`.
 //
 // The bytes are not kept after the call returns (a record cut by the end of `data` is copied).
 //

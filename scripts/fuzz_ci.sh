@@ -32,12 +32,14 @@ mkdir -p "$LOGS"
 ALL=$(cargo fuzz list 2>/dev/null)
 TARGETS=${FUZZ_TARGETS:-$ALL}
 
+# One target dir per sanitizer, so switching does not rebuild the other's binaries.
 SAN=address
-if ! RUSTC_BOOTSTRAP=1 cargo fuzz build -s address >"$LOGS/build-address.log" 2>&1; then
+if ! RUSTC_BOOTSTRAP=1 cargo fuzz build -s address --target-dir fuzz/target/address \
+     >"$LOGS/build-address.log" 2>&1; then
   echo "ASan build failed (tail below); falling back to -s none"
   tail -n 15 "$LOGS/build-address.log"
   SAN=none
-  if ! cargo fuzz build -s none >"$LOGS/build-none.log" 2>&1; then
+  if ! cargo fuzz build -s none --target-dir fuzz/target/none >"$LOGS/build-none.log" 2>&1; then
     tail -n 40 "$LOGS/build-none.log"
     echo "fuzz: 0 passed, 1 failed"
     exit 1
@@ -52,7 +54,7 @@ for target in $TARGETS; do
   log=$LOGS/$target.log
   # In-process (no -jobs/-workers: one fuzzer at a time); -timeout catches hangs, -rss_limit_mb
   # catches unbounded memory.
-  if RUSTC_BOOTSTRAP=1 cargo fuzz run -s "$SAN" "$target" "$corpus" -- \
+  if RUSTC_BOOTSTRAP=1 cargo fuzz run -s "$SAN" --target-dir "fuzz/target/$SAN" "$target" "$corpus" -- \
        -max_total_time="$SECS" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
        >"$log" 2>&1; then
     pass=$((pass + 1))

@@ -5,6 +5,8 @@ The layouts are the ones `fuzz/fuzz_body.rs` decodes:
   whole    the stream bytes as they are;
   chunked  [len_lo, len_hi, depth, flags, pause, ncuts, (cut_lo, cut_hi) x ncuts, data...]
            (see ChunkedCase::from_bytes);
+  http     the fixture as an HTTP/1.1 response (Content-Length or chunked), in the chunked
+           layout;
   c_api    a sequence of C calls (see c_api_body::check_c_api);
   tracker  [max_layers, stall_transfer u16, stall_extract u16, min_rate u16, window u16, ops...]
            with each fixture record turned into one op (see TrackerCase::from_bytes).
@@ -147,6 +149,24 @@ def c_api_seed(data, variant):
     return bytes(out)
 
 
+def http_seeds(data, index):
+    """The fixture as the body of an HTTP/1.1 response (layout of chunked seeds)."""
+    head = b"HTTP/1.1 200 OK\r\nApi-Version: 1.45\r\nContent-Type: application/json\r\n"
+    if index % 3 == 0:
+        wire = head + b"Content-Length: %d\r\n\r\n" % len(data) + data
+    else:
+        wire = head + b"Transfer-Encoding: chunked\r\n\r\n"
+        step = 37 + 50 * (index % 5)
+        for start in range(0, len(data), step):
+            piece = data[start:start + step]
+            ext = b";x=1" if start == 0 and index % 2 else b""
+            wire += b"%x%s\r\n" % (len(piece), ext) + piece + b"\r\n"
+        wire += b"0\r\n\r\n" if index % 4 else b"0\r\nTrailer: x\r\n\r\n"
+    cuts = [min(c, 65535) for c in (len(head) - 3, len(head) + 40, len(wire) // 2, len(wire) - 2)]
+    return struct.pack("<HBBBB", 0, 0, 0, 0, len(cuts)) + b"".join(
+        struct.pack("<H", c) for c in cuts) + wire
+
+
 def chunked_seeds(data):
     n = len(data)
     even = [min(k * 97, 65535) for k in range(1, 1 + min(31, n // 97))]
@@ -169,7 +189,7 @@ def main():
     streams = sorted(f for f in os.listdir(FIXTURES) if f.endswith(".stream"))
     if not streams:
         sys.exit("no fixtures in tests/fixtures")
-    for target in ("whole", "chunked", "tracker", "c_api"):
+    for target in ("whole", "chunked", "tracker", "c_api", "http"):
         directory = os.path.join(SEEDS, target)
         if os.path.isdir(directory):
             for old in os.listdir(directory):
@@ -184,6 +204,7 @@ def main():
             write("chunked", f"{name}.{variant}", content)
         write("tracker", name, tracker_seed(data))
         write("c_api", name, c_api_seed(data, count % 2))
+        write("http", name, http_seeds(data, count))
         count += 1
     # A few hostile shapes the fixtures do not have.
     hostile = {
@@ -200,12 +221,24 @@ def main():
         write("whole", "hostile_" + name, data)
         write("chunked", "hostile_" + name, struct.pack("<HBBBB", 64, 4, 0, 1, 1)
               + struct.pack("<H", len(data) // 2) + data)
+    errors = {
+        "http_404": b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
+                    b"Content-Length: 29\r\n\r\n{\"message\":\"No such image\"}\n",
+        "http_502": b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\n\r\n<html>bad</html>",
+        "http_continue": b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\n"
+                         b"Transfer-Encoding: chunked\r\n\r\n2\n{}\n0\n\n",
+        "http_bad_chunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n",
+        "http_huge_chunk": b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                           b"ffffffffffffffffff\r\n{}",
+    }
+    for name, wire in errors.items():
+        write("http", name, struct.pack("<HBBBB", 0, 0, 0, 0, 1) + struct.pack("<H", 20) + wire)
     digest = hashlib.sha1()
-    for target in ("whole", "chunked", "tracker", "c_api"):
+    for target in ("whole", "chunked", "tracker", "c_api", "http"):
         for seed in sorted(os.listdir(os.path.join(SEEDS, target))):
             with open(os.path.join(SEEDS, target, seed), "rb") as f:
                 digest.update(f.read())
-    print(f"fuzz seeds: {count} fixtures -> fuzz/seeds/{{whole,chunked,tracker,c_api}} "
+    print(f"fuzz seeds: {count} fixtures -> fuzz/seeds/{{whole,chunked,tracker,c_api,http}} "
           f"(sha1 {digest.hexdigest()[:12]})")
 
 

@@ -7,6 +7,8 @@
 #   scripts/hostile.sh             full sizes: 1 GiB of garbage, 10 million records, ...
 #   HOSTILE_QUICK=1 scripts/hostile.sh   1/16 of the sizes (CI)
 #   HOSTILE_BIN=path scripts/hostile.sh  another binary
+#   HOSTILE_TIMEOUT=300                  seconds before a run counts as hung
+#   HOSTILE_NO_VALGRIND=1                skip the valgrind run of the C call sequences
 #
 # Closing line: `hostile: N passed, M failed`. Skips (exit 0) if the tool is not built.
 set -uo pipefail
@@ -98,49 +100,82 @@ PY
 pass=0
 fail=0
 
-# run NAME RSS_BOUND_MIB EXPECTED_EXIT CHECK
-#   CHECK is a Python expression over `s` (the summary as a dict) that must be true.
+# run NAME RSS_BOUND_MIB EXPECTED_EXIT CHECK [STDERR_PATTERN]
+#   CHECK is a Python expression over `s` (the summary as a dict) that must be true;
+#   STDERR_PATTERN (grep -E) must match the tool's stderr: the clear error a user sees.
 run() {
-  local name=$1 bound_mib=$2 want_exit=$3 check=$4
+  local name=$1 bound_mib=$2 want_exit=$3 check=$4 pattern=${5:-}
   local out="$WORK/$name.out" err="$WORK/$name.err" tv="$WORK/$name.time"
-  local start end
-  start=$(date +%s)
-  python3 -c "$GEN" "$name" "$DIV" | "$TIME" -v -o "$tv" "$BIN" --json >"$out" 2>"$err"
+  # A hang fails the run (exit 124) instead of stalling CI.
+  python3 -c "$GEN" "$name" "$DIV" | timeout "${HOSTILE_TIMEOUT:-300}" "$TIME" -v -o "$tv" "$BIN" --json >"$out" 2>"$err"
   local codes=("${PIPESTATUS[@]}")
-  end=$(date +%s)
   local code=${codes[1]}
   local rss_kb
   rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tv")
   rss_kb=${rss_kb:-0}
   local rss_mib=$(( (rss_kb + 1023) / 1024 ))
+  local wall
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$tv")
   local problems=()
+  [ "$code" != 124 ] || problems+=("no result within ${HOSTILE_TIMEOUT:-300} s (hang?)")
   [ "${codes[0]}" -eq 0 ] || problems+=("generator exited ${codes[0]}")
   [ "$code" = "$want_exit" ] || problems+=("exit $code, want $want_exit")
   [ "$rss_mib" -le "$bound_mib" ] || problems+=("peak RSS ${rss_mib} MiB > bound ${bound_mib} MiB")
   if ! python3 -c "import json,sys; s=json.loads(open(sys.argv[1]).readline()); sys.exit(0 if ($check) else 1)" "$out" 2>/dev/null; then
     problems+=("summary check failed: $check; got $(head -c 400 "$out")")
   fi
+  if [ -n "$pattern" ] && ! grep -qE "$pattern" "$err"; then
+    problems+=("stderr does not match /$pattern/")
+  fi
   if [ ${#problems[@]} -eq 0 ]; then
     pass=$((pass + 1))
-    printf 'ok   %-14s max RSS %4d MiB (bound %d)  %3ds  exit %s\n' "$name" "$rss_mib" "$bound_mib" $((end - start)) "$code"
+    printf 'ok   %-14s max RSS %4d MiB (bound %d)  wall %s  exit %s\n' "$name" "$rss_mib" "$bound_mib" "$wall" "$code"
   else
     fail=$((fail + 1))
-    printf 'FAIL %-14s max RSS %4d MiB (bound %d)  %3ds  exit %s\n' "$name" "$rss_mib" "$bound_mib" $((end - start)) "$code"
+    printf 'FAIL %-14s max RSS %4d MiB (bound %d)  wall %s  exit %s\n' "$name" "$rss_mib" "$bound_mib" "$wall" "$code"
     for p in "${problems[@]}"; do echo "     $p"; done
     tail -n 3 "$err" | sed 's/^/     stderr: /'
   fi
 }
 
 N10M=$((10000000 / DIV)); N1M=$((1000000 / DIV))
-run no_brace      32 3 's["records"] == 0 and s["malformed_records"] >= 1'
-run record_100mib 64 0 's["records"] == 1 and s["malformed_records"] == 1 and s["result"] == "up_to_date"'
-run nested_100k   32 0 's["records"] == 1 and s["malformed_records"] == 1'
-run records_10m   32 0 "s['records'] == $N10M + 11 and s['layers']['seen'] == 8 and s['outcome'] == 'success'"
-run layers_1m     64 2 "s['records'] == $N1M + 1 and s['layers']['seen'] <= 4096"
+run no_brace      16 3 's["records"] == 0 and s["malformed_records"] >= 1' \
+    "not JSON: unexpected '<'.*|not a progress stream"
+# The decoder may hold about twice max_record_len (8 MiB) while skipping a huge record.
+run record_100mib 32 0 's["records"] == 1 and s["malformed_records"] == 1 and s["result"] == "up_to_date"' \
+    "byte 0: record larger than the limit"
+run nested_100k   16 0 's["records"] == 1 and s["malformed_records"] == 1' \
+    "nested deeper than the limit of 128"
+run records_10m   16 0 "s['records'] == $N10M + 11 and s['layers']['seen'] == 8 and s['outcome'] == 'success'"
+run layers_1m     32 2 "s['records'] == $N1M + 1 and s['layers']['seen'] <= 4096"
 # Every valid record is delivered (exactly one per pair) and every garbage line is reported.
 NALT=$((N1M / 1000 * 1000))
-run alternating   32 2 "s['records'] == $NALT and s['malformed_records'] == $NALT"
-run bad_bytes     32 2 "s['records'] >= $((10000 / DIV)) and s['malformed_records'] >= 1"
+run alternating   16 2 "s['records'] == $NALT and s['malformed_records'] == $NALT"
+run bad_bytes     16 2 "s['records'] >= $((10000 / DIV)) and s['malformed_records'] >= 1"
+
+# The C API under valgrind: the `c_api` fuzz target's call sequences (NULLs, zero lengths,
+# small buffers, pause/resume, free-and-recreate), replayed by the test binary that includes the
+# fuzz body. (The same sequences run under AddressSanitizer in scripts/fuzz_ci.sh.)
+if [ -n "${HOSTILE_NO_VALGRIND:-}" ]; then
+  echo "skip c_api_valgrind (HOSTILE_NO_VALGRIND set)"
+elif ! command -v valgrind >/dev/null 2>&1; then
+  echo "skip c_api_valgrind (valgrind is not installed)"
+else
+  exe=$(cargo test --locked --test fuzz_regressions --no-run --message-format=json 2>/dev/null \
+        | python3 -c 'import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("executable") and m.get("target", {}).get("name") == "fuzz_regressions":
+        print(m["executable"])' | tail -n 1)
+  if [ -z "$exe" ]; then
+    fail=$((fail + 1)); echo "FAIL c_api_valgrind (could not build tests/fuzz_regressions.rs)"
+  elif valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
+         "$exe" --test-threads=1 replay_seeds_c_api >"$WORK/valgrind.log" 2>&1; then
+    pass=$((pass + 1)); echo "ok   c_api_valgrind (seed call sequences, no errors, no definite leaks)"
+  else
+    fail=$((fail + 1)); echo "FAIL c_api_valgrind"; tail -n 30 "$WORK/valgrind.log"
+  fi
+fi
 
 echo "hostile: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

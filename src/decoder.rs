@@ -342,6 +342,7 @@ impl Decoder {
             open_len,
             at_eof,
             done: false,
+            utf8: ("", 0, false, false),
         }
     }
 }
@@ -386,6 +387,10 @@ pub struct Records<'a> {
     open_len: usize,
     at_eof: bool,
     done: bool,
+    /// Text known to be valid UTF-8 for the fast path: `(text, index in the source where it
+    /// starts, whether the source is the retained bytes, whether invalid bytes follow it)`. Checked a block at a time, ahead of
+    /// the records being read, so the check runs over bytes the parser is about to read anyway.
+    utf8: (&'a str, usize, bool, bool),
 }
 
 impl<'a> Records<'a> {
@@ -477,6 +482,48 @@ impl<'a> Records<'a> {
         self.open = None;
     }
 
+    /// The fast path's attempt at the record that starts at `source[i]` (see
+    /// `Message::parse_prefix`), within the record size limit.
+    #[inline(always)]
+    fn fast_record(
+        &mut self,
+        source: &'a [u8],
+        i: usize,
+        limit: usize,
+    ) -> Option<(Message<'a>, usize)> {
+        /// Bytes checked for UTF-8 at a time: large enough to amortise the call, small enough
+        /// to stay in the first-level cache until the parser reads them.
+        const BLOCK: usize = 16 << 10;
+        let window = source.len().min(i.saturating_add(limit));
+        let max_depth = self.config.max_depth;
+        let (text, start, in_first, hard_end) = self.utf8;
+        if in_first == self.in_first && start <= i {
+            if let Some(rest) = text.get(i - start..) {
+                // Use the checked text as it is when checking again could not give more of this
+                // record: it reaches the window's end or invalid bytes, or it still holds half a
+                // block (records are far shorter; a longer one just takes the general path).
+                // So a block is checked again at most once per half block of input.
+                if hard_end || rest.len() >= BLOCK / 2 || start + text.len() >= window {
+                    let rest = rest.get(..rest.len().min(window - i))?;
+                    return Message::parse_prefix(rest, max_depth);
+                }
+            }
+        }
+        // Check the next block, starting at this record (so it never begins mid-character).
+        let block = source.get(i..window.min(i.saturating_add(BLOCK)))?;
+        let (text, hard_end) = match std::str::from_utf8(block) {
+            Ok(text) => (text, false),
+            // Invalid bytes further on (a hard end), or a character cut by the block's end: the
+            // text before them is still good.
+            Err(e) => (
+                std::str::from_utf8(block.get(..e.valid_up_to())?).ok()?,
+                e.error_len().is_some(),
+            ),
+        };
+        self.utf8 = (text, i, self.in_first, hard_end);
+        Message::parse_prefix(text, max_depth)
+    }
+
     fn next_item(&mut self) -> Option<Result<Record<'a>, Error>> {
         loop {
             let (source, base) = self.source();
@@ -515,11 +562,7 @@ impl<'a> Records<'a> {
                     // one pass. Anything else (cut off by the source's end or the size limit,
                     // invalid, unusual) falls through to the splitter and `Message::parse`,
                     // which alone decide every error and its offset.
-                    let record_window = source.len().min(i.saturating_add(limit));
-                    if let Some((message, len)) = source
-                        .get(i..record_window)
-                        .and_then(|rest| Message::parse_prefix(rest, self.config.max_depth))
-                    {
+                    if let Some((message, len)) = self.fast_record(source, i, limit) {
                         let end = i + len;
                         self.splitter.record_ended();
                         self.pos = end;
@@ -545,7 +588,18 @@ impl<'a> Records<'a> {
                         Ok(bytes) => bytes,
                         Err(kind) => return self.error(kind, offset),
                     };
-                    return match Message::parse(bytes, self.config.max_depth) {
+                    // A record assembled across chunks (or one the fast path left alone) is
+                    // complete here: try the fast reader on it before the general parser.
+                    let max_depth = self.config.max_depth;
+                    let fast = std::str::from_utf8(bytes)
+                        .ok()
+                        .and_then(|text| Message::parse_prefix(text, max_depth))
+                        .filter(|&(_, len)| len == bytes.len());
+                    let parsed = match fast {
+                        Some((message, _)) => Ok(message),
+                        None => Message::parse(bytes, max_depth),
+                    };
+                    return match parsed {
                         Ok(message) => {
                             self.stats.records += 1;
                             Some(Ok(Record {

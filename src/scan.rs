@@ -249,15 +249,27 @@ impl Splitter {
             }
             match self.cross_string(input, i) {
                 Ok(next) => i = next,
-                Err(split) => return split,
+                Err(stop) => return self.string_stopped(stop),
             }
         }
         loop {
-            let Some(at) = swar::structural_stop(input, i) else {
-                self.note_prev(input, i, input.len());
-                return Split::NeedMore;
+            // Go writes `":"`, `","`, `":{` and `"}`: the next byte that matters is usually
+            // within two, so look at them before scanning words.
+            let at = match input.get(i..i + 2) {
+                Some([b'"' | b'{' | b'}' | b'[' | b']', _]) => i,
+                Some(&[b @ (b':' | b','), b'"' | b'{' | b'[']) => {
+                    self.prev = b;
+                    i + 1
+                }
+                _ => {
+                    let Some(at) = swar::structural_stop(input, i) else {
+                        self.note_prev(input, i, input.len());
+                        return Split::NeedMore;
+                    };
+                    self.note_prev(input, i, at);
+                    at
+                }
             };
-            self.note_prev(input, i, at);
             let byte = input[at];
             match byte {
                 b'"' => {
@@ -265,7 +277,7 @@ impl Splitter {
                     self.prev = b'"';
                     match self.cross_string(input, at + 1) {
                         Ok(next) => i = next,
-                        Err(split) => return split,
+                        Err(stop) => return self.string_stopped(stop),
                     }
                     continue;
                 }
@@ -295,12 +307,12 @@ impl Splitter {
     }
 
     /// Crosses string content from `i` (the splitter is inside a string, not after a
-    /// backslash). `Ok` is the index just past the closing quote.
-    fn cross_string(&mut self, input: &[u8], mut i: usize) -> Result<usize, Split> {
+    /// backslash). `Ok` is the index just past the closing quote; `Err(Some(at))` a line break
+    /// at `at`; `Err(None)` the end of the input (the state says where the string stands).
+    #[inline(always)]
+    fn cross_string(&mut self, input: &[u8], mut i: usize) -> Result<usize, Option<usize>> {
         loop {
-            let Some(at) = swar::splitter_string_stop(input, i) else {
-                return Err(Split::NeedMore);
-            };
+            let at = swar::splitter_string_stop(input, i).ok_or(None)?;
             match input[at] {
                 b'"' => {
                     self.in_string = false;
@@ -312,11 +324,20 @@ impl Splitter {
                         i = at + 2;
                     } else {
                         self.escaped = true;
-                        return Err(Split::NeedMore);
+                        return Err(None);
                     }
                 }
-                _ => return Err(self.abandon(at, "line break inside a string")),
+                _ => return Err(Some(at)),
             }
+        }
+    }
+
+    /// What [`Splitter::cross_string`] reported, when it did not reach the closing quote.
+    #[cold]
+    fn string_stopped(&mut self, line_break: Option<usize>) -> Split {
+        match line_break {
+            Some(at) => self.abandon(at, "line break inside a string"),
+            None => Split::NeedMore,
         }
     }
 

@@ -350,7 +350,6 @@ fn deepest_allowed_nesting_fits_a_small_stack() {
 /// `Message::parse` does not clamp `max_depth` (only `Config::max_depth` does, to 1024), so
 /// this aborts the whole test binary with a stack overflow. Ignored until fixed.
 #[test]
-#[ignore = "FINDINGS.md F1: stack overflow in Message::parse with an unclamped depth limit"]
 fn message_parse_with_a_huge_depth_limit_does_not_overflow_the_stack() {
     let result = std::thread::Builder::new()
         .stack_size(1 << 20)
@@ -462,6 +461,21 @@ fn lone_surrogate_escapes() {
         let summary = pipeline.summary();
         let json = summary.to_json();
         let _: serde_json::Value = serde_json::from_str(&json).expect("summary is valid JSON");
+        // The same escape in the daemon's error message, which the summary copies verbatim.
+        let error =
+            format!("{{\"errorDetail\":{{\"message\":\"x{case}\"}},\"error\":\"x{case}\"}}\n");
+        let mut failed = Pipeline::new();
+        let _ = failed.feed(error.as_bytes(), 0, |_| ControlFlow::Continue(()));
+        let _ = failed.finish(0, |_| ControlFlow::Continue(()));
+        let json = failed.summary().to_json();
+        let parsed: serde_json::Value = serde_json::from_str(&json).expect("summary is valid JSON");
+        if !case.ends_with('\\') {
+            assert_eq!(parsed["outcome"], "failed", "{case}: {json}");
+            assert!(parsed["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with('x'));
+        }
         // `\ud800\"` swallows the closing quote: that record is not valid, the other one is not
         // needed to be.
         if !case.ends_with('\\') {

@@ -72,6 +72,8 @@ fn arb_op() -> impl Strategy<Value = TrackerOp> {
     prop_oneof![
         8 => arb_record(clock.clone()),
         1 => clock.prop_map(|now_ms| TrackerOp::Poll { now_ms }),
+        1 => (arb_id(), prop_oneof![0u64..100_000, any::<u64>()])
+            .prop_map(|(id, size)| TrackerOp::Expect { id: id.unwrap_or_default(), size }),
     ]
 }
 

@@ -31,6 +31,8 @@ pub struct pullstream_decoder {
     pipeline: Pipeline,
     /// `finish` ran to its end: the stream is over.
     finished: bool,
+    /// `finish` was called (it may be paused): no more bytes belong to this stream.
+    finishing: bool,
     /// A panic was caught: only `last_error` and `free` still work.
     poisoned: Cell<bool>,
     panic_message: OnceCell<String>,
@@ -212,6 +214,7 @@ pub unsafe extern "C" fn pullstream_decoder_new(
         let handle = Box::new(pullstream_decoder {
             pipeline,
             finished: false,
+            finishing: false,
             poisoned: Cell::new(false),
             panic_message: OnceCell::new(),
             last_error: None,
@@ -250,8 +253,9 @@ pub unsafe extern "C" fn pullstream_decoder_free(decoder: *mut pullstream_decode
 /// Returns `OK` when every event was delivered; `PAUSED` when the callback returned non-zero
 /// (call again, with `len` 0 or with the next bytes, to resume: nothing is lost);
 /// `STOPPED` when the decoder stops at the first error and has met one; `NULL_ARGUMENT`
-/// (`decoder` NULL, or `data` NULL with `len` > 0); `INVALID_STATE` after a completed
-/// `pullstream_decoder_finish` or an earlier panic; `PANIC`.
+/// (`decoder` NULL, or `data` NULL with `len` > 0); `INVALID_STATE` once
+/// `pullstream_decoder_finish` has been called (even while it is paused: resume it by calling
+/// `pullstream_decoder_finish` again) or after an earlier panic; `PANIC`.
 ///
 /// The bytes are not kept after the call returns (a record cut by the end of `data` is copied).
 ///
@@ -277,7 +281,9 @@ pub unsafe extern "C" fn pullstream_decoder_feed(
         unsafe { std::slice::from_raw_parts(data, len) }
     };
     let body = |handle: &mut pullstream_decoder| {
-        if handle.finished {
+        // Once `finish` has been called the stream has ended, even while that call is paused:
+        // bytes fed now would be decoded past the end, and an empty feed would undo the finish.
+        if handle.finished || handle.finishing {
             return pullstream_status::InvalidState;
         }
         let (pipeline, mut emitter) = handle.emitter(callback, userdata);
@@ -314,6 +320,7 @@ pub unsafe extern "C" fn pullstream_decoder_finish(
         if handle.finished {
             return pullstream_status::Ok;
         }
+        handle.finishing = true;
         let (pipeline, mut emitter) = handle.emitter(callback, userdata);
         if pipeline
             .finish(now_ms, |item| emitter.item(item))
