@@ -100,7 +100,8 @@ impl Pipeline {
     }
 
     /// Ends the stream: delivers what is left, notes whether the stream was cut inside a
-    /// record, and fixes the verdict. Returns `Break` when paused (call it again to go on).
+    /// record, and fixes the verdict. Returns `Break` when paused: call `finish` again to go
+    /// on, not `feed` (a feed would treat the held bytes as a stream that continues).
     pub fn finish(
         &mut self,
         now_ms: u64,
