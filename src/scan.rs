@@ -93,6 +93,10 @@ pub struct Splitter {
     escaped: bool,
     place: Place,
     prev: u8,
+    /// One bit per open container, innermost in bit 0: set for an object, clear for an array.
+    /// Only the innermost 64 levels are known; deeper ones read as arrays, which can only make
+    /// the cut-record check below more lenient, never wrong about a valid record.
+    objects: u64,
     max_depth: u32,
     /// What lay between the previous record and the current position (see [`Gap`]).
     gap: u8,
@@ -135,6 +139,7 @@ impl Splitter {
             escaped: false,
             place: Place::Between,
             prev: 0,
+            objects: 0,
             max_depth: max_depth.max(1),
             gap: 0,
         }
@@ -207,6 +212,7 @@ impl Splitter {
         self.place = Place::Record;
         self.depth = 1;
         self.prev = b'{';
+        self.objects = 1;
         self.in_string = false;
         self.escaped = false;
         Split::Start(at)
@@ -282,10 +288,18 @@ impl Splitter {
                     continue;
                 }
                 b'{' | b'[' => {
-                    if byte == b'{' && !matches!(self.prev, b':' | b',' | b'[') {
+                    // A value may follow `:`, `[`, or `,` inside an array; a `{` anywhere else
+                    // is a new record after one that was cut off.
+                    let value_may_start = match self.prev {
+                        b':' | b'[' => true,
+                        b',' => self.objects & 1 == 0,
+                        _ => false,
+                    };
+                    if byte == b'{' && !value_may_start {
                         return self.abandon(at, "a new record began before this one closed");
                     }
                     self.depth = self.depth.saturating_add(1);
+                    self.objects = (self.objects << 1) | u64::from(byte == b'{');
                     self.prev = byte;
                     if self.depth == self.max_depth.saturating_add(1) {
                         return Split::TooDeep(at);
@@ -294,6 +308,7 @@ impl Splitter {
                 _ => {
                     // `}` or `]`.
                     self.depth = self.depth.saturating_sub(1);
+                    self.objects >>= 1;
                     self.prev = byte;
                     if self.depth == 0 {
                         self.place = Place::Between;
