@@ -509,6 +509,24 @@ mod c_api_body {
                     ] {
                         touch(bytes, &mut sum);
                     }
+                    // Calls through a const handle must not invalidate the outcome's strings.
+                    let mut snapshot = std::mem::MaybeUninit::<pullstream_snapshot>::zeroed();
+                    let mut len = 0usize;
+                    // SAFETY: live decoder; valid out-pointers (NULL buffer with cap 0).
+                    unsafe {
+                        let _ = pullstream_decoder_snapshot(handle, snapshot.as_mut_ptr());
+                        let _ =
+                            pullstream_decoder_summary_json(handle, ptr::null_mut(), 0, &mut len);
+                        let _ = pullstream_decoder_exit_code(handle, &mut code);
+                    }
+                    for bytes in [
+                        &outcome.reference,
+                        &outcome.digest,
+                        &outcome.image_id,
+                        &outcome.error_message,
+                    ] {
+                        touch(bytes, &mut sum);
+                    }
                     assert!(outcome.layers_complete <= outcome.layers_seen);
                     let live = world.decoder.as_ref().unwrap();
                     if live.comparable() {
