@@ -95,15 +95,12 @@ mod c_api_body {
         finishing: bool,
         /// `finish` returned OK: the stream is over.
         finished: bool,
-        /// Bytes were accepted after `finish` paused (FINDINGS.md F3): the model no longer
-        /// applies to this decoder.
-        diverged: bool,
     }
 
     impl Live {
         /// Whether the C decoder and the model must agree now.
         fn comparable(&self) -> bool {
-            !self.paused && !self.diverged
+            !self.paused
         }
     }
 
@@ -312,7 +309,6 @@ mod c_api_body {
                             paused: false,
                             finishing: false,
                             finished: false,
-                            diverged: false,
                         });
                     }
                 }
@@ -363,25 +359,13 @@ mod c_api_body {
                         ok_or(status, &[S::NullArgument], "feed(NULL data, len > 0)");
                         continue;
                     }
-                    if live.finished {
+                    if live.finishing {
+                        // Once `finish` was called the stream has ended, even while that call
+                        // is paused (FINDINGS.md F3, fixed).
                         ok_or(status, &[S::InvalidState], "feed after finish");
                         continue;
                     }
-                    ok_or(
-                        status,
-                        &[S::Ok, S::Paused, S::Stopped, S::InvalidState],
-                        "feed",
-                    );
-                    if status == S::InvalidState {
-                        assert!(live.finishing, "feed: INVALID_STATE on a live stream");
-                        continue;
-                    }
-                    if live.finishing {
-                        // FINDINGS.md F3: a feed while `finish` is paused is accepted (bytes
-                        // after the end of the stream are decoded; `feed(NULL, 0)` answers OK
-                        // but leaves the finish undone).
-                        live.diverged = true;
-                    }
+                    ok_or(status, &[S::Ok, S::Paused, S::Stopped], "feed");
                     if tracing() {
                         eprintln!(
                             "c_api:   fed b\"{}\" (len {}) pause_every {} callback {}",
@@ -391,10 +375,8 @@ mod c_api_body {
                             callback.is_some()
                         );
                     }
-                    if !live.finishing {
-                        let fed = if data.is_null() { &[][..] } else { &chunk[..] };
-                        let _ = live.model.feed(fed, now_ms, |_| ControlFlow::Continue(()));
-                    }
+                    let fed = if data.is_null() { &[][..] } else { &chunk[..] };
+                    let _ = live.model.feed(fed, now_ms, |_| ControlFlow::Continue(()));
                     live.paused = status == S::Paused;
                 }
                 // pullstream_decoder_finish.
@@ -718,13 +700,11 @@ mod c_api_body {
             };
             ok_or(status, &[S::Ok], "final summary_json");
             let text = std::str::from_utf8(&buf[..len]).unwrap();
-            if !live.diverged {
-                assert_eq!(
-                    text,
-                    live.model.summary().to_json(),
-                    "final C summary != model"
-                );
-            }
+            assert_eq!(
+                text,
+                live.model.summary().to_json(),
+                "final C summary != model"
+            );
         }
     }
 }

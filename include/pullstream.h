@@ -108,6 +108,17 @@ enum pullstream_status
   PULLSTREAM_STATUS_DUPLICATE_FIELD = 106,
   // The stream ended inside a record (reported by `pullstream_decoder_finish`).
   PULLSTREAM_STATUS_TRUNCATED = 107,
+  // `pullstream_http`: the status line or a header is malformed (or the input is a bare
+  // body, not a whole response).
+  PULLSTREAM_STATUS_HTTP_BAD_HEAD = 120,
+  // `pullstream_http`: the head or a chunk-size line is longer than its limit.
+  PULLSTREAM_STATUS_HTTP_TOO_LARGE = 121,
+  // `pullstream_http`: a chunk-size line or the end of a chunk is malformed.
+  PULLSTREAM_STATUS_HTTP_BAD_CHUNK = 122,
+  // `pullstream_http`: the input ended inside the head or the body.
+  PULLSTREAM_STATUS_HTTP_TRUNCATED = 123,
+  // `pullstream_http`: a transfer coding other than `chunked` (e.g. `gzip`).
+  PULLSTREAM_STATUS_HTTP_UNSUPPORTED = 124,
   // A record named a layer beyond the configured maximum number of layers; it was counted
   // but not tracked.
   PULLSTREAM_STATUS_LAYER_LIMIT = 150,
@@ -538,6 +549,13 @@ typedef struct pullstream_config pullstream_config;
 // thread and must not call back into the same handle.
 typedef struct pullstream_decoder pullstream_decoder;
 
+// An HTTP/1.1 response decoder.
+//
+// **Ownership:** created by `pullstream_http_new`, freed by `pullstream_http_free` (which
+// accepts NULL). **Threads:** a handle may be moved between threads but must not be used from
+// two at once.
+typedef struct pullstream_http pullstream_http;
+
 // A borrowed byte string: `len` bytes at `ptr`, **not** NUL-terminated, UTF-8 for text
 // fields. `ptr` is NULL (and `len` 0) when the value is absent; when `len` is 0, never read
 // `ptr`. The library owns the bytes; every struct that holds one says how long it stays
@@ -744,6 +762,25 @@ typedef struct pullstream_stall {
 // Called once per newly stalled layer from inside `pullstream_decoder_poll_stalls`.
 // The callback must not call any function on the same decoder.
 typedef void (*pullstream_stall_callback)(void *userdata, const struct pullstream_stall *stall);
+
+// Receives body bytes: `userdata` first, then the bytes (valid only during the call; not
+// NUL-terminated).
+typedef void (*pullstream_body_callback)(void *userdata, struct pullstream_bytes body);
+
+// What is known about the response so far.
+typedef struct pullstream_http_info {
+  // The status code of the final response, or 0 before the head is complete.
+  uint16_t status;
+  // 1 when the status line and headers have arrived, else 0.
+  uint8_t head_complete;
+  // 1 when the body uses `Transfer-Encoding: chunked`, else 0.
+  uint8_t chunked;
+  // 1 when the whole response has arrived (the `0` chunk, `Content-Length` bytes, or, for a
+  // body that runs to the end of the connection, after `pullstream_http_finish`), else 0.
+  uint8_t complete;
+  // Body bytes handed out so far.
+  uint64_t body_len;
+} pullstream_http_info;
 
 #ifdef __cplusplus
 extern "C" {
@@ -954,6 +991,62 @@ pullstream_status pullstream_decoder_poll_stalls(struct pullstream_decoder *deco
 // `decoder` is NULL or a live handle; `buf` is valid for writing `cap` bytes (or NULL with `cap`
 // 0); `len_out`, `offset_out` and `status_out` are NULL or valid for writing.
 pullstream_status pullstream_decoder_last_error(const struct pullstream_decoder *decoder, char *buf, size_t cap, size_t *len_out, uint64_t *offset_out, pullstream_status *status_out);
+
+// Creates an HTTP response decoder and stores it in `*http_out`.
+//
+// Returns `OK`, `NULL_ARGUMENT` (`http_out` NULL) or `PANIC`.
+//
+// # Safety
+// `http_out` is NULL or valid for writing a pointer.
+pullstream_status pullstream_http_new(struct pullstream_http **http_out);
+
+// Frees a handle from `pullstream_http_new`. NULL is a no-op.
+//
+// # Safety
+// `http` is NULL or a live handle, not used again afterwards.
+void pullstream_http_free(struct pullstream_http *http);
+
+// Feeds the next `len` bytes of the response; every piece of body they complete is passed to
+// `callback` (NULL: the body is dropped), in order, as slices of `data`.
+//
+// Returns `OK`; `NULL_ARGUMENT` (`http` NULL, or `data` NULL with `len` > 0); one of the
+// `HTTP_*` statuses when the response is malformed (sticky: later calls return it again;
+// `pullstream_http_last_error` has the text and offset); `INVALID_STATE` after a panic;
+// `PANIC`. Bytes after the end of the response are ignored.
+//
+// # Safety
+// `http` is NULL or a live handle; `data` is valid for reading `len` bytes (or NULL when `len`
+// is 0); `callback`, if not NULL, may be called with `userdata`.
+pullstream_status pullstream_http_feed(struct pullstream_http *http, const uint8_t *data, size_t len, pullstream_body_callback callback, void *userdata);
+
+// Ends the input (the connection closed). A body that runs to the end of the connection is
+// complete now; a response cut short gives `HTTP_TRUNCATED`.
+//
+// Returns `OK`, an `HTTP_*` status, `NULL_ARGUMENT`, `INVALID_STATE` after a panic, or `PANIC`.
+//
+// # Safety
+// `http` is NULL or a live handle.
+pullstream_status pullstream_http_finish(struct pullstream_http *http);
+
+// Writes what is known about the response to `*info_out`.
+//
+// Returns `OK`, `NULL_ARGUMENT`, `INVALID_STATE` after a panic, or `PANIC`.
+//
+// # Safety
+// `http` is NULL or a live handle; `info_out` is NULL or valid for writing.
+pullstream_status pullstream_http_get_info(struct pullstream_http *http, struct pullstream_http_info *info_out);
+
+// Copies the text of the response's error (NUL-terminated) into `buf`, its length into
+// `*len_out` and, if `offset_out` is not NULL, the byte offset in the response where it was
+// found into `*offset_out`. With no error, the text is empty and the offset 0.
+//
+// Returns `OK`, `BUFFER_TOO_SMALL` (only `*len_out` written), `NULL_ARGUMENT`,
+// `INVALID_STATE` after a panic, or `PANIC`.
+//
+// # Safety
+// `http` is NULL or a live handle; `buf` is valid for writing `cap` bytes (or NULL with `cap`
+// 0); `len_out` is NULL or writable; `offset_out` is NULL or writable.
+pullstream_status pullstream_http_last_error(struct pullstream_http *http, char *buf, size_t cap, size_t *len_out, uint64_t *offset_out);
 
 #ifdef __cplusplus
 }  // extern "C"

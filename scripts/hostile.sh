@@ -76,7 +76,8 @@ elif case == "layers_1m":
 elif case == "alternating":
     n = 1_000_000 // div
     garbage = [b"garbage", b"<html>", b"}", b"]]", b"{bad", b'{"x":1', b'{"status":"cut',
-               b"\x00\xff", b"null", b'{"status":"a\xffb"}']
+               b"\x00\xff", b"null", b'{"status":"a\xffb"}', b'{"x":1,',
+               b'{"status":"Downloading","progressDetail":{"current":1,']
     block = b"".join(
         b'{"status":"Waiting","progressDetail":{},"id":"%012x"}\r\n' % (i % 8)
         + garbage[i % len(garbage)] + b"\r\n" for i in range(1000))

@@ -180,15 +180,8 @@ enum State {
     StatusLine,
     /// Reading header lines.
     Headers,
-    /// Reading a chunk-size line.
-    ChunkSize {
-        value: u64,
-        digits: u32,
-        /// Past the digits: only whitespace, `;ext` or the line ending may follow.
-        after_digits: bool,
-        in_ext: bool,
-        len: usize,
-    },
+    /// Reading a chunk-size line (its progress is in [`ResponseDecoder::chunk_line`]).
+    ChunkSize,
     /// Inside a chunk's data.
     ChunkData { remaining: u64 },
     /// After a chunk's data: expecting CRLF or LF.
@@ -203,6 +196,21 @@ enum State {
     Done,
     /// A sticky error.
     Failed(HttpError),
+}
+
+/// Progress through a chunk-size line.
+///
+/// It lives beside the state rather than inside it: kept in the enum, its bytes were left
+/// uninitialised in the other states, and the optimiser's hoisted loads of them made valgrind
+/// report (harmless) reads of uninitialised memory from C programs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct ChunkLine {
+    value: u64,
+    digits: u32,
+    /// Past the digits: only whitespace, `;ext` or the line ending may follow.
+    after_digits: bool,
+    in_ext: bool,
+    len: usize,
 }
 
 /// Decodes one HTTP/1.1 response, fed in pieces, handing out its body as slices of the input.
@@ -247,6 +255,7 @@ pub struct ResponseDecoder {
     content_length: Option<u64>,
     body_len: u64,
     head_done: bool,
+    chunk_line: ChunkLine,
 }
 
 impl Default for ResponseDecoder {
@@ -273,6 +282,7 @@ impl ResponseDecoder {
     pub fn with_max_head_len(limit: usize) -> Self {
         ResponseDecoder {
             state: State::StatusLine,
+            chunk_line: ChunkLine::default(),
             max_head_len: limit,
             offset: 0,
             head_len: 0,
@@ -439,13 +449,14 @@ impl ResponseDecoder {
                         }
                     }
                 }
-                State::ChunkSize {
-                    mut value,
-                    mut digits,
-                    mut after_digits,
-                    mut in_ext,
-                    mut len,
-                } => {
+                State::ChunkSize => {
+                    let ChunkLine {
+                        mut value,
+                        mut digits,
+                        mut after_digits,
+                        mut in_ext,
+                        mut len,
+                    } = self.chunk_line;
                     let byte = input[i];
                     i += 1;
                     len += 1;
@@ -482,7 +493,7 @@ impl ResponseDecoder {
                             _ => return Err(self.fail(HttpErrorKind::BadChunkSize, at)),
                         }
                     }
-                    self.state = State::ChunkSize {
+                    self.chunk_line = ChunkLine {
                         value,
                         digits,
                         after_digits,
@@ -508,7 +519,7 @@ impl ResponseDecoder {
                     i += 1;
                     self.state = match byte {
                         b'\r' if !cr => State::ChunkDataEnd { cr: true },
-                        b'\n' => Self::chunk_size_start(),
+                        b'\n' => self.chunk_size_start(),
                         _ => return Err(self.fail(HttpErrorKind::MissingChunkDelimiter, at)),
                     };
                 }
@@ -599,14 +610,9 @@ impl ResponseDecoder {
         }
     }
 
-    fn chunk_size_start() -> State {
-        State::ChunkSize {
-            value: 0,
-            digits: 0,
-            after_digits: false,
-            in_ext: false,
-            len: 0,
-        }
+    fn chunk_size_start(&mut self) -> State {
+        self.chunk_line = ChunkLine::default();
+        State::ChunkSize
     }
 
     /// Processes the head line in `self.line` (ending with LF), which started at `line_start`.
@@ -709,7 +715,7 @@ impl ResponseDecoder {
             State::Done
         } else if self.chunked {
             self.head_done = true;
-            Self::chunk_size_start()
+            self.chunk_size_start()
         } else if let Some(n) = self.content_length {
             self.head_done = true;
             if n == 0 {
@@ -753,7 +759,7 @@ impl ResponseDecoder {
                 Ok(())
             }
             State::StatusLine | State::Headers => Err(self.fail(HttpErrorKind::TruncatedHead, at)),
-            State::ChunkSize { .. }
+            State::ChunkSize
             | State::ChunkData { .. }
             | State::ChunkDataEnd { .. }
             | State::Trailers { .. }

@@ -156,7 +156,8 @@ fn tracker_edge_values() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Found by the `c_api` target (FINDINGS.md F3).
+// Found by the `c_api` target (FINDINGS.md F3, fixed): the minimized crash files are
+// `tests/fuzz_regressions/c_api-crash-59de0877…` and `c_api-crash-5cde7400…`.
 
 mod c_api_finish_then_feed {
     use std::ffi::c_void;
@@ -208,9 +209,10 @@ mod c_api_finish_then_feed {
     /// Bytes fed after `finish` (paused, not yet completed) are past the end of the stream: they
     /// must be refused, as they are after a completed `finish`.
     ///
-    /// Root cause: `pullstream_decoder_feed` checks only `handle.finished`, which is set when
-    /// `finish` completes, so during a paused finish the bytes go to `Pipeline::feed` and are
-    /// decoded as if the stream had not ended (the fuzz model's summary then differs).
+    /// Root cause: `pullstream_decoder_feed` checked only `handle.finished`, which is set when
+    /// `finish` completes, so during a paused finish the bytes went to `Pipeline::feed` and were
+    /// decoded as if the stream had not ended (the fuzz model's summary then differed). Fixed
+    /// with a `finishing` flag set by the first `finish` call.
     #[test]
     fn bytes_fed_while_finish_is_paused_are_refused() {
         let decoder = paused_in_finish();
@@ -225,12 +227,12 @@ mod c_api_finish_then_feed {
         assert_eq!(status, pullstream_status::InvalidState, "summary: {text}");
     }
 
-    /// `feed(NULL, 0)` during a paused finish answers OK, yet the finish is left undone: the
+    /// `feed(NULL, 0)` during a paused finish answered OK, yet left the finish undone: the
     /// record cut off by the end of the stream goes back to being an open record and the verdict
-    /// loses `cut_mid_record`. Either refuse it (INVALID_STATE) or resume the finish.
+    /// lost `cut_mid_record`. It must be refused (INVALID_STATE) or resume the finish.
     ///
-    /// Root cause: as above; `Pipeline::feed(&[])` drains the items the paused `finish` left
-    /// unread with `at_eof = false`, so the cut record is kept as an open tail instead of being
+    /// Root cause: as above; `Pipeline::feed(&[])` drained the items the paused `finish` left
+    /// unread with `at_eof = false`, so the cut record was kept as an open tail instead of being
     /// reported as truncated.
     #[test]
     fn empty_feed_while_finish_is_paused_does_not_undo_the_finish() {

@@ -346,9 +346,10 @@ fn deepest_allowed_nesting_fits_a_small_stack() {
 /// `Message::parse` is public and takes its depth limit unclamped: a caller passing a large
 /// limit must not be able to overflow the stack with a deep record.
 ///
-/// FINDINGS.md F1: `json::Parser::skip_value` recurses once per nesting level and
-/// `Message::parse` does not clamp `max_depth` (only `Config::max_depth` does, to 1024), so
-/// this aborts the whole test binary with a stack overflow. Ignored until fixed.
+/// Regression for FINDINGS.md F1 (fixed): `json::Parser::skip_value` recurses once per nesting
+/// level, and `Message::parse` passed `max_depth` through unclamped (only `Config::max_depth`
+/// clamped, to 1024), so this aborted the whole test binary with a stack overflow. It now clamps
+/// to `decoder::MAX_DEPTH_LIMIT`.
 #[test]
 fn message_parse_with_a_huge_depth_limit_does_not_overflow_the_stack() {
     let result = std::thread::Builder::new()
@@ -772,6 +773,8 @@ fn alternating_valid_records_and_garbage_lines() {
         b"{bad json",
         b"{\"status\":\"unterminated",
         b"{\"x\":1",
+        b"{\"x\":1,",
+        b"{\"status\":\"Downloading\",\"progressDetail\":{\"current\":1,",
         b"{\"x\":[1,2",
         b"{\"status\":\"a\xffb\"}",
         b"\x00\x01\x02\x1b[31m",
@@ -844,9 +847,9 @@ fn garbage_with_an_open_value_recovers_after_one_record() {
 /// record is provably over and the next one should be delivered, as it is after `{"x":1` or
 /// `{"x":[1,2`.
 ///
-/// FINDINGS.md F2: `Splitter::scan_record` accepts `{` after any `,` (it does not know whether
-/// the innermost container is an object or an array), so the valid record is swallowed into the
-/// cut one, which then fails to parse; the valid record is lost. Ignored until fixed.
+/// Regression for FINDINGS.md F2 (fixed): `Splitter::scan_record` accepted `{` after any `,`
+/// (it did not know whether the innermost container was an object or an array), so the valid
+/// record was swallowed into the cut one, which then failed to parse.
 #[test]
 fn record_cut_after_a_comma_in_an_object_does_not_swallow_the_next() {
     for cut in [

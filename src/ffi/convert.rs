@@ -337,6 +337,11 @@ pub(crate) const STATUS_NAMES: &[(pullstream_status, &str)] = {
         (S::WrongType, "PULLSTREAM_STATUS_WRONG_TYPE\0"),
         (S::DuplicateField, "PULLSTREAM_STATUS_DUPLICATE_FIELD\0"),
         (S::Truncated, "PULLSTREAM_STATUS_TRUNCATED\0"),
+        (S::HttpBadHead, "PULLSTREAM_STATUS_HTTP_BAD_HEAD\0"),
+        (S::HttpTooLarge, "PULLSTREAM_STATUS_HTTP_TOO_LARGE\0"),
+        (S::HttpBadChunk, "PULLSTREAM_STATUS_HTTP_BAD_CHUNK\0"),
+        (S::HttpTruncated, "PULLSTREAM_STATUS_HTTP_TRUNCATED\0"),
+        (S::HttpUnsupported, "PULLSTREAM_STATUS_HTTP_UNSUPPORTED\0"),
         (S::LayerLimit, "PULLSTREAM_STATUS_LAYER_LIMIT\0"),
         (S::MalformedOther, "PULLSTREAM_STATUS_MALFORMED_OTHER\0"),
     ]

@@ -25,10 +25,12 @@ use std::panic::{self, AssertUnwindSafe};
 mod config;
 mod convert;
 mod decoder;
+mod http;
 mod types;
 
 pub use config::*;
 pub use decoder::*;
+pub use http::*;
 pub use types::*;
 
 /// Runs `body` with panics caught; a panic becomes `PANIC`.

@@ -56,6 +56,17 @@ pub enum pullstream_status {
     DuplicateField = 106,
     /// The stream ended inside a record (reported by `pullstream_decoder_finish`).
     Truncated = 107,
+    /// `pullstream_http`: the status line or a header is malformed (or the input is a bare
+    /// body, not a whole response).
+    HttpBadHead = 120,
+    /// `pullstream_http`: the head or a chunk-size line is longer than its limit.
+    HttpTooLarge = 121,
+    /// `pullstream_http`: a chunk-size line or the end of a chunk is malformed.
+    HttpBadChunk = 122,
+    /// `pullstream_http`: the input ended inside the head or the body.
+    HttpTruncated = 123,
+    /// `pullstream_http`: a transfer coding other than `chunked` (e.g. `gzip`).
+    HttpUnsupported = 124,
     /// A record named a layer beyond the configured maximum number of layers; it was counted
     /// but not tracked.
     LayerLimit = 150,

@@ -20,7 +20,7 @@ import time
 
 from . import _ffi
 
-__all__ = ["Decoder", "PullstreamError", "version", "status_name"]
+__all__ = ["Decoder", "HttpResponse", "PullstreamError", "version", "status_name"]
 
 _lib = _ffi.load()
 
@@ -289,3 +289,91 @@ class Decoder:
         _check(result, "pullstream_decoder_last_error")
         name = status_name(status.value) if status.value else None
         return name, offset.value, buffer.raw[: length.value].decode("utf-8")
+
+
+class HttpResponse:
+    """De-chunks one raw HTTP/1.1 response (status line, headers, chunked or identity body),
+    for callers that read the Docker socket themselves:
+
+        http = pullstream.HttpResponse()
+        decoder = pullstream.Decoder()
+        for piece in socket_reads:
+            events = decoder.feed(http.feed(piece))
+        http.finish()
+        result = decoder.finish()
+
+    `feed` returns the body bytes the piece completed. Malformed responses raise
+    PullstreamError (with `offset`); `status` is the HTTP status once the head has arrived.
+    """
+
+    def __init__(self):
+        handle = ctypes.POINTER(_ffi.Http)()
+        _check(_lib.pullstream_http_new(ctypes.byref(handle)), "pullstream_http_new")
+        self._handle = handle
+
+    def close(self):
+        """Frees the C handle (also done by the garbage collector and by `with`)."""
+        if self._handle is not None:
+            _lib.pullstream_http_free(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+    def _live(self):
+        if self._handle is None:
+            raise ValueError("the response decoder is closed")
+        return self._handle
+
+    def _raise(self, status, what):
+        message = ctypes.create_string_buffer(512)
+        length = ctypes.c_size_t(0)
+        offset = ctypes.c_uint64(0)
+        _lib.pullstream_http_last_error(self._live(), message, len(message), ctypes.byref(length), ctypes.byref(offset))
+        error = PullstreamError(status, f"{what}: {message.value.decode('utf-8', 'replace')}")
+        error.offset = offset.value
+        raise error
+
+    def feed(self, data):
+        """Feeds the next bytes of the response; returns the body bytes they completed."""
+        data = bytes(data)
+        body = []
+
+        def on_body(_userdata, piece):
+            body.append(ctypes.string_at(piece.ptr, piece.len) if piece.len else b"")
+
+        callback = _ffi.BodyCallback(on_body)
+        buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data) if data else None
+        status = _lib.pullstream_http_feed(self._live(), buffer, len(data), callback, None)
+        if status != STATUS_OK:
+            self._raise(status, "pullstream_http_feed")
+        return b"".join(body)
+
+    def finish(self):
+        """Ends the input; raises PullstreamError when the response was cut short."""
+        status = _lib.pullstream_http_finish(self._live())
+        if status != STATUS_OK:
+            self._raise(status, "pullstream_http_finish")
+
+    def info(self):
+        """{"status", "head_complete", "chunked", "complete", "body_len"} so far."""
+        info = _ffi.HttpInfo()
+        _check(_lib.pullstream_http_get_info(self._live(), ctypes.byref(info)), "pullstream_http_get_info")
+        return {
+            "status": info.status or None,
+            "head_complete": bool(info.head_complete),
+            "chunked": bool(info.chunked),
+            "complete": bool(info.complete),
+            "body_len": info.body_len,
+        }
+
+    @property
+    def status(self):
+        """The HTTP status code, or None before the head has arrived."""
+        return self.info()["status"]

@@ -29,11 +29,17 @@ class Config(ctypes.Structure):
     """Opaque `pullstream_config`."""
 
 
+class Http(ctypes.Structure):
+    """Opaque `pullstream_http`."""
+
+
 # C type spelling -> ctypes type (structs and callbacks are added below).
 CTYPES = {
     "void": None,
     "uint32_t": ctypes.c_uint32,
     "int32_t": ctypes.c_int32,
+    "uint8_t": ctypes.c_uint8,
+    "uint16_t": ctypes.c_uint16,
     "uint64_t": ctypes.c_uint64,
     "int64_t": ctypes.c_int64,
     "size_t": ctypes.c_size_t,
@@ -51,6 +57,8 @@ CTYPES = {
     "pullstream_config *": ctypes.POINTER(Config),
     "const pullstream_config *": ctypes.POINTER(Config),
     "pullstream_config **": ctypes.POINTER(ctypes.POINTER(Config)),
+    "pullstream_http *": ctypes.POINTER(Http),
+    "pullstream_http **": ctypes.POINTER(ctypes.POINTER(Http)),
 }
 
 # Enumerations cross as uint32_t.
@@ -168,6 +176,16 @@ Outcome = _struct("pullstream_outcome", [
 
 EventCallback = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p, ctypes.POINTER(Event))
 StallCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.POINTER(Stall))
+HttpInfo = _struct("pullstream_http_info", [
+    ("status", "uint16_t"),
+    ("head_complete", "uint8_t"),
+    ("chunked", "uint8_t"),
+    ("complete", "uint8_t"),
+    ("body_len", "uint64_t"),
+])
+
+BodyCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, Bytes)
+CTYPES["pullstream_body_callback"] = BodyCallback
 CTYPES["pullstream_event_callback"] = EventCallback
 CTYPES["pullstream_stall_callback"] = StallCallback
 
@@ -202,6 +220,14 @@ SIGNATURES = {
         "pullstream_decoder *", "uint64_t", "pullstream_stall_callback", "void *", "size_t *"]),
     "pullstream_decoder_last_error": ("pullstream_status", [
         "const pullstream_decoder *", "char *", "size_t", "size_t *", "uint64_t *", "pullstream_status *"]),
+    "pullstream_http_new": ("pullstream_status", ["pullstream_http **"]),
+    "pullstream_http_free": ("void", ["pullstream_http *"]),
+    "pullstream_http_feed": ("pullstream_status", [
+        "pullstream_http *", "const uint8_t *", "size_t", "pullstream_body_callback", "void *"]),
+    "pullstream_http_finish": ("pullstream_status", ["pullstream_http *"]),
+    "pullstream_http_get_info": ("pullstream_status", ["pullstream_http *", "pullstream_http_info *"]),
+    "pullstream_http_last_error": ("pullstream_status", [
+        "pullstream_http *", "char *", "size_t", "size_t *", "uint64_t *"]),
 }
 
 

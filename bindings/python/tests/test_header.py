@@ -60,7 +60,7 @@ def test_every_header_function_is_declared_by_the_package():
 
 def test_structs_match_the_header_field_by_field():
     structs = header_structs()
-    for cls in (_ffi.Bytes, _ffi.Event, _ffi.Stall, _ffi.Snapshot, _ffi.Layer, _ffi.Outcome):
+    for cls in (_ffi.Bytes, _ffi.Event, _ffi.Stall, _ffi.Snapshot, _ffi.Layer, _ffi.Outcome, _ffi.HttpInfo):
         name = cls.__name__
         assert [(f, normalize(t)) for f, t in cls.C_FIELDS] == structs[name], name
 
@@ -73,3 +73,4 @@ def test_enumerations_are_uint32():
 def test_callbacks_match_the_header():
     assert "typedef int32_t (*pullstream_event_callback)(void *userdata, const struct pullstream_event *event);" in HEADER
     assert "typedef void (*pullstream_stall_callback)(void *userdata, const struct pullstream_stall *stall);" in HEADER
+    assert "typedef void (*pullstream_body_callback)(void *userdata, struct pullstream_bytes body);" in HEADER

@@ -1,0 +1,278 @@
+//! `pullstream_http`: the HTTP/1.1 response layer for C callers that read a socket themselves.
+//!
+//! It turns the raw bytes of one response (status line, headers, a chunked or identity body)
+//! into body bytes, handed to a callback as slices of the caller's input. A caller pipes those
+//! into `pullstream_decoder_feed`; the verdict then comes from the decoder as usual (an error
+//! body `{"message": …}` is a failed outcome, an HTML page from a proxy is not a stream).
+
+use std::cell::Cell;
+use std::ffi::{c_char, c_void};
+use std::panic::{self, AssertUnwindSafe};
+
+use crate::http::{HttpError, HttpErrorKind, ResponseDecoder};
+
+use super::{copy_out, pullstream_bytes, pullstream_status};
+
+/// Receives body bytes: `userdata` first, then the bytes (valid only during the call; not
+/// NUL-terminated).
+pub type pullstream_body_callback =
+    Option<unsafe extern "C" fn(userdata: *mut c_void, body: pullstream_bytes)>;
+
+/// An HTTP/1.1 response decoder.
+///
+/// **Ownership:** created by `pullstream_http_new`, freed by `pullstream_http_free` (which
+/// accepts NULL). **Threads:** a handle may be moved between threads but must not be used from
+/// two at once.
+pub struct pullstream_http {
+    response: ResponseDecoder,
+    error: Option<HttpError>,
+    poisoned: Cell<bool>,
+}
+
+/// What is known about the response so far.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct pullstream_http_info {
+    /// The status code of the final response, or 0 before the head is complete.
+    pub status: u16,
+    /// 1 when the status line and headers have arrived, else 0.
+    pub head_complete: u8,
+    /// 1 when the body uses `Transfer-Encoding: chunked`, else 0.
+    pub chunked: u8,
+    /// 1 when the whole response has arrived (the `0` chunk, `Content-Length` bytes, or, for a
+    /// body that runs to the end of the connection, after `pullstream_http_finish`), else 0.
+    pub complete: u8,
+    /// Body bytes handed out so far.
+    pub body_len: u64,
+}
+
+fn status_of(error: &HttpError) -> pullstream_status {
+    match error.kind() {
+        HttpErrorKind::BadStatusLine
+        | HttpErrorKind::BadHeader
+        | HttpErrorKind::BadContentLength => pullstream_status::HttpBadHead,
+        HttpErrorKind::HeadTooLarge { .. } | HttpErrorKind::ChunkLineTooLong { .. } => {
+            pullstream_status::HttpTooLarge
+        }
+        HttpErrorKind::BadChunkSize | HttpErrorKind::MissingChunkDelimiter => {
+            pullstream_status::HttpBadChunk
+        }
+        HttpErrorKind::TruncatedHead | HttpErrorKind::TruncatedBody => {
+            pullstream_status::HttpTruncated
+        }
+        HttpErrorKind::UnsupportedTransferEncoding => pullstream_status::HttpUnsupported,
+    }
+}
+
+/// Runs `body` on the handle with panics caught; a panic poisons the handle.
+///
+/// # Safety
+/// `http` is NULL or a live handle not used elsewhere during the call.
+unsafe fn with_http_mut(
+    http: *mut pullstream_http,
+    body: impl FnOnce(&mut pullstream_http) -> pullstream_status,
+) -> pullstream_status {
+    // SAFETY: the caller guarantees `http` is NULL or valid and unaliased during the call.
+    let Some(handle) = (unsafe { http.as_mut() }) else {
+        return pullstream_status::NullArgument;
+    };
+    if handle.poisoned.get() {
+        return pullstream_status::InvalidState;
+    }
+    match panic::catch_unwind(AssertUnwindSafe(|| body(handle))) {
+        Ok(status) => status,
+        Err(_) => {
+            // SAFETY: the `&mut` lent to `body` ended with the unwind; `http` is still live.
+            unsafe { &*http }.poisoned.set(true);
+            pullstream_status::Panic
+        }
+    }
+}
+
+/// Creates an HTTP response decoder and stores it in `*http_out`.
+///
+/// Returns `OK`, `NULL_ARGUMENT` (`http_out` NULL) or `PANIC`.
+///
+/// # Safety
+/// `http_out` is NULL or valid for writing a pointer.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_http_new(
+    http_out: *mut *mut pullstream_http,
+) -> pullstream_status {
+    if http_out.is_null() {
+        return pullstream_status::NullArgument;
+    }
+    let handle = panic::catch_unwind(|| {
+        Box::new(pullstream_http {
+            response: ResponseDecoder::new(),
+            error: None,
+            poisoned: Cell::new(false),
+        })
+    });
+    match handle {
+        Ok(handle) => {
+            // SAFETY: `http_out` is non-NULL and writable (caller's contract).
+            unsafe { http_out.write(Box::into_raw(handle)) };
+            pullstream_status::Ok
+        }
+        Err(_) => pullstream_status::Panic,
+    }
+}
+
+/// Frees a handle from `pullstream_http_new`. NULL is a no-op.
+///
+/// # Safety
+/// `http` is NULL or a live handle, not used again afterwards.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_http_free(http: *mut pullstream_http) {
+    if http.is_null() {
+        return;
+    }
+    // SAFETY: `http` came from `Box::into_raw` in `pullstream_http_new` and is freed once.
+    let handle = unsafe { Box::from_raw(http) };
+    let _ = panic::catch_unwind(AssertUnwindSafe(move || drop(handle)));
+}
+
+/// Feeds the next `len` bytes of the response; every piece of body they complete is passed to
+/// `callback` (NULL: the body is dropped), in order, as slices of `data`.
+///
+/// Returns `OK`; `NULL_ARGUMENT` (`http` NULL, or `data` NULL with `len` > 0); one of the
+/// `HTTP_*` statuses when the response is malformed (sticky: later calls return it again;
+/// `pullstream_http_last_error` has the text and offset); `INVALID_STATE` after a panic;
+/// `PANIC`. Bytes after the end of the response are ignored.
+///
+/// # Safety
+/// `http` is NULL or a live handle; `data` is valid for reading `len` bytes (or NULL when `len`
+/// is 0); `callback`, if not NULL, may be called with `userdata`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_http_feed(
+    http: *mut pullstream_http,
+    data: *const u8,
+    len: usize,
+    callback: pullstream_body_callback,
+    userdata: *mut c_void,
+) -> pullstream_status {
+    if http.is_null() || (data.is_null() && len > 0) {
+        return pullstream_status::NullArgument;
+    }
+    let input: &[u8] = if len == 0 {
+        &[]
+    } else {
+        // SAFETY: `data` is non-NULL and the caller guarantees `len` readable bytes there.
+        unsafe { std::slice::from_raw_parts(data, len) }
+    };
+    let body = |handle: &mut pullstream_http| {
+        if let Some(error) = &handle.error {
+            return status_of(error);
+        }
+        let result = handle.response.feed_all(input, |piece| {
+            if let Some(callback) = callback {
+                // SAFETY: the caller allows `callback` to be called with `userdata`; `piece`
+                // lives until the call returns.
+                unsafe { callback(userdata, pullstream_bytes::borrow(piece)) };
+            }
+        });
+        match result {
+            Ok(_) => pullstream_status::Ok,
+            Err(error) => {
+                let status = status_of(&error);
+                handle.error = Some(error);
+                status
+            }
+        }
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_http_mut(http, body) }
+}
+
+/// Ends the input (the connection closed). A body that runs to the end of the connection is
+/// complete now; a response cut short gives `HTTP_TRUNCATED`.
+///
+/// Returns `OK`, an `HTTP_*` status, `NULL_ARGUMENT`, `INVALID_STATE` after a panic, or `PANIC`.
+///
+/// # Safety
+/// `http` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_http_finish(http: *mut pullstream_http) -> pullstream_status {
+    let body = |handle: &mut pullstream_http| {
+        if let Some(error) = &handle.error {
+            return status_of(error);
+        }
+        match handle.response.finish() {
+            Ok(()) => pullstream_status::Ok,
+            Err(error) => {
+                let status = status_of(&error);
+                handle.error = Some(error);
+                status
+            }
+        }
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_http_mut(http, body) }
+}
+
+/// Writes what is known about the response to `*info_out`.
+///
+/// Returns `OK`, `NULL_ARGUMENT`, `INVALID_STATE` after a panic, or `PANIC`.
+///
+/// # Safety
+/// `http` is NULL or a live handle; `info_out` is NULL or valid for writing.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_http_get_info(
+    http: *mut pullstream_http,
+    info_out: *mut pullstream_http_info,
+) -> pullstream_status {
+    if info_out.is_null() {
+        return pullstream_status::NullArgument;
+    }
+    let body = |handle: &mut pullstream_http| {
+        let response = &handle.response;
+        let info = pullstream_http_info {
+            status: response.status().unwrap_or(0),
+            head_complete: u8::from(response.is_head_complete()),
+            chunked: u8::from(response.is_chunked()),
+            complete: u8::from(response.is_complete()),
+            body_len: response.body_len(),
+        };
+        // SAFETY: `info_out` is non-NULL and writable (caller's contract).
+        unsafe { info_out.write(info) };
+        pullstream_status::Ok
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_http_mut(http, body) }
+}
+
+/// Copies the text of the response's error (NUL-terminated) into `buf`, its length into
+/// `*len_out` and, if `offset_out` is not NULL, the byte offset in the response where it was
+/// found into `*offset_out`. With no error, the text is empty and the offset 0.
+///
+/// Returns `OK`, `BUFFER_TOO_SMALL` (only `*len_out` written), `NULL_ARGUMENT`,
+/// `INVALID_STATE` after a panic, or `PANIC`.
+///
+/// # Safety
+/// `http` is NULL or a live handle; `buf` is valid for writing `cap` bytes (or NULL with `cap`
+/// 0); `len_out` is NULL or writable; `offset_out` is NULL or writable.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_http_last_error(
+    http: *mut pullstream_http,
+    buf: *mut c_char,
+    cap: usize,
+    len_out: *mut usize,
+    offset_out: *mut u64,
+) -> pullstream_status {
+    let body = |handle: &mut pullstream_http| {
+        let (text, offset) = match &handle.error {
+            Some(error) => (error.to_string(), error.offset()),
+            None => (String::new(), 0),
+        };
+        // SAFETY: forwarded from the caller's contract on `buf`, `cap` and `len_out`.
+        let status = unsafe { copy_out(text.as_bytes(), buf, cap, len_out) };
+        if status == pullstream_status::Ok && !offset_out.is_null() {
+            // SAFETY: `offset_out` is non-NULL and writable (caller's contract).
+            unsafe { offset_out.write(offset) };
+        }
+        status
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_http_mut(http, body) }
+}
