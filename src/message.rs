@@ -136,11 +136,13 @@ fn opt_bool(parser: &mut Parser<'_>, field: &'static str) -> Result<Option<bool>
 }
 
 /// Resolves a key to a known field name. Escaped keys (legal, never sent) are compared decoded.
-fn known<'k>(key: KeyText<'_>, names: &[&'k str]) -> Option<&'k str> {
-    match key.plain() {
-        Some(plain) => names.iter().copied().find(|name| *name == plain),
-        None => names.iter().copied().find(|name| key == *name),
-    }
+/// Returns the field's index in `names` (its bit for duplicate detection) and its name.
+fn known<'k>(key: KeyText<'_>, names: &[&'k str]) -> Option<(u32, &'k str)> {
+    let index = match key.plain() {
+        Some(plain) => names.iter().position(|name| *name == plain),
+        None => names.iter().position(|name| key == *name),
+    }?;
+    Some((index as u32, names[index]))
 }
 
 const TOP_FIELDS: &[&str] = &[
@@ -186,59 +188,26 @@ impl<'a> Message<'a> {
         let mut seen = Seen::default();
         parser.object(|parser, key| {
             let at = parser.pos();
-            let Some(name) = known(key, TOP_FIELDS) else {
+            let Some((bit, name)) = known(key, TOP_FIELDS) else {
                 return parser.raw_value().map(drop);
             };
+            seen.mark(bit, name, at)?;
             match name {
-                "status" => {
-                    seen.mark(0, "status", at)?;
-                    message.status = opt_string(parser, "status")?;
-                }
-                "id" => {
-                    seen.mark(1, "id", at)?;
-                    message.id = opt_string(parser, "id")?;
-                }
-                "progressDetail" => {
-                    seen.mark(2, "progressDetail", at)?;
-                    message.progress_detail = progress_detail(parser)?;
-                }
-                "progress" => {
-                    seen.mark(3, "progress", at)?;
-                    message.progress = opt_string(parser, "progress")?;
-                }
-                "stream" => {
-                    seen.mark(4, "stream", at)?;
-                    message.stream = opt_string(parser, "stream")?;
-                }
-                "errorDetail" => {
-                    seen.mark(5, "errorDetail", at)?;
-                    message.error_detail = error_detail(parser)?;
-                }
-                "error" => {
-                    seen.mark(6, "error", at)?;
-                    message.error = opt_string(parser, "error")?;
-                }
-                "message" => {
-                    seen.mark(7, "message", at)?;
-                    message.message = opt_string(parser, "message")?;
-                }
+                "status" => message.status = opt_string(parser, name)?,
+                "id" => message.id = opt_string(parser, name)?,
+                "progressDetail" => message.progress_detail = progress_detail(parser)?,
+                "progress" => message.progress = opt_string(parser, name)?,
+                "stream" => message.stream = opt_string(parser, name)?,
+                "errorDetail" => message.error_detail = error_detail(parser)?,
+                "error" => message.error = opt_string(parser, name)?,
+                "message" => message.message = opt_string(parser, name)?,
                 "aux" => {
-                    seen.mark(8, "aux", at)?;
                     let value = parser.raw_value()?;
                     message.aux = (value.get() != "null").then_some(value);
                 }
-                "from" => {
-                    seen.mark(9, "from", at)?;
-                    message.from = opt_string(parser, "from")?;
-                }
-                "time" => {
-                    seen.mark(10, "time", at)?;
-                    message.time = opt_int(parser, "time")?;
-                }
-                _ => {
-                    seen.mark(11, "timeNano", at)?;
-                    message.time_nano = opt_int(parser, "timeNano")?;
-                }
+                "from" => message.from = opt_string(parser, name)?,
+                "time" => message.time = opt_int(parser, name)?,
+                _ => message.time_nano = opt_int(parser, name)?,
             }
             Ok(())
         })?;
@@ -265,28 +234,17 @@ fn progress_detail<'a>(parser: &mut Parser<'a>) -> Result<Option<ProgressDetail<
     let mut seen = Seen::default();
     parser.object(|parser, key| {
         let at = parser.pos();
-        match known(key, &["current", "total", "start", "hidecounts", "units"]) {
-            Some("current") => {
-                seen.mark(0, "current", at)?;
-                detail.current = opt_int(parser, "current")?;
-            }
-            Some("total") => {
-                seen.mark(1, "total", at)?;
-                detail.total = opt_int(parser, "total")?;
-            }
-            Some("start") => {
-                seen.mark(2, "start", at)?;
-                detail.start = opt_int(parser, "start")?;
-            }
-            Some("hidecounts") => {
-                seen.mark(3, "hidecounts", at)?;
-                detail.hidecounts = opt_bool(parser, "hidecounts")?;
-            }
-            Some(_) => {
-                seen.mark(4, "units", at)?;
-                detail.units = opt_string(parser, "units")?;
-            }
-            None => parser.raw_value().map(drop)?,
+        let Some((bit, name)) = known(key, &["current", "total", "start", "hidecounts", "units"])
+        else {
+            return parser.raw_value().map(drop);
+        };
+        seen.mark(bit, name, at)?;
+        match name {
+            "current" => detail.current = opt_int(parser, name)?,
+            "total" => detail.total = opt_int(parser, name)?,
+            "start" => detail.start = opt_int(parser, name)?,
+            "hidecounts" => detail.hidecounts = opt_bool(parser, name)?,
+            _ => detail.units = opt_string(parser, name)?,
         }
         Ok(())
     })?;
@@ -304,16 +262,13 @@ fn error_detail<'a>(parser: &mut Parser<'a>) -> Result<Option<ErrorDetail<'a>>, 
     let mut seen = Seen::default();
     parser.object(|parser, key| {
         let at = parser.pos();
-        match known(key, &["code", "message"]) {
-            Some("code") => {
-                seen.mark(0, "code", at)?;
-                detail.code = opt_int(parser, "code")?;
-            }
-            Some(_) => {
-                seen.mark(1, "message", at)?;
-                detail.message = opt_string(parser, "message")?;
-            }
-            None => parser.raw_value().map(drop)?,
+        let Some((bit, name)) = known(key, &["code", "message"]) else {
+            return parser.raw_value().map(drop);
+        };
+        seen.mark(bit, name, at)?;
+        match name {
+            "code" => detail.code = opt_int(parser, name)?,
+            _ => detail.message = opt_string(parser, name)?,
         }
         Ok(())
     })?;
