@@ -17,8 +17,9 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 
 PROFILE=${1:-release}
-LIB=$PWD/target/$PROFILE
-OUT=$PWD/target/ctest-$PROFILE
+TARGET=$(realpath -m "${CARGO_TARGET_DIR:-target}")
+LIB=$TARGET/$PROFILE
+OUT=$TARGET/ctest-$PROFILE
 mkdir -p "$OUT"
 if [ ! -f "$LIB/libpullstream.so" ] || [ ! -f "$LIB/libpullstream.a" ]; then
   echo "c_tests: $LIB/libpullstream.{so,a} not found: run \`cargo build --$PROFILE\` first" >&2
@@ -46,7 +47,7 @@ run() {
   else
     failed=$((failed + 1))
     failures+=("$name")
-    echo "FAIL $name (log: target/ctest-$PROFILE/$name.log)"
+    echo "FAIL $name (log: $OUT/$name.log)"
     tail -n 20 "$OUT/$name.log" | sed 's/^/     | /'
   fi
 }

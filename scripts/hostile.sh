@@ -14,7 +14,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-BIN=${HOSTILE_BIN:-target/release/pullstream}
+BIN=${HOSTILE_BIN:-${CARGO_TARGET_DIR:-target}/release/pullstream}
 DIV=1
 if [ -n "${HOSTILE_QUICK:-}" ]; then DIV=16; fi
 TIME=/usr/bin/time
