@@ -3,11 +3,16 @@
 //! Time is never read here: every call that cares takes `now_ms`, a monotonic clock in
 //! milliseconds chosen by the caller, so the tracker is deterministic and testable.
 
+use std::collections::HashMap;
+
 use crate::event::{Event, FailureKind, PullResult, Unit};
 use crate::json::JsonStr;
 use crate::outcome::{
     Dialect, Failure, Incomplete, IncompleteReason, Operation, Outcome, Success, SuccessKind,
 };
+
+/// Segments with at most this many layers are searched linearly (faster than hashing).
+const SMALL_SEGMENT: usize = 16;
 
 /// The default for [`TrackerConfig::max_layers`].
 pub const DEFAULT_MAX_LAYERS: usize = 4096;
@@ -380,6 +385,8 @@ pub struct Tracker {
     segments: Vec<Segment>,
     /// Where the current segment's layers begin in `layers`.
     segment_start: usize,
+    /// The current segment's layers by id, used once it outgrows a linear scan.
+    segment_index: HashMap<Box<str>, usize>,
     last_hit: usize,
     events: u64,
     untracked_events: u64,
@@ -417,6 +424,7 @@ impl Tracker {
             layers: Vec::new(),
             segments: vec![Segment::default()],
             segment_start: 0,
+            segment_index: HashMap::new(),
             last_hit: 0,
             events: 0,
             untracked_events: 0,
@@ -666,6 +674,7 @@ impl Tracker {
                 .is_some_and(|s| *s != Segment::default());
         if used {
             self.segment_start = self.layers.len();
+            self.segment_index.clear();
             self.segments.push(Segment {
                 first_layer: self.layers.len(),
                 ..Segment::default()
@@ -707,9 +716,19 @@ impl Tracker {
             }
         }
         let segment = &self.layers[self.segment_start..];
-        if let Some(k) = segment.iter().rposition(|layer| id == *layer.id) {
-            self.last_hit = self.segment_start + k;
-            return Ok(self.last_hit);
+        let found = if segment.len() <= SMALL_SEGMENT {
+            segment
+                .iter()
+                .rposition(|layer| id == *layer.id)
+                .map(|k| self.segment_start + k)
+        } else {
+            // Images with many layers (or a hostile stream of new ids) would make a linear
+            // scan cost every record a walk of the whole table.
+            self.segment_index.get(&*id.decode()).copied()
+        };
+        if let Some(index) = found {
+            self.last_hit = index;
+            return Ok(index);
         }
         if self.layers.len() >= self.config.max_layers {
             return Err(LayerLimit {
@@ -732,6 +751,8 @@ impl Tracker {
             stalled: false,
         });
         self.last_hit = self.layers.len() - 1;
+        let id = self.layers[self.last_hit].id.clone();
+        self.segment_index.insert(id, self.last_hit);
         Ok(self.last_hit)
     }
 
