@@ -29,7 +29,8 @@ pub const DEFAULT_MAX_RECORD_LEN: usize = 8 << 20;
 /// # Warning
 /// The stream is untrusted input: it comes from a daemon, a proxy or anything that answers on a
 /// socket. Raising a limit raises the memory a hostile peer can make the decoder hold (up to
-/// about twice `max_record_len` per decoder).
+/// about twice `max_record_len` per decoder, plus whatever the caller itself leaves unread by
+/// dropping iterators early and feeding more: drain the held items with `feed(&[])` first).
 ///
 /// ```
 /// let config = pullstream::Config::default().max_record_len(1 << 20).stop_at_first_error(true);

@@ -48,6 +48,8 @@ pub struct Pipeline {
     decoder: Decoder,
     tracker: Tracker,
     ending: Option<Ending>,
+    /// A layer-limit notice not yet delivered because the caller paused on its record.
+    held_limit: Option<LayerLimit>,
 }
 
 impl Pipeline {
@@ -62,6 +64,7 @@ impl Pipeline {
             decoder: Decoder::with_config(decoder),
             tracker: Tracker::with_config(tracker),
             ending: None,
+            held_limit: None,
         }
     }
 
@@ -89,13 +92,19 @@ impl Pipeline {
         now_ms: u64,
         mut on_item: impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        let tracker = &mut self.tracker;
+        if let Some(limit) = self.held_limit.take() {
+            if on_item(Item::LayerLimit(limit)).is_break() {
+                // Delivered; the chunk is not read yet, so hand it to the decoder unread.
+                return pause_with(&mut self.decoder, chunk);
+            }
+        }
         drive(
             self.decoder.feed(chunk),
-            tracker,
+            &mut self.tracker,
             now_ms,
             &mut on_item,
             &mut None,
+            &mut self.held_limit,
         )
     }
 
@@ -107,14 +116,19 @@ impl Pipeline {
         now_ms: u64,
         mut on_item: impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        let tracker = &mut self.tracker;
+        if let Some(limit) = self.held_limit.take() {
+            if on_item(Item::LayerLimit(limit)).is_break() {
+                return ControlFlow::Break(());
+            }
+        }
         let mut ending = self.ending.take();
         let flow = drive(
             self.decoder.finish(),
-            tracker,
+            &mut self.tracker,
             now_ms,
             &mut on_item,
             &mut ending,
+            &mut self.held_limit,
         );
         if flow.is_continue() {
             self.ending = Some(ending.unwrap_or(Ending::Clean));
@@ -135,12 +149,20 @@ impl Pipeline {
     }
 }
 
+/// Takes `chunk` into the decoder without delivering anything: dropping the iterator before
+/// its first item hands every byte back to the decoder for the next call.
+fn pause_with(decoder: &mut Decoder, chunk: &[u8]) -> ControlFlow<()> {
+    drop(decoder.feed(chunk));
+    ControlFlow::Break(())
+}
+
 fn drive(
     records: crate::decoder::Records<'_>,
     tracker: &mut Tracker,
     now_ms: u64,
     on_item: &mut impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
     ending: &mut Option<Ending>,
+    held_limit: &mut Option<LayerLimit>,
 ) -> ControlFlow<()> {
     for item in records {
         let flow = match item {
@@ -153,7 +175,12 @@ fn drive(
                 });
                 match limit {
                     Some(limit) if flow.is_continue() => on_item(Item::LayerLimit(limit)),
-                    _ => flow,
+                    // Paused on the record: its notice comes first when the caller resumes.
+                    Some(limit) => {
+                        *held_limit = Some(limit);
+                        flow
+                    }
+                    None => flow,
                 }
             }
             Err(error) => {

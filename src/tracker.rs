@@ -3,6 +3,7 @@
 //! Time is never read here: every call that cares takes `now_ms`, a monotonic clock in
 //! milliseconds chosen by the caller, so the tracker is deterministic and testable.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use crate::event::{Event, FailureKind, PullResult, Unit};
@@ -394,8 +395,8 @@ pub struct Tracker {
     operation_is_strong: bool,
     markers: Markers,
     found: Findings,
-    percent_by_count: f64,
-    percent_by_bytes: f64,
+    percent_by_count: Cell<f64>,
+    percent_by_bytes: Cell<f64>,
     /// Sum of positive byte deltas: never decreases, so rates survive retries.
     moved_bytes: u64,
     /// The latest `now_ms` seen.
@@ -432,8 +433,8 @@ impl Tracker {
             operation_is_strong: false,
             markers: Markers::default(),
             found: Findings::default(),
-            percent_by_count: 0.0,
-            percent_by_bytes: 0.0,
+            percent_by_count: Cell::new(0.0),
+            percent_by_bytes: Cell::new(0.0),
             moved_bytes: 0,
             last_ms: 0,
             samples: [(0, 0); RATE_SAMPLES],
@@ -953,13 +954,19 @@ impl Tracker {
         self.operation
     }
 
-    /// Aggregate progress. Percentages never go backwards between calls that observe events.
-    pub fn aggregate(&mut self) -> Aggregate {
+    /// Aggregate progress. The percentages never go backwards from one read to the next
+    /// (through this method or [`Tracker::snapshot`]), even when a retry or a newly announced
+    /// layer makes the raw ratio drop.
+    pub fn aggregate(&self) -> Aggregate {
         let mut aggregate = self.raw_aggregate();
-        self.percent_by_count = self.percent_by_count.max(aggregate.percent_by_count);
-        self.percent_by_bytes = self.percent_by_bytes.max(aggregate.percent_by_bytes);
-        aggregate.percent_by_count = self.percent_by_count;
-        aggregate.percent_by_bytes = self.percent_by_bytes;
+        // High-water marks, kept in cells so that reading stays `&self`: they only ever rise,
+        // and nothing else depends on them.
+        let by_count = self.percent_by_count.get().max(aggregate.percent_by_count);
+        let by_bytes = self.percent_by_bytes.get().max(aggregate.percent_by_bytes);
+        self.percent_by_count.set(by_count);
+        self.percent_by_bytes.set(by_bytes);
+        aggregate.percent_by_count = by_count;
+        aggregate.percent_by_bytes = by_bytes;
         aggregate
     }
 
@@ -1007,11 +1014,10 @@ impl Tracker {
         aggregate
     }
 
-    /// A read-only view of the whole state; calling it changes nothing.
+    /// A read-only view of the whole state. Reading changes nothing but the percentages'
+    /// high-water marks (see [`Tracker::aggregate`]).
     pub fn snapshot(&self) -> Snapshot<'_> {
-        let mut aggregate = self.raw_aggregate();
-        aggregate.percent_by_count = aggregate.percent_by_count.max(self.percent_by_count);
-        aggregate.percent_by_bytes = aggregate.percent_by_bytes.max(self.percent_by_bytes);
+        let aggregate = self.aggregate();
         Snapshot {
             layers: &self.layers,
             segments: &self.segments,
@@ -1157,7 +1163,9 @@ impl Tracker {
                     (Some(repository), None) => Some(repository.clone()),
                     _ => None,
                 };
-                found.push_finished
+                // `push --all-tags` reports a digest per tag: a layer still pending means
+                // another tag was on its way when the stream ended.
+                found.push_finished && self.pending_layers().is_empty()
             }
             Operation::Build => {
                 details.kind = SuccessKind::Built;

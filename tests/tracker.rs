@@ -163,6 +163,20 @@ fn percentages_never_go_backwards_even_when_new_layers_appear() {
 }
 
 #[test]
+fn snapshots_never_go_backwards_across_a_retry() {
+    let mut tracker = Tracker::new();
+    feed(&mut tracker, 0, &progress("a", "Downloading", 50, 100));
+    assert!((tracker.snapshot().aggregate.percent_by_bytes - 50.0).abs() < 1e-9);
+    feed(&mut tracker, 0, &layer("a", "Retrying in 5 seconds"));
+    let after = tracker.snapshot().aggregate;
+    assert_eq!(after.bytes_done, 0, "the bytes restart");
+    assert!(
+        (after.percent_by_bytes - 50.0).abs() < 1e-9,
+        "the percentage holds"
+    );
+}
+
+#[test]
 fn pre_seeded_sizes_count_from_the_start() {
     let mut tracker = Tracker::new();
     tracker.expect_layer("a", 1000).unwrap();
@@ -259,6 +273,8 @@ fn slow_transfers_are_stalls_when_a_minimum_rate_is_set() {
 fn snapshot_changes_nothing() {
     let mut tracker = Tracker::new();
     feed(&mut tracker, 0, &progress("a", "Downloading", 1, 2));
+    // The first read may raise the percentages' high-water marks; later reads change nothing.
+    let _ = tracker.snapshot();
     let before = format!("{:?}", tracker);
     let _ = tracker.snapshot();
     let _ = tracker.outcome(Ending::Clean);
@@ -335,4 +351,51 @@ fn verdict_rules() {
         };
         assert_eq!(got, expected, "stream: {stream}");
     }
+}
+
+#[test]
+fn a_layer_limit_notice_survives_a_pause_on_its_record() {
+    use pullstream::pipeline::{Item, Pipeline};
+    use std::ops::ControlFlow;
+    let config = TrackerConfig::default().max_layers(1);
+    let mut pipeline = Pipeline::with_config(pullstream::Config::default(), config);
+    let stream = format!("{}\n{}\n", layer("a", "Waiting"), layer("b", "Waiting"));
+    let mut seen = Vec::new();
+    // Pause on every record.
+    let mut flow = pipeline.feed(stream.as_bytes(), 0, |item| {
+        seen.push(match item {
+            Item::Event { event, .. } => event.kind_name().to_string(),
+            Item::LayerLimit(limit) => format!("limit {}", limit.limit),
+            _ => "other".to_string(),
+        });
+        ControlFlow::Break(())
+    });
+    while flow.is_break() {
+        flow = pipeline.feed(&[], 0, |item| {
+            seen.push(match item {
+                Item::Event { event, .. } => event.kind_name().to_string(),
+                Item::LayerLimit(limit) => format!("limit {}", limit.limit),
+                _ => "other".to_string(),
+            });
+            ControlFlow::Break(())
+        });
+    }
+    assert_eq!(seen, ["waiting", "waiting", "limit 1"]);
+}
+
+#[test]
+fn a_push_with_layers_still_pending_after_a_digest_line_is_not_finished() {
+    let mut tracker = Tracker::new();
+    let stream = [
+        r#"{"status":"The push refers to repository [r/app]"}"#.to_string(),
+        layer("a", "Pushed"),
+        r#"{"status":"v1: digest: sha256:aa size: 1"}"#.to_string(),
+        layer("b", "Preparing"),
+    ]
+    .join("\n");
+    feed(&mut tracker, 0, &stream);
+    assert!(matches!(
+        tracker.outcome(Ending::Clean),
+        Outcome::Incomplete(ref i) if i.pending_layers == ["b"]
+    ));
 }
