@@ -4,12 +4,11 @@
 use std::cell::{Cell, OnceCell};
 use std::ffi::{c_char, c_void};
 use std::ops::ControlFlow;
-use std::panic::{self, AssertUnwindSafe};
 
 use super::config::pullstream_config;
 use super::convert::{self, Scratch};
 use super::types::*;
-use super::{copy_out, panic_text};
+use super::{copy_out, panic_text, with_handle, with_handle_mut, Guarded};
 use crate::pipeline::{Item, Pipeline};
 use crate::summary::Summary;
 
@@ -42,60 +41,17 @@ pub struct pullstream_decoder {
     outcome_summary: Option<Summary>,
 }
 
-/// Marks the handle unusable after a caught panic and keeps the panic's text.
-fn poison(handle: &pullstream_decoder, payload: &(dyn std::any::Any + Send)) {
-    handle.poisoned.set(true);
-    let _ = handle
-        .panic_message
-        .set(format!("panic inside pullstream: {}", panic_text(payload)));
-}
+impl Guarded for pullstream_decoder {
+    fn is_poisoned(&self) -> bool {
+        self.poisoned.get()
+    }
 
-/// Runs `body` on the handle behind `decoder` with panics caught.
-///
-/// # Safety
-/// `decoder` is NULL or a live handle, not used elsewhere for the duration of the call.
-pub(crate) unsafe fn with_decoder_mut(
-    decoder: *mut pullstream_decoder,
-    body: impl FnOnce(&mut pullstream_decoder) -> pullstream_status,
-) -> pullstream_status {
-    // SAFETY: the caller guarantees `decoder` is NULL or valid and unaliased during the call.
-    let Some(handle) = (unsafe { decoder.as_mut() }) else {
-        return pullstream_status::NullArgument;
-    };
-    if handle.poisoned.get() {
-        return pullstream_status::InvalidState;
-    }
-    match panic::catch_unwind(AssertUnwindSafe(|| body(handle))) {
-        Ok(status) => status,
-        Err(payload) => {
-            // SAFETY: the `&mut` lent to `body` ended with the unwind; `decoder` is still live.
-            poison(unsafe { &*decoder }, payload.as_ref());
-            pullstream_status::Panic
-        }
-    }
-}
-
-/// Runs `body` on the handle behind `decoder`, read-only, with panics caught.
-///
-/// # Safety
-/// `decoder` is NULL or a live handle that no other call is changing at the same time.
-unsafe fn with_decoder(
-    decoder: *const pullstream_decoder,
-    body: impl FnOnce(&pullstream_decoder) -> pullstream_status,
-) -> pullstream_status {
-    // SAFETY: the caller guarantees `decoder` is NULL or valid and not being mutated.
-    let Some(handle) = (unsafe { decoder.as_ref() }) else {
-        return pullstream_status::NullArgument;
-    };
-    if handle.poisoned.get() {
-        return pullstream_status::InvalidState;
-    }
-    match panic::catch_unwind(AssertUnwindSafe(|| body(handle))) {
-        Ok(status) => status,
-        Err(payload) => {
-            poison(handle, payload.as_ref());
-            pullstream_status::Panic
-        }
+    /// Marks the handle unusable and keeps the panic's text for `last_error`.
+    fn poison(&self, payload: &(dyn std::any::Any + Send)) {
+        self.poisoned.set(true);
+        let _ = self
+            .panic_message
+            .set(format!("panic inside pullstream: {}", panic_text(payload)));
     }
 }
 
@@ -297,7 +253,7 @@ pub unsafe extern "C" fn pullstream_decoder_feed(
         }
     };
     // SAFETY: forwarded from the caller.
-    unsafe { with_decoder_mut(decoder, body) }
+    unsafe { with_handle_mut(decoder, body) }
 }
 
 /// Ends the stream: delivers the events still held (a record cut off at the end is reported as
@@ -332,7 +288,7 @@ pub unsafe extern "C" fn pullstream_decoder_finish(
         pullstream_status::Ok
     };
     // SAFETY: forwarded from the caller.
-    unsafe { with_decoder_mut(decoder, body) }
+    unsafe { with_handle_mut(decoder, body) }
 }
 
 /// Writes the one-line JSON summary (the command-line tool's `--json` output, without the
@@ -359,7 +315,7 @@ pub unsafe extern "C" fn pullstream_decoder_summary_json(
         unsafe { copy_out(json.as_bytes(), buf, cap, len_out) }
     };
     // SAFETY: forwarded from the caller.
-    unsafe { with_decoder(decoder, body) }
+    unsafe { with_handle(decoder, body) }
 }
 
 /// Writes to `*exit_code_out` the exit code for the summary: 0 success, 1 the daemon reported
@@ -382,7 +338,7 @@ pub unsafe extern "C" fn pullstream_decoder_exit_code(
         pullstream_status::Ok
     };
     // SAFETY: forwarded from the caller.
-    unsafe { with_decoder(decoder, body) }
+    unsafe { with_handle(decoder, body) }
 }
 
 /// Fills `*outcome_out` with the verdict and the summary's fields. Its strings stay valid until
@@ -441,7 +397,7 @@ pub unsafe extern "C" fn pullstream_decoder_outcome(
         pullstream_status::Ok
     };
     // SAFETY: forwarded from the caller.
-    unsafe { with_decoder_mut(decoder, body) }
+    unsafe { with_handle_mut(decoder, body) }
 }
 
 /// Fills `*snapshot_out` with progress over the whole stream so far. Changes nothing.
@@ -484,7 +440,7 @@ pub unsafe extern "C" fn pullstream_decoder_snapshot(
         pullstream_status::Ok
     };
     // SAFETY: forwarded from the caller.
-    unsafe { with_decoder(decoder, body) }
+    unsafe { with_handle(decoder, body) }
 }
 
 /// Fills `*layer_out` with entry `index` of the layer table (`0 <= index < layer_count` of
@@ -535,7 +491,7 @@ pub unsafe extern "C" fn pullstream_decoder_layer(
         pullstream_status::Ok
     };
     // SAFETY: forwarded from the caller.
-    unsafe { with_decoder(decoder, body) }
+    unsafe { with_handle(decoder, body) }
 }
 
 /// Checks every active layer against the stall thresholds at `now_ms` and passes each layer
@@ -579,7 +535,7 @@ pub unsafe extern "C" fn pullstream_decoder_poll_stalls(
         pullstream_status::Ok
     };
     // SAFETY: forwarded from the caller.
-    unsafe { with_decoder_mut(decoder, body) }
+    unsafe { with_handle_mut(decoder, body) }
 }
 
 /// Copies the handle's last error into the caller's buffer: the text of the last decode error

@@ -11,7 +11,7 @@ use std::panic::{self, AssertUnwindSafe};
 
 use crate::http::{HttpError, HttpErrorKind, ResponseDecoder};
 
-use super::{copy_out, pullstream_bytes, pullstream_status};
+use super::{copy_out, pullstream_bytes, pullstream_status, with_handle_mut, Guarded};
 
 /// Receives body bytes: `userdata` first, then the bytes (valid only during the call; not
 /// NUL-terminated).
@@ -64,28 +64,13 @@ fn status_of(error: &HttpError) -> pullstream_status {
     }
 }
 
-/// Runs `body` on the handle with panics caught; a panic poisons the handle.
-///
-/// # Safety
-/// `http` is NULL or a live handle not used elsewhere during the call.
-unsafe fn with_http_mut(
-    http: *mut pullstream_http,
-    body: impl FnOnce(&mut pullstream_http) -> pullstream_status,
-) -> pullstream_status {
-    // SAFETY: the caller guarantees `http` is NULL or valid and unaliased during the call.
-    let Some(handle) = (unsafe { http.as_mut() }) else {
-        return pullstream_status::NullArgument;
-    };
-    if handle.poisoned.get() {
-        return pullstream_status::InvalidState;
+impl Guarded for pullstream_http {
+    fn is_poisoned(&self) -> bool {
+        self.poisoned.get()
     }
-    match panic::catch_unwind(AssertUnwindSafe(|| body(handle))) {
-        Ok(status) => status,
-        Err(_) => {
-            // SAFETY: the `&mut` lent to `body` ended with the unwind; `http` is still live.
-            unsafe { &*http }.poisoned.set(true);
-            pullstream_status::Panic
-        }
+
+    fn poison(&self, _payload: &(dyn std::any::Any + Send)) {
+        self.poisoned.set(true);
     }
 }
 
@@ -182,7 +167,7 @@ pub unsafe extern "C" fn pullstream_http_feed(
         }
     };
     // SAFETY: forwarded from the caller.
-    unsafe { with_http_mut(http, body) }
+    unsafe { with_handle_mut(http, body) }
 }
 
 /// Ends the input (the connection closed). A body that runs to the end of the connection is
@@ -208,7 +193,7 @@ pub unsafe extern "C" fn pullstream_http_finish(http: *mut pullstream_http) -> p
         }
     };
     // SAFETY: forwarded from the caller.
-    unsafe { with_http_mut(http, body) }
+    unsafe { with_handle_mut(http, body) }
 }
 
 /// Writes what is known about the response to `*info_out`.
@@ -239,7 +224,7 @@ pub unsafe extern "C" fn pullstream_http_get_info(
         pullstream_status::Ok
     };
     // SAFETY: forwarded from the caller.
-    unsafe { with_http_mut(http, body) }
+    unsafe { with_handle_mut(http, body) }
 }
 
 /// Copies the text of the response's error (NUL-terminated) into `buf`, its length into
@@ -274,5 +259,5 @@ pub unsafe extern "C" fn pullstream_http_last_error(
         status
     };
     // SAFETY: forwarded from the caller.
-    unsafe { with_http_mut(http, body) }
+    unsafe { with_handle_mut(http, body) }
 }

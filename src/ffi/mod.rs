@@ -33,6 +33,64 @@ pub use decoder::*;
 pub use http::*;
 pub use types::*;
 
+/// A handle that refuses work once a panic was caught inside it.
+trait Guarded {
+    /// True after a caught panic.
+    fn is_poisoned(&self) -> bool;
+    /// Marks the handle unusable, keeping what it wants of the panic's payload.
+    fn poison(&self, payload: &(dyn std::any::Any + Send));
+}
+
+/// Runs `body` on the handle behind `handle` with panics caught: NULL gives `NULL_ARGUMENT`, a
+/// poisoned handle `INVALID_STATE`, and a panic poisons the handle and gives `PANIC`.
+///
+/// # Safety
+/// `handle` is NULL or a live handle, not used elsewhere for the duration of the call.
+unsafe fn with_handle_mut<H: Guarded>(
+    handle: *mut H,
+    body: impl FnOnce(&mut H) -> pullstream_status,
+) -> pullstream_status {
+    // SAFETY: the caller guarantees `handle` is NULL or valid and unaliased during the call.
+    let Some(live) = (unsafe { handle.as_mut() }) else {
+        return pullstream_status::NullArgument;
+    };
+    if live.is_poisoned() {
+        return pullstream_status::InvalidState;
+    }
+    match panic::catch_unwind(AssertUnwindSafe(|| body(live))) {
+        Ok(status) => status,
+        Err(payload) => {
+            // SAFETY: the `&mut` lent to `body` ended with the unwind; `handle` is still live.
+            unsafe { &*handle }.poison(payload.as_ref());
+            pullstream_status::Panic
+        }
+    }
+}
+
+/// [`with_handle_mut`], read-only.
+///
+/// # Safety
+/// `handle` is NULL or a live handle that no other call is changing at the same time.
+unsafe fn with_handle<H: Guarded>(
+    handle: *const H,
+    body: impl FnOnce(&H) -> pullstream_status,
+) -> pullstream_status {
+    // SAFETY: the caller guarantees `handle` is NULL or valid and not being mutated.
+    let Some(live) = (unsafe { handle.as_ref() }) else {
+        return pullstream_status::NullArgument;
+    };
+    if live.is_poisoned() {
+        return pullstream_status::InvalidState;
+    }
+    match panic::catch_unwind(AssertUnwindSafe(|| body(live))) {
+        Ok(status) => status,
+        Err(payload) => {
+            live.poison(payload.as_ref());
+            pullstream_status::Panic
+        }
+    }
+}
+
 /// Runs `body` with panics caught; a panic becomes `PANIC`.
 fn boundary(body: impl FnOnce() -> pullstream_status) -> pullstream_status {
     panic::catch_unwind(AssertUnwindSafe(body)).unwrap_or(pullstream_status::Panic)
@@ -140,7 +198,7 @@ pub unsafe extern "C" fn pullstream_failure_kind_name(kind: u32) -> *const c_cha
 #[doc(hidden)]
 /// Hooks for the crate's own tests; not part of the C ABI and not stable.
 pub mod testing {
-    use super::{decoder, pullstream_decoder, pullstream_status};
+    use super::{pullstream_decoder, pullstream_status, with_handle_mut};
 
     /// Panics inside the handle's boundary, exactly as a bug in the library would.
     ///
@@ -148,6 +206,6 @@ pub mod testing {
     /// `decoder` is NULL or a live handle.
     pub unsafe fn panic_inside(decoder: *mut pullstream_decoder) -> pullstream_status {
         // SAFETY: forwarded from the caller.
-        unsafe { decoder::with_decoder_mut(decoder, |_| panic!("deliberate panic for a test")) }
+        unsafe { with_handle_mut(decoder, |_| panic!("deliberate panic for a test")) }
     }
 }

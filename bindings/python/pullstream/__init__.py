@@ -108,12 +108,43 @@ def _now_ms():
     return time.monotonic_ns() // 1_000_000
 
 
-class Decoder:
+class _Handle:
+    """Owns one C handle: freed by close(), by `with`, or by the garbage collector."""
+
+    _handle = None
+    _FREE = None  # the library's free function for this handle type
+    _NAME = "handle"
+
+    def close(self):
+        """Frees the C handle (also done by the garbage collector and by `with`)."""
+        if self._handle is not None:
+            type(self)._FREE(self._handle)
+            self._handle = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __del__(self):
+        self.close()
+
+    def _live(self):
+        if self._handle is None:
+            raise ValueError(f"the {self._NAME} is closed")
+        return self._handle
+
+
+class Decoder(_Handle):
     """A stream decoder: feed bytes, get event dicts, then finish() for the verdict.
 
     Options (all optional): max_record_len, max_depth, stop_at_first_error, max_layers,
     stall_transfer_ms, stall_extract_ms, min_bytes_per_sec, rate_window_ms.
     """
+
+    _FREE = _lib.pullstream_decoder_free
+    _NAME = "decoder"
 
     _SETTERS = {
         "max_record_len": _lib.pullstream_config_set_max_record_len,
@@ -142,26 +173,6 @@ class Decoder:
             self._handle = handle
         finally:
             _lib.pullstream_config_free(config)
-
-    def close(self):
-        """Frees the C decoder (also done by the garbage collector and by `with`)."""
-        if self._handle is not None:
-            _lib.pullstream_decoder_free(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-    def _live(self):
-        if self._handle is None:
-            raise ValueError("the decoder is closed")
-        return self._handle
 
     def _deliver(self, call, what):
         """Runs a feed/finish call, collecting every event; resumes after pauses."""
@@ -291,7 +302,7 @@ class Decoder:
         return name, offset.value, buffer.raw[: length.value].decode("utf-8")
 
 
-class HttpResponse:
+class HttpResponse(_Handle):
     """De-chunks one raw HTTP/1.1 response (status line, headers, chunked or identity body),
     for callers that read the Docker socket themselves:
 
@@ -306,30 +317,13 @@ class HttpResponse:
     PullstreamError (with `offset`); `status` is the HTTP status once the head has arrived.
     """
 
+    _FREE = _lib.pullstream_http_free
+    _NAME = "response decoder"
+
     def __init__(self):
         handle = ctypes.POINTER(_ffi.Http)()
         _check(_lib.pullstream_http_new(ctypes.byref(handle)), "pullstream_http_new")
         self._handle = handle
-
-    def close(self):
-        """Frees the C handle (also done by the garbage collector and by `with`)."""
-        if self._handle is not None:
-            _lib.pullstream_http_free(self._handle)
-            self._handle = None
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def __del__(self):
-        self.close()
-
-    def _live(self):
-        if self._handle is None:
-            raise ValueError("the response decoder is closed")
-        return self._handle
 
     def _raise(self, status, what):
         message = ctypes.create_string_buffer(512)
