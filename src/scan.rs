@@ -253,6 +253,7 @@ impl Splitter {
                 self.escaped = false;
                 i += 1;
             }
+            self.in_string = false;
             match self.cross_string(input, i) {
                 Ok(next) => i = next,
                 Err(stop) => return self.string_stopped(stop),
@@ -279,12 +280,26 @@ impl Splitter {
             let byte = input[at];
             match byte {
                 b'"' => {
-                    self.in_string = true;
-                    self.prev = b'"';
-                    match self.cross_string(input, at + 1) {
-                        Ok(next) => i = next,
-                        Err(stop) => return self.string_stopped(stop),
+                    let mut start = at + 1;
+                    loop {
+                        match self.cross_string(input, start) {
+                            Ok(next) => {
+                                // Go writes `":"` and `","`: most strings are followed by a
+                                // separator and the next string, which can be entered at once.
+                                if let Some(&[separator @ (b':' | b','), b'"']) =
+                                    input.get(next..next + 2)
+                                {
+                                    self.prev = separator;
+                                    start = next + 2;
+                                    continue;
+                                }
+                                i = next;
+                                break;
+                            }
+                            Err(stop) => return self.string_stopped(stop),
+                        }
                     }
+                    self.prev = b'"';
                     continue;
                 }
                 b'{' | b'[' => {
@@ -321,30 +336,44 @@ impl Splitter {
         }
     }
 
-    /// Crosses string content from `i` (the splitter is inside a string, not after a
-    /// backslash). `Ok` is the index just past the closing quote; `Err(Some(at))` a line break
-    /// at `at`; `Err(None)` the end of the input (the state says where the string stands).
+    /// Crosses string content from `i` (the scan is inside a string, not after a backslash).
+    /// `Ok` is the index just past the closing quote; `Err(Some(at))` a line break at `at`;
+    /// `Err(None)` the end of the input, where the state is set to say the splitter stopped
+    /// inside a string (`in_string`, `escaped`, and `prev` as a string leaves it). While the
+    /// scan runs, `in_string` stays false: it only records where a chunk left off.
+    ///
+    /// It jumps with the record parser's [`swar::string_stop`], which also stops at control
+    /// characters other than the line break: only the line break cuts a record (the parser
+    /// rejects the others later), so those stops just continue, and one cheaper test serves both.
     #[inline(always)]
     fn cross_string(&mut self, input: &[u8], mut i: usize) -> Result<usize, Option<usize>> {
         loop {
-            let at = swar::splitter_string_stop(input, i).ok_or(None)?;
+            let Some(at) = swar::string_stop(input, i) else {
+                return Err(self.suspend_in_string(false));
+            };
             match input[at] {
-                b'"' => {
-                    self.in_string = false;
-                    return Ok(at + 1);
-                }
+                b'"' => return Ok(at + 1),
                 b'\\' => {
                     // The escaped byte may be in the next chunk; remember we owe a skip.
                     if at + 1 < input.len() {
                         i = at + 2;
                     } else {
-                        self.escaped = true;
-                        return Err(None);
+                        return Err(self.suspend_in_string(true));
                     }
                 }
-                _ => return Err(Some(at)),
+                b'\n' => return Err(Some(at)),
+                _ => i = at + 1,
             }
         }
+    }
+
+    /// The input ended inside a string (right after a backslash when `escaped`).
+    #[cold]
+    fn suspend_in_string(&mut self, escaped: bool) -> Option<usize> {
+        self.in_string = true;
+        self.escaped = escaped;
+        self.prev = b'"';
+        None
     }
 
     /// What [`Splitter::cross_string`] reported, when it did not reach the closing quote.
@@ -401,24 +430,6 @@ pub(crate) mod swar {
         Some(u64::from_le_bytes(chunk))
     }
 
-    /// Index of the first `"`, `\\` or line break from `from`: where the splitter's view of a
-    /// string changes. `None` when the input ends first.
-    #[inline(always)]
-    pub(crate) fn splitter_string_stop(bytes: &[u8], mut from: usize) -> Option<usize> {
-        while let Some(word) = load(bytes, from) {
-            let stops = eq(word, b'"') | eq(word, b'\\') | eq(word, b'\n');
-            if stops != 0 {
-                return Some(from + (stops.trailing_zeros() / 8) as usize);
-            }
-            from += 8;
-        }
-        let tail = bytes.get(from..)?;
-        let k = tail
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b == b'\n')?;
-        Some(from + k)
-    }
-
     /// Index of the first `"`, `{`, `[`, `}` or `]` from `from`: what the splitter must look at
     /// outside strings. `None` when the input ends first.
     #[inline(always)]
@@ -446,7 +457,9 @@ pub(crate) mod swar {
     #[inline(always)]
     pub(crate) fn string_stop(bytes: &[u8], mut from: usize) -> Option<usize> {
         while let Some(word) = load(bytes, from) {
-            let stops = eq(word, b'"') | eq(word, b'\\') | below(word, 0x20);
+            // Flipping bit 1 turns `"` (0x22) into 0x20 and maps the control characters onto
+            // each other, so one "below 0x21" test finds both.
+            let stops = below(word ^ (ONES * 0x02), 0x21) | eq(word, b'\\');
             if stops != 0 {
                 return Some(from + (stops.trailing_zeros() / 8) as usize);
             }
@@ -544,6 +557,21 @@ mod tests {
             "line break in string",
             b"{\"a\":\"b\n{}",
             &["start 0", "cut 7", "start 8", "end 10"],
+        ),
+        (
+            "control characters other than the line break stay in the string",
+            b"{\"a\":\"\t\r\x01}{\"}\r\n{}",
+            &["start 0", "end 13", "start 15", "end 17"],
+        ),
+        (
+            "escaped line break stays in the string",
+            b"{\"a\":\"\\\n\"}{}",
+            &["start 0", "end 10", "start 10", "end 12"],
+        ),
+        (
+            "strings chained by separators",
+            br#"{"a":"b","c":"d","e":{"f":"g"}}"#,
+            &["start 0", "end 31"],
         ),
         (
             "cut after a number",
