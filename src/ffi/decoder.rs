@@ -63,25 +63,29 @@ struct Emitter<'h> {
     userdata: *mut c_void,
     /// Offset of the last record delivered (for layer-limit events).
     last_offset: u64,
+    /// The event handed to the callback, filled in place for every item (building it in a
+    /// local and moving it here cost a copy of its 136 bytes per record).
+    view: pullstream_event,
 }
 
 impl Emitter<'_> {
     fn item(&mut self, item: Item<'_, '_>) -> ControlFlow<()> {
-        let view = match item {
+        match item {
             Item::Event { record, event } => {
                 self.last_offset = record.offset();
-                convert::event_view(record, event, self.scratch)
+                if self.callback.is_none() {
+                    return ControlFlow::Continue(());
+                }
+                convert::fill_event_view(&mut self.view, record, event, self.scratch);
             }
             Item::Malformed(error) => {
-                let view = convert::malformed_view(error, self.scratch.message_buf());
-                self.remember(view.error_status, view.offset);
-                view
+                self.view = convert::malformed_view(error, self.scratch.message_buf());
+                self.remember(self.view.error_status, self.view.offset);
             }
             Item::LayerLimit(limit) => {
-                let view =
+                self.view =
                     convert::layer_limit_view(limit, self.last_offset, self.scratch.message_buf());
-                self.remember(view.error_status, view.offset);
-                view
+                self.remember(self.view.error_status, self.view.offset);
             }
             #[allow(unreachable_patterns)] // items added to the pipeline later are not shown
             _ => return ControlFlow::Continue(()),
@@ -91,7 +95,7 @@ impl Emitter<'_> {
         };
         // SAFETY: the caller of feed/finish guarantees `callback` may be called with
         // `userdata`; `view` and the bytes it points to live until the call returns.
-        let answer = unsafe { callback(self.userdata, &view) };
+        let answer = unsafe { callback(self.userdata, &self.view) };
         if answer == 0 {
             ControlFlow::Continue(())
         } else {
@@ -134,6 +138,7 @@ impl pullstream_decoder {
                 callback,
                 userdata,
                 last_offset: 0,
+                view: convert::blank_event(),
             },
         )
     }
