@@ -852,3 +852,39 @@ fn handles_may_move_between_threads() {
     .unwrap();
     assert!(json.starts_with("{\"outcome\":\"incomplete\""));
 }
+
+#[test]
+fn without_a_callback_errors_and_the_verdict_are_still_kept() {
+    let stream = b"<html>\r\n{\"status\":\"Pulling from library/x\",\"id\":\"latest\"}\r\n{\"status\":\"Digest: sha256:aa\"}\r\n{\"status\":\"Status: Downloaded newer image for x:latest\"}\r\n";
+    let with_callback = Handle::new(ptr::null());
+    let mut seen = collector();
+    assert_eq!(with_callback.feed(stream, &mut seen), pullstream_status::Ok);
+    assert_eq!(with_callback.finish(&mut seen), pullstream_status::Ok);
+
+    let without = Handle::new(ptr::null());
+    // SAFETY: live handle, readable data; no callback, so userdata is never used.
+    let status = unsafe {
+        pullstream_decoder_feed(
+            without.0,
+            stream.as_ptr(),
+            stream.len(),
+            0,
+            None,
+            ptr::null_mut(),
+        )
+    };
+    assert_eq!(status, pullstream_status::Ok);
+    // SAFETY: live handle.
+    let status = unsafe { pullstream_decoder_finish(without.0, 0, None, ptr::null_mut()) };
+    assert_eq!(status, pullstream_status::Ok);
+
+    assert_eq!(without.summary_json(), with_callback.summary_json());
+    assert_eq!(without.exit_code(), with_callback.exit_code());
+    let (status, offset, message) = without.last_error();
+    assert_eq!(
+        (status, offset),
+        (pullstream_status::NotJson, 0),
+        "{message}"
+    );
+    assert_eq!(without.last_error(), with_callback.last_error());
+}
