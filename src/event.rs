@@ -775,6 +775,31 @@ impl<'a> Event<'a> {
         }
     }
 
+    /// The progress this event reports, for the kinds that carry one (downloading,
+    /// extracting, pushing, loading, importing, and the layer states that end those).
+    ///
+    /// ```
+    /// use pullstream::{Event, Message};
+    ///
+    /// let record = br#"{"status":"Downloading","progressDetail":{"current":5,"total":10},"id":"a1"}"#;
+    /// let message = Message::parse(record, 16).unwrap();
+    /// let progress = Event::classify(&message).progress().unwrap();
+    /// assert_eq!((progress.current, progress.total), (Some(5), Some(10)));
+    /// ```
+    pub fn progress(&self) -> Option<Progress> {
+        match *self {
+            Event::Downloading { progress, .. }
+            | Event::DownloadComplete { progress, .. }
+            | Event::Extracting { progress, .. }
+            | Event::PullComplete { progress, .. }
+            | Event::AlreadyExists { progress, .. }
+            | Event::Pushing { progress, .. }
+            | Event::LoadingLayer { progress, .. }
+            | Event::Importing { progress } => Some(progress),
+            _ => None,
+        }
+    }
+
     /// A stable snake_case name for the variant (used by `--events` and the C API).
     pub fn kind_name(&self) -> &'static str {
         match self {

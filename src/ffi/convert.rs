@@ -104,6 +104,9 @@ pub(crate) fn fill_event_view(
     out.status = decoded(message.status, &mut scratch.status);
     out.id = decoded(message.id, &mut scratch.id);
     out.layer_id = decoded(event.layer_id(), &mut scratch.layer);
+    if let Some(progress) = event.progress() {
+        set_progress(out, progress);
+    }
     let detail = &mut scratch.detail;
     let tag = &mut scratch.tag;
     match *event {
@@ -114,14 +117,6 @@ pub(crate) fn fill_event_view(
             out.detail = decoded(Some(repository), detail);
             out.tag = decoded(pulled_tag, tag);
         }
-        Event::Downloading { progress, .. }
-        | Event::DownloadComplete { progress, .. }
-        | Event::Extracting { progress, .. }
-        | Event::PullComplete { progress, .. }
-        | Event::AlreadyExists { progress, .. }
-        | Event::Pushing { progress, .. }
-        | Event::LoadingLayer { progress, .. }
-        | Event::Importing { progress } => set_progress(out, progress),
         Event::Retrying { seconds, .. } => out.retry_seconds = seconds,
         Event::PullFinished { result, reference } => {
             out.detail = decoded(Some(reference), detail);
