@@ -104,9 +104,17 @@ pub(crate) fn fill_event_view(
     out.status = decoded(message.status, &mut scratch.status);
     out.id = decoded(message.id, &mut scratch.id);
     out.layer_id = decoded(event.layer_id(), &mut scratch.layer);
-    if let Some(progress) = event.progress() {
-        set_progress(out, progress);
+    match event.progress() {
+        // Progress events (most of a pull) carry nothing else.
+        Some(progress) => set_progress(out, progress),
+        None => fill_event_details(out, event, scratch),
     }
+}
+
+/// The kind-specific fields of an event without progress. Kept out of line so the path taken
+/// by progress records stays small.
+#[inline(never)]
+fn fill_event_details(out: &mut pullstream_event, event: &Event<'_>, scratch: &mut Scratch) {
     let detail = &mut scratch.detail;
     let tag = &mut scratch.tag;
     match *event {
