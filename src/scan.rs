@@ -68,8 +68,8 @@ enum Place {
 
 /// An incremental, allocation-free framer for a stream of JSON objects.
 ///
-/// The state is the nesting depth, whether the scan is inside a string, whether the previous
-/// byte was a backslash inside a string, and whether it is inside a record at all; plus the last
+/// The state is the nesting depth, whether the previous chunk ended inside a string (and right
+/// after a backslash there), and whether the scan is inside a record at all; plus the last
 /// significant byte outside strings, which lets it notice a record that was cut off and a new one
 /// that began (`{` can only follow `:`, `,` or `[` inside a valid record).
 ///
@@ -240,9 +240,10 @@ impl Splitter {
     }
 
     /// The hot loop. Both inside and outside strings it jumps eight bytes at a time to the next
-    /// byte that matters there (see [`swar`]): inside, `"`, `\\` and the line break; outside,
-    /// `"` and the four brackets. Everything else outside strings only matters through `prev`,
-    /// which is read back from the bytes skipped (usually one `:` or `,`).
+    /// byte that matters there (see [`swar`]): inside, `"`, `\\` and control characters (of
+    /// which only the line break matters); outside, `"` and the four brackets. Everything else
+    /// outside strings only matters through `prev`, which is read back from the bytes skipped
+    /// (usually one `:` or `,`). A string followed by `:"` or `,"` leads straight into the next.
     fn scan_record(&mut self, input: &[u8], mut i: usize) -> Split {
         if self.in_string {
             if self.escaped {
