@@ -561,7 +561,8 @@ fn summary(since: SystemTime) {
 /// `PULLSTREAM_PROFILE=<group>[,<framing>[,<chunk bytes>]]` runs one function over a smaller
 /// stream (`PULLSTREAM_PROFILE_BYTES`, default 8 MiB) without criterion, for
 /// `valgrind --tool=callgrind --toggle-collect=<function>` (instruction counts are repeatable
-/// where wall-clock time on two noisy cores is not).
+/// where wall-clock time on two noisy cores is not). The group `stream` writes the generated
+/// bytes to stdout instead.
 fn profile(spec: &str) {
     let mut parts = spec.split(',');
     let group = parts.next().unwrap_or("full_pipeline");
@@ -583,6 +584,14 @@ fn profile(spec: &str) {
         .framing(framing)
         .generate();
     let out = match group {
+        // The generated stream itself, for measuring other tools on the same bytes (for
+        // instance the command line's peak memory: `... | /usr/bin/time -v pullstream --json`).
+        "stream" => {
+            use std::io::Write as _;
+            let mut stdout = std::io::stdout().lock();
+            stdout.write_all(&data).expect("write the stream to stdout");
+            return;
+        }
         "frame_only" => frame_only(&data, size),
         "frame_view" => frame_view(&data, size),
         "serde_owned" => serde_owned(&data),
