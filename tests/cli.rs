@@ -2,6 +2,9 @@
 //! all three framings, `--events`, `--http`, bad input, usage errors, `--demo`, and the live
 //! display in a real pseudo-terminal.
 
+mod common;
+
+use common::reframe;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -134,17 +137,6 @@ fn every_fixture_at_several_chunk_sizes() {
             "{name}: escapes off a terminal"
         );
     }
-}
-
-/// Re-frames a clean stream's records with another delimiter.
-fn reframe(stream: &[u8], delimiter: &[u8]) -> Vec<u8> {
-    let mut decoder = pullstream::Decoder::new();
-    let mut out = Vec::new();
-    for item in decoder.feed(stream) {
-        out.extend_from_slice(item.unwrap().as_bytes());
-        out.extend_from_slice(delimiter);
-    }
-    out
 }
 
 #[test]

@@ -1,6 +1,9 @@
 //! Every fixture in `tests/fixtures/`, at many chunk sizes and in all three framings, must reach
 //! the verdict written in its `.expect.json`.
 
+mod common;
+
+use common::reframe;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
@@ -50,17 +53,6 @@ fn check(name: &str, how: &str, got: &Value, expect: &Value) {
         wrong.is_empty(),
         "{name} ({how}): {wrong:#?}\n   summary: {got}"
     );
-}
-
-/// Re-frames a clean stream's records with another delimiter.
-fn reframe(stream: &[u8], delimiter: &[u8]) -> Vec<u8> {
-    let mut decoder = pullstream::Decoder::new();
-    let mut out = Vec::new();
-    for item in decoder.feed(stream) {
-        out.extend_from_slice(item.unwrap().as_bytes());
-        out.extend_from_slice(delimiter);
-    }
-    out
 }
 
 #[test]

@@ -75,19 +75,12 @@ pub fn event_line(record: &Record<'_>, event: &Event<'_>) -> String {
         .field("event", event.kind_name())
         .opt_text("layer", event.layer_id())
         .opt_text("status", message.status);
+    if let Some(progress) = event.progress() {
+        obj.progress(&progress);
+    }
     match event {
         Event::PullingFrom { repository, tag } => {
             obj.text("repository", *repository).opt_text("tag", *tag);
-        }
-        Event::Downloading { progress, .. }
-        | Event::DownloadComplete { progress, .. }
-        | Event::Extracting { progress, .. }
-        | Event::PullComplete { progress, .. }
-        | Event::AlreadyExists { progress, .. }
-        | Event::Pushing { progress, .. }
-        | Event::LoadingLayer { progress, .. }
-        | Event::Importing { progress } => {
-            obj.progress(progress);
         }
         Event::Retrying { seconds, .. } => {
             obj.field("seconds", seconds);

@@ -1,4 +1,4 @@
-//! Helpers shared by the decoder integration tests: item logs and a small deterministic RNG.
+//! Helpers shared by the integration tests: item logs, re-framing, and a small deterministic RNG.
 #![allow(dead_code)]
 
 use pullstream::{Config, Decoder, Error, Record};
@@ -161,4 +161,15 @@ pub fn random_pieces<'a>(input: &'a [u8], max: usize, rng: &mut Rng) -> Vec<&'a 
         rest = tail;
     }
     pieces
+}
+
+/// Re-frames a clean stream's records with another delimiter.
+pub fn reframe(stream: &[u8], delimiter: &[u8]) -> Vec<u8> {
+    let mut decoder = pullstream::Decoder::new();
+    let mut out = Vec::new();
+    for item in decoder.feed(stream) {
+        out.extend_from_slice(item.unwrap().as_bytes());
+        out.extend_from_slice(delimiter);
+    }
+    out
 }
