@@ -222,8 +222,9 @@ enum pullstream_event_kind
   // Bytes that could not be decoded (reported and skipped): `offset`, `error_status` (a
   // decode-error `pullstream_status`) and `error_message`. `record` is empty.
   PULLSTREAM_EVENT_KIND_MALFORMED = 100,
-  // The record just delivered named a layer past the configured maximum: `error_status` is
-  // `PULLSTREAM_STATUS_LAYER_LIMIT`, `offset` that record's offset.
+  // The record just delivered was the first to name a layer past the configured maximum:
+  // `error_status` is `PULLSTREAM_STATUS_LAYER_LIMIT`, `offset` that record's offset. Sent once
+  // per stream; later records past the limit are counted, not announced.
   PULLSTREAM_EVENT_KIND_LAYER_LIMIT = 101,
 };
 #ifndef __cplusplus
@@ -854,7 +855,8 @@ pullstream_status pullstream_config_set_max_depth(struct pullstream_config *conf
 pullstream_status pullstream_config_set_stop_at_first_error(struct pullstream_config *config, uint32_t stop);
 
 // Most layers tracked over the whole stream (default 4096). Records naming further layers are
-// counted but not tracked, and reported as `PULLSTREAM_EVENT_KIND_LAYER_LIMIT` events.
+// counted but not tracked; the first of them is followed by one
+// `PULLSTREAM_EVENT_KIND_LAYER_LIMIT` event.
 //
 // # Safety
 // `config` is NULL or a live config.

@@ -212,7 +212,6 @@ struct Sink {
     phases: render::PhaseLog,
     malformed: u64,
     quiet_malformed: bool,
-    layer_limit_reported: bool,
     /// Daemon errors seen (the first one is reported by the verdict, not logged).
     errors: u64,
 }
@@ -266,8 +265,7 @@ impl Sink {
                     self.log(error.to_string(), true);
                 }
             }
-            Item::LayerLimit(limit) if !self.layer_limit_reported => {
-                self.layer_limit_reported = true;
+            Item::LayerLimit(limit) => {
                 let line = format!(
                     "more than {} layers: the others are not tracked",
                     limit.limit
@@ -476,7 +474,6 @@ fn run(options: Options) -> i32 {
             phases: render::PhaseLog::default(),
             malformed: 0,
             quiet_malformed: false,
-            layer_limit_reported: false,
             errors: 0,
         },
     };

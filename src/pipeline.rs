@@ -23,7 +23,10 @@ pub enum Item<'r, 'a> {
     },
     /// Bytes that could not be decoded (reported and skipped).
     Malformed(&'r Error),
-    /// A record named a layer past the tracker's layer limit.
+    /// The first record that named a layer past the tracker's layer limit. Delivered once per
+    /// stream, right after that record; later records past the limit are only counted
+    /// ([`Tracker::untracked_events`]), because every consumer would otherwise have to silence
+    /// the repeats (a stream past the limit names a new layer in a large share of its records).
     LayerLimit(LayerLimit),
 }
 
@@ -48,8 +51,16 @@ pub struct Pipeline {
     decoder: Decoder,
     tracker: Tracker,
     ending: Option<Ending>,
-    /// A layer-limit notice not yet delivered because the caller paused on its record.
-    held_limit: Option<LayerLimit>,
+    limit_notice: LimitNotice,
+}
+
+/// Where the one [`Item::LayerLimit`] of a stream stands.
+#[derive(Debug, Default)]
+struct LimitNotice {
+    /// The notice, not yet delivered because the caller paused on its record.
+    held: Option<LayerLimit>,
+    /// The notice was given (or is held): later refusals are only counted.
+    given: bool,
 }
 
 impl Pipeline {
@@ -64,7 +75,7 @@ impl Pipeline {
             decoder: Decoder::with_config(decoder),
             tracker: Tracker::with_config(tracker),
             ending: None,
-            held_limit: None,
+            limit_notice: LimitNotice::default(),
         }
     }
 
@@ -92,7 +103,7 @@ impl Pipeline {
         now_ms: u64,
         mut on_item: impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        if let Some(limit) = self.held_limit.take() {
+        if let Some(limit) = self.limit_notice.held.take() {
             if on_item(Item::LayerLimit(limit)).is_break() {
                 // Delivered; the chunk is not read yet, so hand it to the decoder unread.
                 return pause_with(&mut self.decoder, chunk);
@@ -104,7 +115,7 @@ impl Pipeline {
             now_ms,
             &mut on_item,
             &mut None,
-            &mut self.held_limit,
+            &mut self.limit_notice,
         )
     }
 
@@ -116,7 +127,7 @@ impl Pipeline {
         now_ms: u64,
         mut on_item: impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        if let Some(limit) = self.held_limit.take() {
+        if let Some(limit) = self.limit_notice.held.take() {
             if on_item(Item::LayerLimit(limit)).is_break() {
                 return ControlFlow::Break(());
             }
@@ -128,7 +139,7 @@ impl Pipeline {
             now_ms,
             &mut on_item,
             &mut ending,
-            &mut self.held_limit,
+            &mut self.limit_notice,
         );
         if flow.is_continue() {
             self.ending = Some(ending.unwrap_or(Ending::Clean));
@@ -162,22 +173,35 @@ fn drive(
     now_ms: u64,
     on_item: &mut impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
     ending: &mut Option<Ending>,
-    held_limit: &mut Option<LayerLimit>,
+    limit_notice: &mut LimitNotice,
 ) -> ControlFlow<()> {
-    for item in records {
+    let mut records = records;
+    loop {
+        // Read in place, by reference: binding the item by value (as `for` does) copied its
+        // 360 bytes once per record.
+        let next = records.next();
+        let Some(item) = &next else {
+            break;
+        };
         let flow = match item {
             Ok(record) => {
                 let event = Event::classify(record.message());
-                let limit = tracker.observe(&event, now_ms).err();
+                let limit = match tracker.observe(&event, now_ms) {
+                    Err(limit) if !limit_notice.given => {
+                        limit_notice.given = true;
+                        Some(limit)
+                    }
+                    _ => None,
+                };
                 let flow = on_item(Item::Event {
-                    record: &record,
+                    record,
                     event: &event,
                 });
                 match limit {
                     Some(limit) if flow.is_continue() => on_item(Item::LayerLimit(limit)),
                     // Paused on the record: its notice comes first when the caller resumes.
                     Some(limit) => {
-                        *held_limit = Some(limit);
+                        limit_notice.held = Some(limit);
                         flow
                     }
                     None => flow,
@@ -187,7 +211,7 @@ fn drive(
                 if let ErrorKind::Truncated { .. } = error.kind() {
                     *ending = Some(Ending::CutMidRecord);
                 }
-                on_item(Item::Malformed(&error))
+                on_item(Item::Malformed(error))
             }
         };
         if flow.is_break() {

@@ -888,3 +888,38 @@ fn without_a_callback_errors_and_the_verdict_are_still_kept() {
     );
     assert_eq!(without.last_error(), with_callback.last_error());
 }
+
+/// The last decode error keeps its text while later events come and go: a daemon error with
+/// escapes (whose message is decoded into a buffer of its own) and more records do not change
+/// what `pullstream_decoder_last_error` reports, and a later decode error replaces it.
+#[test]
+fn the_last_error_text_survives_later_events() {
+    let handle = Handle::new(ptr::null());
+    let mut seen = collector();
+    let first = b"<html>\r\n{\"error\":\"a \\u003cb\\u003e\",\"errorDetail\":{\"message\":\"a \\u003cb\\u003e\"}}\r\n{\"status\":\"Waiting\",\"id\":\"aa\"}\r\n";
+    assert_eq!(handle.feed(first, &mut seen), pullstream_status::Ok);
+    let malformed = seen
+        .events
+        .iter()
+        .find(|e| e.error_status == pullstream_status::NotJson as u32)
+        .and_then(|e| e.error_message.clone())
+        .expect("a malformed event with a message");
+    let daemon = seen
+        .events
+        .iter()
+        .find_map(|e| e.error_message.clone().filter(|m| m.as_str() == "a <b>"));
+    assert_eq!(daemon.as_deref(), Some("a <b>"));
+    assert_eq!(
+        handle.last_error(),
+        (pullstream_status::NotJson, 0, malformed.clone())
+    );
+    assert!(malformed.starts_with("byte 0:"), "{malformed}");
+
+    let second = b"{\"status\":\"Waiting\",\"id\":\"bb\"}\r\n}\r\n";
+    assert_eq!(handle.feed(second, &mut seen), pullstream_status::Ok);
+    let (status, offset, text) = handle.last_error();
+    assert_eq!(status, pullstream_status::NotJson);
+    assert_eq!(offset, (first.len() + 32) as u64);
+    assert_ne!(text, malformed);
+    assert!(text.starts_with(&format!("byte {offset}:")), "{text}");
+}

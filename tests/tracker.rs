@@ -353,6 +353,44 @@ fn verdict_rules() {
     }
 }
 
+/// The limit is announced once, after the first record past it, however many records follow
+/// past it and however the stream is chunked; the tracker still counts every refused record.
+#[test]
+fn the_layer_limit_is_announced_once_per_stream() {
+    use pullstream::pipeline::{Item, Pipeline};
+    use std::ops::ControlFlow;
+    let stream: String = ["a", "b", "c", "b", "d", "a", "e"]
+        .iter()
+        .map(|id| layer(id, "Waiting") + "\n")
+        .collect();
+    for chunk_len in [1, 7, stream.len()] {
+        let config = TrackerConfig::default().max_layers(2);
+        let mut pipeline = Pipeline::with_config(pullstream::Config::default(), config);
+        let mut seen = Vec::new();
+        let mut on_item = |item: Item<'_, '_>| {
+            seen.push(match item {
+                Item::Event { event, .. } => event
+                    .layer_id()
+                    .map_or(String::new(), |id| id.decode().into_owned()),
+                Item::LayerLimit(limit) => format!("limit {}", limit.limit),
+                _ => "other".to_string(),
+            });
+            ControlFlow::Continue(())
+        };
+        for chunk in stream.as_bytes().chunks(chunk_len) {
+            let _ = pipeline.feed(chunk, 0, &mut on_item);
+        }
+        let _ = pipeline.finish(0, &mut on_item);
+        assert_eq!(
+            seen,
+            ["a", "b", "c", "limit 2", "b", "d", "a", "e"],
+            "chunks of {chunk_len}"
+        );
+        // c, d and e were refused.
+        assert_eq!(pipeline.tracker().untracked_events(), 3);
+    }
+}
+
 #[test]
 fn a_layer_limit_notice_survives_a_pause_on_its_record() {
     use pullstream::pipeline::{Item, Pipeline};

@@ -134,7 +134,8 @@ pub unsafe extern "C" fn pullstream_config_set_stop_at_first_error(
 }
 
 /// Most layers tracked over the whole stream (default 4096). Records naming further layers are
-/// counted but not tracked, and reported as `PULLSTREAM_EVENT_KIND_LAYER_LIMIT` events.
+/// counted but not tracked; the first of them is followed by one
+/// `PULLSTREAM_EVENT_KIND_LAYER_LIMIT` event.
 ///
 /// # Safety
 /// `config` is NULL or a live config.

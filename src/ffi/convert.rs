@@ -21,13 +21,23 @@ pub(crate) struct Scratch {
     layer: String,
     detail: String,
     tag: String,
-    message: String,
+    /// The daemon's error message of an `ERROR` event.
+    daemon_message: String,
+    /// The text of the last decode error or layer-limit notice: that event's `error_message`
+    /// borrows it, and `pullstream_decoder_last_error` copies it out. Only those two events
+    /// write it, so it always holds the last error's text and nothing needs copying per error.
+    error_text: String,
 }
 
 impl Scratch {
-    /// The buffer that holds error messages.
-    pub(crate) fn message_buf(&mut self) -> &mut String {
-        &mut self.message
+    /// The buffer for the text of a decode error (see `error_text`).
+    pub(crate) fn error_text_buf(&mut self) -> &mut String {
+        &mut self.error_text
+    }
+
+    /// The text of the last decode error or layer-limit notice (empty before the first).
+    pub(crate) fn error_text(&self) -> &str {
+        &self.error_text
     }
 }
 
@@ -168,7 +178,7 @@ fn fill_event_details(out: &mut pullstream_event, event: &Event<'_>, scratch: &m
         | Event::Warning { text } => out.detail = decoded(Some(text), detail),
         Event::BuildKitTrace { data } | Event::Aux { data, .. } => out.detail = raw(data),
         Event::Error(error) => {
-            out.error_message = decoded(Some(error.message), &mut scratch.message);
+            out.error_message = decoded(Some(error.message), &mut scratch.daemon_message);
             out.failure_kind = failure_kind_code(error.kind);
             if error.kind.is_retryable() {
                 out.flags |= PULLSTREAM_FLAG_RETRYABLE;
@@ -195,7 +205,8 @@ pub(crate) fn malformed_view(error: &Error, message: &mut String) -> pullstream_
     out
 }
 
-/// The C view of a record past the layer limit, at the offset of that record.
+/// The C view of the layer-limit notice, at the offset of the record that passed the limit;
+/// its message is written into `message` (the scratch's error text).
 pub(crate) fn layer_limit_view(
     limit: LayerLimit,
     offset: u64,

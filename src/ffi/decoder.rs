@@ -12,12 +12,11 @@ use super::{copy_out, panic_text, with_handle, with_handle_mut, Guarded};
 use crate::pipeline::{Item, Pipeline};
 use crate::summary::Summary;
 
-/// The last decode error a handle reported.
-#[derive(Debug)]
+/// The last decode error a handle reported; its text is the scratch's error text.
+#[derive(Clone, Copy, Debug)]
 struct LastError {
     status: pullstream_status,
     offset: u64,
-    message: String,
 }
 
 /// A stream decoder: bytes in, events out, and a verdict at the end.
@@ -79,12 +78,15 @@ impl Emitter<'_> {
                 convert::fill_event_view(&mut self.view, record, event, self.scratch);
             }
             Item::Malformed(error) => {
-                self.view = convert::malformed_view(error, self.scratch.message_buf());
+                self.view = convert::malformed_view(error, self.scratch.error_text_buf());
                 self.remember(self.view.error_status, self.view.offset);
             }
             Item::LayerLimit(limit) => {
-                self.view =
-                    convert::layer_limit_view(limit, self.last_offset, self.scratch.message_buf());
+                self.view = convert::layer_limit_view(
+                    limit,
+                    self.last_offset,
+                    self.scratch.error_text_buf(),
+                );
                 self.remember(self.view.error_status, self.view.offset);
             }
             #[allow(unreachable_patterns)] // items added to the pipeline later are not shown
@@ -104,22 +106,7 @@ impl Emitter<'_> {
     }
 
     fn remember(&mut self, status: pullstream_status, offset: u64) {
-        let message = self.scratch.message_buf();
-        match self.last_error {
-            Some(last) => {
-                last.status = status;
-                last.offset = offset;
-                last.message.clear();
-                last.message.push_str(message);
-            }
-            None => {
-                *self.last_error = Some(LastError {
-                    status,
-                    offset,
-                    message: message.clone(),
-                })
-            }
-        }
+        *self.last_error = Some(LastError { status, offset });
     }
 }
 
@@ -568,7 +555,7 @@ pub unsafe extern "C" fn pullstream_decoder_last_error(
     };
     let (status, offset, text) = match (handle.panic_message.get(), &handle.last_error) {
         (Some(message), _) => (pullstream_status::Panic, 0, message.as_str()),
-        (None, Some(last)) => (last.status, last.offset, last.message.as_str()),
+        (None, Some(last)) => (last.status, last.offset, handle.scratch.error_text()),
         (None, None) => (pullstream_status::Ok, 0, ""),
     };
     // SAFETY: forwarded from the caller.

@@ -161,8 +161,9 @@ pub enum pullstream_event_kind {
     /// Bytes that could not be decoded (reported and skipped): `offset`, `error_status` (a
     /// decode-error `pullstream_status`) and `error_message`. `record` is empty.
     Malformed = 100,
-    /// The record just delivered named a layer past the configured maximum: `error_status` is
-    /// `PULLSTREAM_STATUS_LAYER_LIMIT`, `offset` that record's offset.
+    /// The record just delivered was the first to name a layer past the configured maximum:
+    /// `error_status` is `PULLSTREAM_STATUS_LAYER_LIMIT`, `offset` that record's offset. Sent once
+    /// per stream; later records past the limit are counted, not announced.
     LayerLimit = 101,
 }
 
