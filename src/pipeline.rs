@@ -168,14 +168,13 @@ fn pause_with(decoder: &mut Decoder, chunk: &[u8]) -> ControlFlow<()> {
 }
 
 fn drive(
-    records: crate::decoder::Records<'_>,
+    mut records: crate::decoder::Records<'_>,
     tracker: &mut Tracker,
     now_ms: u64,
     on_item: &mut impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
     ending: &mut Option<Ending>,
     limit_notice: &mut LimitNotice,
 ) -> ControlFlow<()> {
-    let mut records = records;
     loop {
         // Read in place, by reference: binding the item by value (as `for` does) copied its
         // 360 bytes once per record.
