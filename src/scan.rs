@@ -643,6 +643,47 @@ mod tests {
         ("unclosed", b"{\"a\":", &["start 0"]),
     ];
 
+    /// The word tests (and the padded tail) find exactly the first byte of their class, for
+    /// every byte value at every position of inputs from 1 to 17 bytes, read from every start.
+    #[test]
+    fn stops_find_the_first_byte_of_their_class() {
+        type Stop = fn(&[u8], usize) -> Option<usize>;
+        let classes: [(&str, Stop, fn(u8) -> bool); 3] = [
+            ("structural", swar::structural_stop, |b| {
+                matches!(b, b'"' | b'{' | b'[' | b'}' | b']')
+            }),
+            ("quote or control", swar::quote_or_control, |b| {
+                b == b'"' || b < 0x20
+            }),
+            ("string", swar::string_stop, |b| {
+                b == b'"' || b == b'\\' || b < 0x20
+            }),
+        ];
+        for (name, stop, is_stop) in classes {
+            for len in 1..=17 {
+                for at in 0..len {
+                    for byte in 0..=255u8 {
+                        // Filler that no class stops at, with one byte of interest, and a
+                        // second candidate after it to check that the first one wins.
+                        let mut input = vec![b'a'; len];
+                        input[at] = byte;
+                        if at + 1 < len {
+                            input[at + 1] = b'"';
+                        }
+                        for from in 0..=len {
+                            let expected = (from..len).find(|&i| is_stop(input[i]));
+                            assert_eq!(
+                                stop(&input, from),
+                                expected,
+                                "{name}: byte {byte:#04x} at {at} of {len}, from {from}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn table() {
         for (name, input, expected) in CASES {
