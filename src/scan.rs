@@ -648,7 +648,8 @@ mod tests {
     #[test]
     fn stops_find_the_first_byte_of_their_class() {
         type Stop = fn(&[u8], usize) -> Option<usize>;
-        let classes: [(&str, Stop, fn(u8) -> bool); 3] = [
+        type Class = (&'static str, Stop, fn(u8) -> bool);
+        let classes: [Class; 3] = [
             ("structural", swar::structural_stop, |b| {
                 matches!(b, b'"' | b'{' | b'[' | b'}' | b']')
             }),
