@@ -643,7 +643,7 @@ mod tests {
         ("unclosed", b"{\"a\":", &["start 0"]),
     ];
 
-    /// The word tests (and the padded tail) find exactly the first byte of their class, for
+    /// The word tests (and the byte-at-a-time tails) find exactly the first byte of their class, for
     /// every byte value at every position of inputs from 1 to 17 bytes, read from every start.
     #[test]
     fn stops_find_the_first_byte_of_their_class() {
