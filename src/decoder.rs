@@ -196,6 +196,15 @@ pub struct Decoder {
     delimiter: (u64, Gap),
     failed: bool,
     stats: DecoderStats,
+    /// Where a failed record's bytes are copied when they must be re-read but lie in
+    /// `carry_buf`, which cannot be lent (see [`resync`]).
+    reread_buf: Vec<u8>,
+    /// Bytes that may still be re-read after faults (see [`resync`]): grows with every byte fed,
+    /// up to twice the record size limit, and shrinks by each failed record re-read.
+    resync_allowance: u64,
+    /// The open record went past the depth limit; that was reported, and it is held (not
+    /// parsed) until it ends or fails, so that the records it swallowed can be re-read.
+    too_deep: bool,
 }
 
 impl Default for Decoder {
@@ -214,7 +223,6 @@ impl Decoder {
     pub fn with_config(config: Config) -> Self {
         Decoder {
             splitter: Splitter::with_max_depth(config.max_depth),
-            config,
             carry: Carry::Empty,
             carry_buf: Vec::new(),
             carry_offset: 0,
@@ -227,6 +235,10 @@ impl Decoder {
             delimiter: (u64::MAX, Gap::None),
             failed: false,
             stats: DecoderStats::default(),
+            reread_buf: Vec::new(),
+            resync_allowance: config.max_record_len as u64,
+            too_deep: false,
+            config,
         }
     }
 
@@ -263,6 +275,9 @@ impl Decoder {
         self.delimiter = (u64::MAX, Gap::None);
         self.failed = false;
         self.stats = DecoderStats::default();
+        self.reread_buf.clear();
+        self.resync_allowance = self.config.max_record_len as u64;
+        self.too_deep = false;
     }
 
     /// Feeds the next chunk of the stream and returns the items it completes, in order.
@@ -285,6 +300,9 @@ impl Decoder {
     fn records<'a>(&'a mut self, chunk: &'a [u8], at_eof: bool) -> Records<'a> {
         self.spare_buf.clear();
         self.retained_buf.clear();
+        self.reread_buf.clear();
+        let allowance_cap = 2 * self.config.max_record_len as u64;
+        self.resync_allowance = (self.resync_allowance + chunk.len() as u64).min(allowance_cap);
         let chunk_base = self.position;
         self.position += chunk.len() as u64;
         let mut open = None;
@@ -315,6 +333,9 @@ impl Decoder {
             failed,
             stats,
             carry,
+            reread_buf,
+            resync_allowance,
+            too_deep,
             ..
         } = self;
         let first_base = *carry_offset;
@@ -344,6 +365,9 @@ impl Decoder {
             at_eof,
             done: false,
             utf8: ("", 0, false, false),
+            reread: Some(reread_buf),
+            allowance: resync_allowance,
+            too_deep,
         }
     }
 }
@@ -392,6 +416,11 @@ pub struct Records<'a> {
     /// starts, whether the source is the retained bytes, whether invalid bytes follow it)`. Checked a block at a time, ahead of
     /// the records being read, so the check runs over bytes the parser is about to read anyway.
     utf8: (&'a str, usize, bool, bool),
+    /// The buffer a failed record's carried-over bytes are copied into to be re-read (once per
+    /// call at most: only the first record of a call can begin in the carry).
+    reread: Option<&'a mut Vec<u8>>,
+    allowance: &'a mut u64,
+    too_deep: &'a mut bool,
 }
 
 impl<'a> Records<'a> {
@@ -415,15 +444,15 @@ impl<'a> Records<'a> {
     /// Starts discarding the open record: its bytes are no longer needed.
     fn skip_open_record(&mut self) {
         *self.skipping = true;
-        if self.open == Some(Origin::Carry) {
-            self.carry_buf.clear();
-        }
-        self.open = None;
-        self.open_len = 0;
+        self.splitter.skip_rest_of_record();
+        self.drop_open_record();
     }
 
     /// The open record ends at `end` in the current source: its bytes, lent for `'a`.
-    fn complete(&mut self, end: usize) -> Result<&'a [u8], ErrorKind> {
+    ///
+    /// `Err(None)`: the record could not be assembled in this call and was handed, with the rest
+    /// of the chunk, to the next one (see [`Records::defer_from_first`]); this call is over.
+    fn complete(&mut self, end: usize) -> Result<&'a [u8], Option<ErrorKind>> {
         let (source, _) = self.source();
         let origin = self.open.take();
         self.open_len = 0;
@@ -435,15 +464,23 @@ impl<'a> Records<'a> {
             (Some(Origin::Carry), _) => None,
             (Some(Origin::First(start)), false) => Some(start),
             (Some(Origin::Chunk(_)), true) | (None, _) => {
-                return Err(ErrorKind::Syntax {
+                return Err(Some(ErrorKind::Syntax {
                     reason: "internal: record end without a start",
-                })
+                }))
             }
         };
-        // At most one record per feed crosses into the chunk, so the spare buffer is free.
-        let spare = self.spare.take().ok_or(ErrorKind::Syntax {
-            reason: "internal: two records crossed a chunk boundary in one feed",
-        })?;
+        // Usually one record per call crosses into the chunk, so the spare buffer is free. After
+        // a fault re-read from earlier bytes, a second one may cross; it is handed to the next
+        // call, with the rest of the chunk, as bytes left unread.
+        let Some(spare) = self.spare.take() else {
+            if let Some(start) = crossed_from {
+                self.defer_from_first(start);
+                return Err(None);
+            }
+            return Err(Some(ErrorKind::Syntax {
+                reason: "internal: two records crossed a chunk boundary in one feed",
+            }));
+        };
         match crossed_from {
             None => {
                 self.carry_buf.extend_from_slice(&source[..end]);
@@ -456,6 +493,121 @@ impl<'a> Records<'a> {
         }
         let lent: &'a Vec<u8> = spare;
         Ok(lent.as_slice())
+    }
+
+    /// Ends this call early: the record that starts at `first[start]` and everything after it
+    /// (the whole chunk) become bytes left unread, rescanned by the next call from that record.
+    fn defer_from_first(&mut self, start: usize) {
+        let mut retained = Vec::with_capacity(self.first.len() - start + self.chunk.len());
+        retained.extend_from_slice(&self.first[start..]);
+        retained.extend_from_slice(self.chunk);
+        *self.carry_buf = retained;
+        *self.carry_offset = *self.record_start;
+        let mut state = *self.splitter;
+        state.reset();
+        *self.carry = Carry::Retained {
+            state,
+            skipping: false,
+        };
+        self.open = None;
+        self.done = true;
+    }
+
+    /// The bytes of the open record up to `end` in the current source, in at most two pieces:
+    /// what arrived in an earlier source, and what lies in this one.
+    ///
+    /// The tail goes on for up to [`LOOK_AHEAD`] bytes past `end` where the source has them: the
+    /// fault is often found inside the very key that shows where a swallowed record began.
+    fn held_bytes(&self, end: usize) -> (&[u8], &'a [u8]) {
+        let (source, _) = self.source();
+        let end = end.saturating_add(LOOK_AHEAD).min(source.len());
+        match (self.open, self.in_first) {
+            (Some(Origin::Chunk(start)), false) | (Some(Origin::First(start)), true) => {
+                (source.get(start..end).unwrap_or(&[]), &[])
+            }
+            (Some(Origin::First(start)), false) => {
+                (self.first.get(start..).unwrap_or(&[]), &source[..end])
+            }
+            (Some(Origin::Carry), _) => (self.carry_buf.as_slice(), &source[..end]),
+            _ => (&[], &[]),
+        }
+    }
+
+    /// Called when the open record has failed (cut off, invalid, too deep or too large) with
+    /// its bytes up to the absolute offset `end` still held: finds the first place inside it
+    /// where a record may begin ([`resync_point`]) and moves the scan back there, so that the
+    /// records a cut record swallowed are read after all. `assembled` is the record's bytes
+    /// when they were already put together in one slice.
+    ///
+    /// Re-reading is paid for out of an allowance that grows by one byte per byte fed (up to
+    /// twice the record size limit) and starts at the limit: however hostile the input, the
+    /// decoder reads at most `max_record_len` + (bytes fed) bytes again. Returns whether the
+    /// scan moved; when it did not, the caller throws the record away as before.
+    fn resync(&mut self, end: u64, assembled: Option<&'a [u8]>) -> bool {
+        let start = *self.record_start;
+        let len = end.saturating_sub(start);
+        if len > *self.allowance {
+            return false;
+        }
+        *self.allowance -= len;
+        let (_, base) = self.source();
+        let index = match assembled {
+            Some(bytes) => resync_point(bytes, &[], len as usize),
+            None => {
+                let (head, tail) = self.held_bytes(end.saturating_sub(base) as usize);
+                resync_point(head, tail, len as usize)
+            }
+        };
+        let Some(index) = index else {
+            return false;
+        };
+        // The re-read itself costs as much again (capped by what is left).
+        *self.allowance = self.allowance.saturating_sub(len - index as u64);
+        let at = start + index as u64;
+        let first_end = self.first_base + self.first.len() as u64;
+        if at >= base {
+            self.pos = (at - base) as usize;
+        } else if !self.in_first && at >= self.first_base && at < first_end {
+            self.in_first = true;
+            self.pos = (at - self.first_base) as usize;
+        } else {
+            // The place is in bytes carried over from an earlier call: lend them from the
+            // assembled record, or copy them where they can be lent.
+            let head_len = (base - start) as usize;
+            let first: &'a [u8] = match assembled {
+                Some(bytes) => &bytes[index..head_len.min(bytes.len())],
+                None => {
+                    let Some(buffer) = self.reread.take() else {
+                        return false;
+                    };
+                    buffer.clear();
+                    let from = (at - *self.carry_offset) as usize;
+                    buffer.extend_from_slice(self.carry_buf.get(from..).unwrap_or(&[]));
+                    let lent: &'a Vec<u8> = buffer;
+                    lent
+                }
+            };
+            self.first = first;
+            self.first_base = at;
+            self.in_first = true;
+            self.pos = 0;
+        }
+        self.drop_open_record();
+        *self.skipping = false;
+        self.splitter.restart_between();
+        // The UTF-8 check ahead of the fast path may describe bytes that are no longer read.
+        self.utf8 = ("", 0, false, false);
+        true
+    }
+
+    /// Forgets the open record's bytes.
+    fn drop_open_record(&mut self) {
+        if self.open == Some(Origin::Carry) {
+            self.carry_buf.clear();
+        }
+        self.open = None;
+        self.open_len = 0;
+        *self.too_deep = false;
     }
 
     /// Saves the open record's bytes (or nothing, when skipping) for the next feed.
@@ -587,8 +739,15 @@ impl<'a> Records<'a> {
                     let offset = *self.record_start;
                     let bytes = match self.complete(end) {
                         Ok(bytes) => bytes,
-                        Err(kind) => return self.error(kind, offset),
+                        Err(Some(kind)) => return self.error(kind, offset),
+                        Err(None) => return None,
                     };
+                    let end_offset = base + end as u64;
+                    if mem::take(self.too_deep) {
+                        // Already reported when it went too deep; what it swallowed is re-read.
+                        self.resync(end_offset, Some(bytes));
+                        continue;
+                    }
                     // A record assembled across chunks (or one the fast path left alone) is
                     // complete here: try the fast reader on it before the general parser.
                     let max_depth = self.config.max_depth;
@@ -609,26 +768,32 @@ impl<'a> Records<'a> {
                                 message,
                             }))
                         }
-                        Err((kind, at)) => self.error(kind, offset + at as u64),
+                        Err((kind, at)) => {
+                            let item = self.error(kind, offset + at as u64);
+                            self.resync(end_offset, Some(bytes));
+                            item
+                        }
                     };
                 }
                 Split::NotJson(i) => {
                     return self.error(ErrorKind::NotJson { byte: source[i] }, base + i as u64)
                 }
                 Split::Unterminated { at, reason } => {
-                    let was_skipping = mem::take(self.skipping);
-                    if self.open == Some(Origin::Carry) {
-                        self.carry_buf.clear();
+                    if mem::take(self.skipping) {
+                        continue;
                     }
-                    self.open = None;
-                    self.open_len = 0;
-                    if !was_skipping {
-                        return self.error(ErrorKind::Unterminated { reason }, base + at as u64);
+                    let offset = base + at as u64;
+                    let item = self.error(ErrorKind::Unterminated { reason }, offset);
+                    if !self.resync(offset, None) {
+                        self.drop_open_record();
                     }
+                    return item;
                 }
                 Split::TooDeep(i) => {
-                    if !*self.skipping {
-                        self.skip_open_record();
+                    // Reported now, parsed never; the record stays held until it ends or fails,
+                    // so that a cut record's nesting cannot hide the records after it.
+                    if !*self.skipping && !*self.too_deep {
+                        *self.too_deep = true;
                         let limit = self.config.max_depth;
                         return self.error(ErrorKind::TooDeep { limit }, base + i as u64);
                     }
@@ -636,9 +801,12 @@ impl<'a> Records<'a> {
                 Split::NeedMore => {
                     if window < source.len() {
                         // The open record reached its size limit with more bytes to come.
-                        self.skip_open_record();
                         let offset = *self.record_start;
-                        return self.error(ErrorKind::RecordTooLarge { limit }, offset);
+                        let item = self.error(ErrorKind::RecordTooLarge { limit }, offset);
+                        if !self.resync(base + window as u64, None) {
+                            self.skip_open_record();
+                        }
+                        return item;
                     }
                     if self.in_first {
                         if let Some(Origin::First(start)) = self.open {
@@ -655,29 +823,35 @@ impl<'a> Records<'a> {
     }
 
     fn end_of_input(&mut self) -> Option<Result<Record<'a>, Error>> {
-        self.done = true;
         let inside = self.open.is_some() || *self.skipping;
         if !self.at_eof {
+            self.done = true;
             self.keep_open_tail();
             return None;
         }
         // End of stream: report a cut-off record (with how much of it arrived, even when its
-        // bytes were being skipped), then start afresh.
+        // bytes were being skipped), then re-read what it swallowed, or start afresh.
         let stream_end = self.chunk_base + self.chunk.len() as u64;
         let len = stream_end.saturating_sub(*self.record_start);
         let offset = *self.record_start;
-        let failed = *self.failed;
+        let item = if inside && !*self.failed {
+            self.stats.errors += 1;
+            Some(Err(Error::new(ErrorKind::Truncated { len }, offset)))
+        } else {
+            None
+        };
+        if item.is_some() && self.resync(stream_end, None) {
+            return item;
+        }
+        self.done = true;
         *self.carry = Carry::Empty;
         self.carry_buf.clear();
         self.open = None;
         *self.skipping = false;
+        *self.too_deep = false;
         *self.last_end = u64::MAX;
         self.splitter.reset();
-        if inside && !failed {
-            self.stats.errors += 1;
-            return Some(Err(Error::new(ErrorKind::Truncated { len }, offset)));
-        }
-        None
+        item
     }
 
     /// Counts how the record that just ended was separated from the one before it.
@@ -740,4 +914,82 @@ impl Drop for Records<'_> {
             *self.splitter = state;
         }
     }
+}
+
+/// How far past a fault [`resync_point`] may read to see the key after a `{`: the longest of
+/// [`RECORD_KEYS`] and its three quotes and brace.
+const LOOK_AHEAD: usize = 18;
+
+/// The keys a record can begin with: the fields of Docker's `JSONMessage` (moby,
+/// `pkg/jsonmessage/jsonmessage.go`), which Go writes in declaration order with empty ones left
+/// out, and `message`, the one field of an HTTP error body (moby,
+/// `api/server/httputils/httputils.go`'s error response). None of them but `message` begins an
+/// object nested in a record (`progressDetail`: `current`, `total`…; `aux`: `ID`, `Tag`…;
+/// `errorDetail`: `code`, `message`), so `{"message"` is not taken for a record start right
+/// after `"errorDetail":` (see [`resync_point`]).
+const RECORD_KEYS: &[&[u8]] = &[
+    b"message",
+    b"status",
+    b"stream",
+    b"progressDetail",
+    b"progress",
+    b"id",
+    b"from",
+    b"time",
+    b"errorDetail",
+    b"error",
+    b"aux",
+];
+
+/// Where, inside a failed record's bytes (`head` then `tail`, index 0 being its own `{`), the
+/// first record it may have swallowed begins: the first `{` that stands at the start of a line
+/// (only spaces, tabs and carriage returns before it since the line break), or that is followed
+/// by `"` and one of [`RECORD_KEYS`] and `"`, or by `}`; but not `{}` right after
+/// `"progressDetail":` nor `{"message"` right after `"errorDetail":`, where they are the
+/// record's own details (`"progressDetail":{}` is in nearly every daemon record). `None` when
+/// there is none.
+///
+/// Only a `{` before `limit` counts; the bytes after it are read to see what follows a `{`.
+fn resync_point(head: &[u8], tail: &[u8], limit: usize) -> Option<usize> {
+    let byte = |i: usize| match i.checked_sub(head.len()) {
+        None => head.get(i).copied(),
+        Some(j) => tail.get(j).copied(),
+    };
+    let begins_record = |at: usize| {
+        // Each walk back stops at the previous `{` at the latest, so all of them together
+        // read each byte once.
+        let mut j = at;
+        while let Some(before) = j.checked_sub(1).and_then(byte) {
+            match before {
+                b' ' | b'\t' | b'\r' => j -= 1,
+                b'\n' => return true,
+                _ => break,
+            }
+        }
+        let follows = |text: &[u8], end: usize| {
+            end >= text.len()
+                && text
+                    .iter()
+                    .enumerate()
+                    .all(|(k, &b)| byte(end - text.len() + k) == Some(b))
+        };
+        // `{}` and `{"message"` also stand inside records (`"progressDetail":{}`, the
+        // `errorDetail` object): there they follow a `:`.
+        if follows(b"{}", at + 2) {
+            return !follows(b"\"progressDetail\":", at);
+        }
+        let Some(key) = RECORD_KEYS.iter().find(|key| {
+            follows(b"{\"", at + 2)
+                && follows(key, at + 2 + key.len())
+                && follows(b"\"", at + 3 + key.len())
+        }) else {
+            return false;
+        };
+        *key != b"message" || !follows(b"\"errorDetail\":", at)
+    };
+    memchr::memchr_iter(b'{', head)
+        .chain(memchr::memchr_iter(b'{', tail).map(|i| i + head.len()))
+        .take_while(|&i| i < limit)
+        .filter(|&i| i > 0)
+        .find(|&i| begins_record(i))
 }

@@ -9,6 +9,8 @@
 //! values": records concatenated with no delimiter (`}{`, Docker ≤ 1.9), `\r\n` after every
 //! record (Docker ≥ 1.10) and `\n` (Podman).
 
+use std::mem::take as mem_take;
+
 use memchr::memchr2;
 
 /// The default for [`crate::Config::max_depth`].
@@ -100,6 +102,8 @@ pub struct Splitter {
     max_depth: u32,
     /// What lay between the previous record and the current position (see [`Gap`]).
     gap: u8,
+    /// The open record is being skipped (see [`Splitter::skip_rest_of_record`]).
+    skipping: bool,
 }
 
 /// What separated a record from the one before it, as seen by [`Splitter::gap`].
@@ -142,6 +146,7 @@ impl Splitter {
             objects: 0,
             max_depth: max_depth.max(1),
             gap: 0,
+            skipping: false,
         }
     }
 
@@ -202,14 +207,35 @@ impl Splitter {
                     }
                     None => return Split::NeedMore,
                 },
+                Place::Record if self.skipping => return self.scan_skipped(input, i),
                 Place::Record => return self.scan_record(input, i),
             }
         }
         Split::NeedMore
     }
 
+    /// Marks the open record as one whose bytes are being thrown away (it outgrew the record
+    /// size limit). Its structure still decides where it ends, with one more rule: a `{` at the
+    /// start of a line abandons it ([`Split::Unterminated`]), so a record cut where a value may
+    /// begin cannot swallow the valid records that follow it in a line-delimited stream. That
+    /// rule is kept for skipped records only: their bytes are not held, so they cannot be
+    /// re-read later the way the decoder re-reads a failed record it holds.
+    pub fn skip_rest_of_record(&mut self) {
+        if self.place == Place::Record {
+            self.skipping = true;
+        }
+    }
+
+    /// Puts the splitter outside any record, as after bytes that were not JSON, so that the
+    /// next `{` starts a record (the decoder re-reads a failed record's bytes from here).
+    pub(crate) fn restart_between(&mut self) {
+        *self = Self::with_max_depth(self.max_depth);
+        self.gap = GAP_OTHER;
+    }
+
     fn start(&mut self, at: usize) -> Split {
         self.place = Place::Record;
+        self.skipping = false;
         self.depth = 1;
         self.prev = b'{';
         self.objects = 1;
@@ -223,6 +249,7 @@ impl Splitter {
     /// that lies wholly in its input in one pass, and only a valid record ends that way).
     pub(crate) fn record_ended(&mut self) {
         self.place = Place::Between;
+        self.skipping = false;
         self.gap = 0;
         self.depth = 0;
         self.prev = b'}';
@@ -232,6 +259,7 @@ impl Splitter {
 
     fn abandon(&mut self, at: usize, reason: &'static str) -> Split {
         self.place = Place::Between;
+        self.skipping = false;
         self.gap = GAP_OTHER;
         self.depth = 0;
         self.in_string = false;
@@ -254,8 +282,10 @@ impl Splitter {
         if self.in_string {
             if self.escaped {
                 // The byte after a backslash that ended the previous chunk.
-                if i >= input.len() {
-                    return Split::NeedMore;
+                match input.get(i) {
+                    None => return Split::NeedMore,
+                    Some(b'\n') => return self.abandon(i, "line break inside a string"),
+                    Some(_) => {}
                 }
                 self.escaped = false;
                 i += 1;
@@ -287,6 +317,12 @@ impl Splitter {
             let byte = input[at];
             match byte {
                 b'"' => {
+                    // A string (key or value) may only follow `{`, `[`, `:` or `,`. Anything else
+                    // means the quotes are out of step: a record was cut inside a string and the
+                    // next record's quotes are being read the wrong way round.
+                    if !matches!(self.prev, b'{' | b'[' | b':' | b',') {
+                        return self.abandon(at, "a string where none may stand");
+                    }
                     let mut start = at + 1;
                     loop {
                         match self.cross_string(input, start) {
@@ -343,6 +379,56 @@ impl Splitter {
         }
     }
 
+    /// The scan of a record being skipped: a byte at a time (this is the rare path), with the
+    /// same rules as [`Splitter::scan_record`] for strings and nesting, and one more: a `{`
+    /// whose line holds nothing before it abandons the record. `prev` is `\n` right after a
+    /// line break outside strings, until the next byte that is not a space, tab or carriage
+    /// return.
+    #[cold]
+    fn scan_skipped(&mut self, input: &[u8], from: usize) -> Split {
+        for (at, &byte) in input.iter().enumerate().skip(from) {
+            if self.in_string {
+                if mem_take(&mut self.escaped) {
+                    if byte == b'\n' {
+                        return self.abandon(at, "line break inside a string");
+                    }
+                    continue;
+                }
+                match byte {
+                    b'\\' => self.escaped = true,
+                    b'"' => self.in_string = false,
+                    b'\n' => return self.abandon(at, "line break inside a string"),
+                    _ => {}
+                }
+                continue;
+            }
+            match byte {
+                b'"' => {
+                    self.in_string = true;
+                    self.prev = b'"';
+                }
+                b' ' | b'\t' | b'\r' => {}
+                b'{' if self.prev == b'\n' => {
+                    return self.abandon(at, "a record began at the start of a line")
+                }
+                b'{' | b'[' => {
+                    self.depth = self.depth.saturating_add(1);
+                    self.prev = byte;
+                }
+                b'}' | b']' => {
+                    self.depth = self.depth.saturating_sub(1);
+                    self.prev = byte;
+                    if self.depth == 0 {
+                        self.record_ended();
+                        return Split::End(at + 1);
+                    }
+                }
+                _ => self.prev = byte,
+            }
+        }
+        Split::NeedMore
+    }
+
     /// Crosses string content from `start` (the scan is inside a string, not after a
     /// backslash). `Ok` is the index just past the closing quote; `Err(Some(at))` a line break at
     /// `at`; `Err(None)` the end of the input, where the state is set to say the splitter stopped
@@ -366,7 +452,9 @@ impl Splitter {
             };
             match input[at] {
                 b'"' if !ends_in_odd_backslashes(input, start, at) => return Ok(at + 1),
-                b'\n' if !ends_in_odd_backslashes(input, start, at) => return Err(Some(at)),
+                // A raw line feed can never stand in a JSON string, escaped or not: after a
+                // backslash it is still the end of a cut record (Podman's LF framing).
+                b'\n' => return Err(Some(at)),
                 _ => i = at + 1,
             }
         }

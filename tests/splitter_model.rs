@@ -72,7 +72,10 @@ impl Model {
                     _ => {}
                 },
                 Place::Record if self.in_string => {
-                    if self.escaped {
+                    if self.escaped && byte == b'\n' {
+                        // A raw line feed ends a cut record even right after a backslash.
+                        return self.abandon(at, "line break inside a string");
+                    } else if self.escaped {
                         self.escaped = false;
                     } else if byte == b'\\' {
                         self.escaped = true;
@@ -83,6 +86,9 @@ impl Model {
                     }
                 }
                 Place::Record => match byte {
+                    b'"' if !matches!(self.prev, b'{' | b'[' | b':' | b',') => {
+                        return self.abandon(at, "a string where none may stand");
+                    }
                     b'"' => {
                         self.in_string = true;
                         self.prev = b'"';
