@@ -401,6 +401,7 @@ fn salvage_finds_only_top_level_keys() {
         br#"{"aux":{"error":"x"},"status":"x"} junk"#,
         br#"{"a":["error",{"error":"x"}],"b":{"errorDetail":{"message":"y"}}}"#,
         br#"{"status":"ok"}{"error":"next record"}"#,
+        br#"{"status":"x" {"error":"stray object"} ["error":"stray array"]}"#,
         br#"{"error" "x"}"#,
         br#"{"error":null,"errorDetail":null"#,
         br#"["error",{"error":"x"}]"#,
@@ -430,6 +431,11 @@ fn salvage_is_linear_and_flat_on_hostile_shapes() {
     deep.extend(std::iter::repeat_n(b'[', N));
     deep.extend_from_slice(br#","error":"x""#);
     assert_eq!(salvaged(&deep).message, "");
+    let mut nested_keys = br#"{"error":"#.to_vec();
+    for _ in 0..N / 11 {
+        nested_keys.extend_from_slice(br#"{"message":"#);
+    }
+    assert_eq!(salvaged(&nested_keys).message, "");
     let mut keys = b"{".to_vec();
     for _ in 0..N / 16 {
         keys.extend_from_slice(br#""error":"a\\\\","#);
