@@ -128,7 +128,7 @@ pub struct Parsed<'a> {
     pub oddity: Option<(ErrorKind, usize)>,
 }
 
-/// The first oddity of a record; later ones are counted by nobody (one report per record).
+/// The first oddity of a record; later ones are not kept (one report per record).
 #[derive(Default)]
 struct Oddity(Option<Fault>);
 
@@ -513,10 +513,11 @@ fn read_error_detail<'a>(
 // any order, without escapes; strings, integers, `null`, and the two small nested objects), and
 // gives up (`None`) on anything else, including a record that runs past the end of the input.
 // Giving up costs only time: the decoder then frames the record with the splitter and parses
-// it with [`Message::parse`] as before, so every error and every offset stays exactly what the
-// general path reports. What it accepts, the general path accepts with the same fields, and the
-// splitter would have ended the record at the same byte (no raw line break in a string, no `{`
-// outside a value, depth 2 at most).
+// it with the general parser, so every error, oddity and offset stays exactly what the general
+// path reports. What it accepts, the general path accepts with the same fields and no oddity
+// (it gives up on a repeated key and on any value of the wrong type), and the splitter would
+// have ended the record at the same byte (no raw line break in a string, no `{` outside a
+// value, depth 2 at most).
 //
 // It reads already-validated UTF-8 (the decoder checks its input in blocks, which is cheaper
 // than once per record), so every string is borrowed straight into the `Message`.
