@@ -350,7 +350,7 @@ impl<'a> Message<'a> {
     ///   boolean, or else the empty string; an `errorDetail` that is not an object becomes one
     ///   whose `message` is the value's text (a string as it is) and whose `code` is absent. So
     ///   `error` and `error_detail` are `Some` exactly when the record has that key with a
-    ///   value other than `null`.
+    ///   value other than `null` (and, for `errorDetail`, no `null` after it).
     ///
     /// The first such oddity (a wrong type, or a repeated key) comes back in
     /// [`Parsed::oddity`]. `max_depth` is as for [`Message::parse`].
