@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use memchr::memchr2;
+use memchr::{memchr, memchr2};
 
 use crate::error::ErrorKind;
 
@@ -262,6 +262,60 @@ fn hex4(digits: Option<&[u8]>) -> Option<u32> {
         value = value * 16 + (d as char).to_digit(16)?;
     }
     Some(value)
+}
+
+/// Appends `bytes` as text, each byte of an invalid UTF-8 sequence replaced by U+FFFD.
+///
+/// One U+FFFD per byte, as Go's `encoding/json` does when it coerces a string to well-formed
+/// UTF-8 (golang/go `src/encoding/json/decode.go`, `unquoteBytes`: `utf8.DecodeRune` yields
+/// `RuneError` with size 1 for each invalid byte). Rust's `from_utf8_lossy` would give one per
+/// maximal invalid sequence, so the two would disagree on a character cut short.
+pub(crate) fn push_lossy(mut bytes: &[u8], out: &mut String) {
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                out.push_str(text);
+                return;
+            }
+            Err(e) => {
+                let (good, rest) = bytes.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(good).unwrap_or_default());
+                // `None`: a sequence cut by the end of the bytes; every byte of it is invalid.
+                let bad = e.error_len().unwrap_or(rest.len());
+                out.extend(std::iter::repeat_n(char::REPLACEMENT_CHARACTER, bad));
+                bytes = rest.get(bad..).unwrap_or_default();
+            }
+        }
+    }
+}
+
+/// Decodes the text between a JSON string's quotes as well as it can, for a record that failed
+/// validation: escapes are resolved (a lone surrogate escape becomes U+FFFD), each byte of
+/// invalid UTF-8 becomes U+FFFD (see [`push_lossy`]), and what JSON does not allow is kept as
+/// written: a raw control character, an unknown escape or a `\u` without four hex digits
+/// (backslash included), a backslash at the end. Linear in `raw`'s length.
+pub(crate) fn unquote_lossy(raw: &[u8], out: &mut String) {
+    let mut rest = raw;
+    while let Some(k) = memchr(b'\\', rest) {
+        push_lossy(&rest[..k], out);
+        let escape = &rest[k..];
+        let (c, used) = match escape.get(1) {
+            Some(b'"') => ('"', 2),
+            Some(b'\\') => ('\\', 2),
+            Some(b'/') => ('/', 2),
+            Some(b'n') => ('\n', 2),
+            Some(b't') => ('\t', 2),
+            Some(b'r') => ('\r', 2),
+            Some(b'b') => ('\u{8}', 2),
+            Some(b'f') => ('\u{c}', 2),
+            Some(b'u') if hex4(escape.get(2..6)).is_some() => decode_unicode_escape(escape),
+            // Not an escape JSON knows: keep the backslash; what follows is read as text.
+            _ => ('\\', 1),
+        };
+        out.push(c);
+        rest = escape.get(used..).unwrap_or_default();
+    }
+    push_lossy(rest, out);
 }
 
 /// Any JSON value, kept as its raw text (validated). Used for `aux`, whose shape depends on

@@ -1,11 +1,27 @@
 //! The borrowed view of one record: every field the daemons send, as written.
 //!
 //! This is the schema Docker calls `JSONMessage` (and, since v29, `jsonstream.Message`). All
-//! fields are optional, unknown fields are ignored, field order never matters, and a record whose
-//! fields have the wrong JSON type is reported as an error for that record only.
+//! fields are optional, unknown fields are ignored and field order never matters.
+//!
+//! Two readers take a record's bytes:
+//!
+//! - [`Message::parse_lenient`], which the decoder uses, reads a record that is valid JSON the
+//!   way the daemon's own Go client would: a known field whose JSON type is wrong reads as absent,
+//!   a repeated known key takes its last value, and the record is still delivered, with the first
+//!   such oddity reported beside it ([`Parsed::oddity`]). Only invalid JSON (or UTF-8) loses the
+//!   record.
+//! - [`Message::parse`] is the strict reading of the same rules: any oddity is an error.
+//!
+//! A record that is not valid JSON but carries an `error` or `errorDetail` key is still an error
+//! report: [`salvage_error`] recovers its message from the bytes as well as it can.
+
+use std::ops::Range;
+
+use memchr::{memchr, memchr2};
 
 use crate::error::ErrorKind;
-use crate::json::{Fault, JsonStr, KeyText, Number, Parser, RawJson};
+use crate::event::ErrorSource;
+use crate::json::{push_lossy, unquote_lossy, Fault, JsonStr, KeyText, Number, Parser, RawJson};
 
 /// `progressDetail`: numeric progress. Present (possibly empty) on every record produced by the
 /// daemon's progress path, so its presence alone does not mean there is progress.
@@ -85,17 +101,55 @@ pub struct Message<'a> {
     pub time_nano: Option<i64>,
 }
 
-/// Fields already seen in one object, to reject duplicates (as serde does).
+/// A record read by [`Message::parse_lenient`]: every field that could be read, and the first
+/// oddity met on the way.
+///
+/// ```
+/// use pullstream::message::Message;
+/// use pullstream::ErrorKind;
+///
+/// let record = br#"{"errorDetail":{"code":"ENOSPC","message":"no space left on device"}}"#;
+/// let parsed = Message::parse_lenient(record, 16).unwrap();
+/// let detail = parsed.message.error_detail.unwrap();
+/// assert_eq!(detail.message.unwrap(), "no space left on device");
+/// assert_eq!(detail.code, None);
+/// let (kind, at) = parsed.oddity.unwrap();
+/// assert!(matches!(kind, ErrorKind::WrongType { field: "code", .. }));
+/// assert_eq!(at, 23);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Parsed<'a> {
+    /// The fields, read by the rules of [`Message::parse_lenient`].
+    pub message: Message<'a>,
+    /// The first oddity in record order, with its index in the record: an
+    /// [`ErrorKind::WrongType`] (at the value's first byte) or an [`ErrorKind::DuplicateField`]
+    /// (after the repeated key's `:`). `None` when the record reads cleanly.
+    pub oddity: Option<(ErrorKind, usize)>,
+}
+
+/// The first oddity of a record; later ones are not kept (one report per record).
+#[derive(Default)]
+struct Oddity(Option<Fault>);
+
+impl Oddity {
+    fn note(&mut self, fault: Fault) {
+        if self.0.is_none() {
+            self.0 = Some(fault);
+        }
+    }
+}
+
+/// Fields already seen in one object, to notice repeated keys.
 #[derive(Default)]
 struct Seen(u32);
 
 impl Seen {
-    fn mark(&mut self, bit: u32, field: &'static str, at: usize) -> Result<(), Fault> {
-        if self.0 & (1 << bit) != 0 {
-            return Err((ErrorKind::DuplicateField { field }, at));
-        }
+    /// Marks the field with index `bit`; true when it was marked already (a repeated key).
+    fn repeated(&mut self, bit: u32) -> bool {
+        let repeated = self.0 & (1 << bit) != 0;
         self.0 |= 1 << bit;
-        Ok(())
+        repeated
     }
 }
 
@@ -103,36 +157,132 @@ fn wrong_type(field: &'static str, expected: &'static str, at: usize) -> Fault {
     (ErrorKind::WrongType { field, expected }, at)
 }
 
-fn opt_string<'a>(
+// The field readers below follow Go's `encoding/json`, which is what the daemon and its client
+// decode with (golang/go `src/encoding/json/decode.go`): a value of the wrong type is skipped
+// and leaves the field as it was ("Unmarshal skips that field and completes the unmarshaling as
+// best it can", `Unmarshal`'s doc and `literalStore`); `null` leaves a string, number or bool as
+// it was and resets an object field (`literalStore`, case 'n'); a repeated key is decoded again
+// into the same field, so its last good value stands and a repeated object is merged into the
+// first one (`object` decodes each key into its field; `indirect` reuses a non-nil pointer).
+
+/// A string field. With `salvage` (the error texts), a value of the wrong type that meets the
+/// field still absent fills it with the text [`salvage_text`] finds in it.
+fn read_string<'a>(
     parser: &mut Parser<'a>,
     field: &'static str,
-) -> Result<Option<JsonStr<'a>>, Fault> {
+    slot: &mut Option<JsonStr<'a>>,
+    oddity: &mut Oddity,
+    salvage: bool,
+) -> Result<(), Fault> {
     match parser.peek() {
-        Some(b'"') => parser.string().map(Some),
-        Some(b'n') => parser.eat_null().map(|_| None),
-        _ => Err(wrong_type(field, "a string", parser.pos())),
+        Some(b'"') => *slot = Some(parser.string()?),
+        Some(b'n') => {
+            parser.eat_null()?;
+        }
+        _ => {
+            // Noted before the value is read: a strict reading reports this, not a later fault.
+            oddity.note(wrong_type(field, "a string", parser.pos()));
+            let value = parser.raw_value()?;
+            if salvage && slot.is_none() {
+                *slot = Some(salvage_text(value));
+            }
+        }
     }
+    Ok(())
 }
 
-fn opt_int(parser: &mut Parser<'_>, field: &'static str) -> Result<Option<i64>, Fault> {
+fn read_int(
+    parser: &mut Parser<'_>,
+    field: &'static str,
+    slot: &mut Option<i64>,
+    oddity: &mut Oddity,
+) -> Result<(), Fault> {
     if parser.eat_null()? {
-        return Ok(None);
+        return Ok(());
     }
     let at = parser.pos();
     match parser.peek() {
         Some(b'-' | b'0'..=b'9') => match parser.number()? {
-            Number::Int(v) => Ok(Some(v)),
-            Number::Other => Err(wrong_type(field, "a whole number that fits in 64 bits", at)),
+            Number::Int(v) => *slot = Some(v),
+            Number::Other => {
+                oddity.note(wrong_type(field, "a whole number that fits in 64 bits", at));
+            }
         },
-        _ => Err(wrong_type(field, "an integer", at)),
+        _ => {
+            oddity.note(wrong_type(field, "an integer", at));
+            parser.raw_value()?;
+        }
+    }
+    Ok(())
+}
+
+fn read_bool(
+    parser: &mut Parser<'_>,
+    field: &'static str,
+    slot: &mut Option<bool>,
+    oddity: &mut Oddity,
+) -> Result<(), Fault> {
+    match parser.peek() {
+        Some(b't' | b'f' | b'n') => {
+            if let Some(value) = parser.bool_or_null()? {
+                *slot = Some(value);
+            }
+        }
+        _ => {
+            oddity.note(wrong_type(field, "true or false", parser.pos()));
+            parser.raw_value()?;
+        }
+    }
+    Ok(())
+}
+
+/// What an object field holds next: `Some(true)` when an object starts (the `{` not consumed),
+/// `Some(false)` after a `null`, `None` after a value of the wrong type (noted, and returned in
+/// `wrong` for salvage).
+fn object_or_null<'a>(
+    parser: &mut Parser<'a>,
+    field: &'static str,
+    oddity: &mut Oddity,
+    wrong: &mut Option<RawJson<'a>>,
+) -> Result<Option<bool>, Fault> {
+    match parser.peek() {
+        Some(b'{') => Ok(Some(true)),
+        Some(b'n') => parser.eat_null().map(|_| Some(false)),
+        _ => {
+            oddity.note(wrong_type(field, "an object", parser.pos()));
+            *wrong = Some(parser.raw_value()?);
+            Ok(None)
+        }
     }
 }
 
-fn opt_bool(parser: &mut Parser<'_>, field: &'static str) -> Result<Option<bool>, Fault> {
-    let at = parser.pos();
+/// Text for an error field whose value has the wrong type: a string as it is; from an object,
+/// its `message` string (Docker's `JSONError` shape; the last one if repeated); a number,
+/// `true` or `false` as written (text with no quote, backslash or control character, so valid
+/// string content); empty for an array or an object without a `message` string.
+fn salvage_text(value: RawJson<'_>) -> JsonStr<'_> {
+    match value.get().as_bytes().first() {
+        Some(b'"') => value.as_str().unwrap_or_default(),
+        Some(b'{') => message_member(value).unwrap_or_default(),
+        Some(b'[') | None => JsonStr::default(),
+        Some(_) => JsonStr::from_validated(value.get(), false),
+    }
+}
+
+/// The last `message` member of an object that is a string.
+fn message_member(object: RawJson<'_>) -> Option<JsonStr<'_>> {
+    let mut parser = Parser::new(object.get(), crate::decoder::MAX_DEPTH_LIMIT);
+    let mut found = None;
     parser
-        .bool_or_null()
-        .map_err(|_| wrong_type(field, "true or false", at))
+        .object(|parser, key| {
+            if key == "message" && parser.peek() == Some(b'"') {
+                found = Some(parser.string()?);
+                return Ok(());
+            }
+            parser.raw_value().map(drop)
+        })
+        .ok()?;
+    found
 }
 
 /// Resolves a key to a known field name. Escaped keys (legal, never sent) are compared decoded.
@@ -160,119 +310,199 @@ const TOP_FIELDS: &[&str] = &[
     "timeNano",
 ];
 
+const PROGRESS_FIELDS: &[&str] = &["current", "total", "start", "hidecounts", "units"];
+
+const ERROR_FIELDS: &[&str] = &["code", "message"];
+
 impl<'a> Message<'a> {
-    /// Parses one record (a complete JSON object) into a borrowed view.
+    /// Parses one record (a complete JSON object) strictly: every known field must have its
+    /// JSON type and appear once.
     ///
     /// `max_depth` bounds nesting inside `aux` and unknown fields (at most
     /// [`crate::decoder::MAX_DEPTH_LIMIT`], whatever is asked).
     ///
     /// # Errors
-    /// [`ErrorKind::Syntax`] for invalid JSON or UTF-8, [`ErrorKind::WrongType`] and
-    /// [`ErrorKind::DuplicateField`] for known fields that cannot be read. The index is the
-    /// position of the problem inside `bytes`.
+    /// [`ErrorKind::Syntax`] for invalid JSON or UTF-8; otherwise the first oddity that
+    /// [`Message::parse_lenient`] would report beside the record ([`ErrorKind::WrongType`] or
+    /// [`ErrorKind::DuplicateField`]). The index is the position of the problem inside `bytes`.
     pub fn parse(bytes: &'a [u8], max_depth: u32) -> Result<Message<'a>, (ErrorKind, usize)> {
-        let text = match std::str::from_utf8(bytes) {
-            Ok(text) => text,
-            Err(e) => {
-                return Err((
-                    ErrorKind::Syntax {
-                        reason: "invalid UTF-8",
-                    },
-                    e.valid_up_to(),
-                ))
-            }
-        };
-        // The parser recurses once per nesting level: bound it whatever the caller asks.
-        let mut parser = Parser::new(text, max_depth.min(crate::decoder::MAX_DEPTH_LIMIT));
-        let mut message = Message::default();
-        let mut seen = Seen::default();
-        parser.object(|parser, key| {
-            let at = parser.pos();
-            let Some((bit, name)) = known(key, TOP_FIELDS) else {
-                return parser.raw_value().map(drop);
-            };
-            seen.mark(bit, name, at)?;
-            match name {
-                "status" => message.status = opt_string(parser, name)?,
-                "id" => message.id = opt_string(parser, name)?,
-                "progressDetail" => message.progress_detail = progress_detail(parser)?,
-                "progress" => message.progress = opt_string(parser, name)?,
-                "stream" => message.stream = opt_string(parser, name)?,
-                "errorDetail" => message.error_detail = error_detail(parser)?,
-                "error" => message.error = opt_string(parser, name)?,
-                "message" => message.message = opt_string(parser, name)?,
-                "aux" => {
-                    let value = parser.raw_value()?;
-                    message.aux = (value.get() != "null").then_some(value);
-                }
-                "from" => message.from = opt_string(parser, name)?,
-                "time" => message.time = opt_int(parser, name)?,
-                _ => message.time_nano = opt_int(parser, name)?,
-            }
-            Ok(())
-        })?;
-        if parser.peek().is_some() {
+        let mut oddity = Oddity::default();
+        let read = read_record(bytes, max_depth, &mut oddity);
+        // An oddity always lies before any syntax error (both are found reading forward).
+        match oddity.0 {
+            Some(fault) => Err(fault),
+            None => read,
+        }
+    }
+
+    /// Parses one record (a complete JSON object), delivering every field it can read.
+    ///
+    /// A record that is valid JSON is never lost to a field it cannot read. As Go's
+    /// `encoding/json` decodes it (golang/go `src/encoding/json/decode.go`):
+    /// - a known field whose value has the wrong JSON type (`"status":1`, `"progressDetail":"x"`,
+    ///   `"current":1.5`, an integer beyond `i64`) reads as absent, or keeps the value an
+    ///   earlier occurrence of its key gave it;
+    /// - a known key repeated in one object takes its last value of the right type; a repeated
+    ///   `progressDetail` or `errorDetail` object is merged into the first; `null` resets those
+    ///   two objects and `aux`, and leaves any other field as it was;
+    /// - the error fields salvage what text they can: `error` or `errorDetail.message` of the
+    ///   wrong type takes the `message` string of an object, or the text of a number or
+    ///   boolean, or else the empty string; an `errorDetail` that is not an object becomes one
+    ///   whose `message` is the value's text (a string as it is) and whose `code` is absent. So
+    ///   `error` and `error_detail` are `Some` exactly when the record has that key with a
+    ///   value other than `null` (and, for `errorDetail`, no `null` after it).
+    ///
+    /// The first such oddity (a wrong type, or a repeated key) comes back in
+    /// [`Parsed::oddity`]. `max_depth` is as for [`Message::parse`].
+    ///
+    /// # Errors
+    /// [`ErrorKind::Syntax`] for invalid JSON or UTF-8 (see [`salvage_error`] for what can
+    /// still be read from such a record), with its position inside `bytes`.
+    pub fn parse_lenient(
+        bytes: &'a [u8],
+        max_depth: u32,
+    ) -> Result<Parsed<'a>, (ErrorKind, usize)> {
+        let mut oddity = Oddity::default();
+        let message = read_record(bytes, max_depth, &mut oddity)?;
+        Ok(Parsed {
+            message,
+            oddity: oddity.0,
+        })
+    }
+}
+
+fn read_record<'a>(
+    bytes: &'a [u8],
+    max_depth: u32,
+    oddity: &mut Oddity,
+) -> Result<Message<'a>, Fault> {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
             return Err((
                 ErrorKind::Syntax {
-                    reason: "trailing characters after the record",
+                    reason: "invalid UTF-8",
                 },
-                parser.pos(),
-            ));
+                e.valid_up_to(),
+            ))
         }
-        Ok(message)
-    }
-}
-
-fn progress_detail<'a>(parser: &mut Parser<'a>) -> Result<Option<ProgressDetail<'a>>, Fault> {
-    if parser.eat_null()? {
-        return Ok(None);
-    }
-    if parser.peek() != Some(b'{') {
-        return Err(wrong_type("progressDetail", "an object", parser.pos()));
-    }
-    let mut detail = ProgressDetail::default();
+    };
+    // The parser recurses once per nesting level: bound it whatever the caller asks.
+    let mut parser = Parser::new(text, max_depth.min(crate::decoder::MAX_DEPTH_LIMIT));
+    let mut m = Message::default();
     let mut seen = Seen::default();
     parser.object(|parser, key| {
         let at = parser.pos();
-        let Some((bit, name)) = known(key, &["current", "total", "start", "hidecounts", "units"])
-        else {
+        let Some((bit, name)) = known(key, TOP_FIELDS) else {
             return parser.raw_value().map(drop);
         };
-        seen.mark(bit, name, at)?;
-        match name {
-            "current" => detail.current = opt_int(parser, name)?,
-            "total" => detail.total = opt_int(parser, name)?,
-            "start" => detail.start = opt_int(parser, name)?,
-            "hidecounts" => detail.hidecounts = opt_bool(parser, name)?,
-            _ => detail.units = opt_string(parser, name)?,
+        if seen.repeated(bit) {
+            oddity.note((ErrorKind::DuplicateField { field: name }, at));
         }
-        Ok(())
+        match name {
+            "status" => read_string(parser, name, &mut m.status, oddity, false),
+            "id" => read_string(parser, name, &mut m.id, oddity, false),
+            "progressDetail" => read_progress_detail(parser, &mut m.progress_detail, oddity),
+            "progress" => read_string(parser, name, &mut m.progress, oddity, false),
+            "stream" => read_string(parser, name, &mut m.stream, oddity, false),
+            "errorDetail" => read_error_detail(parser, &mut m.error_detail, oddity),
+            "error" => read_string(parser, name, &mut m.error, oddity, true),
+            "message" => read_string(parser, name, &mut m.message, oddity, false),
+            "aux" => {
+                let value = parser.raw_value()?;
+                m.aux = (value.get() != "null").then_some(value);
+                Ok(())
+            }
+            "from" => read_string(parser, name, &mut m.from, oddity, false),
+            "time" => read_int(parser, name, &mut m.time, oddity),
+            _ => read_int(parser, name, &mut m.time_nano, oddity),
+        }
     })?;
-    Ok(Some(detail))
+    if parser.peek().is_some() {
+        return Err((
+            ErrorKind::Syntax {
+                reason: "trailing characters after the record",
+            },
+            parser.pos(),
+        ));
+    }
+    Ok(m)
 }
 
-fn error_detail<'a>(parser: &mut Parser<'a>) -> Result<Option<ErrorDetail<'a>>, Fault> {
-    if parser.eat_null()? {
-        return Ok(None);
+fn read_progress_detail<'a>(
+    parser: &mut Parser<'a>,
+    slot: &mut Option<ProgressDetail<'a>>,
+    oddity: &mut Oddity,
+) -> Result<(), Fault> {
+    match object_or_null(parser, "progressDetail", oddity, &mut None)? {
+        Some(true) => {}
+        Some(false) => {
+            *slot = None;
+            return Ok(());
+        }
+        None => return Ok(()),
     }
-    if parser.peek() != Some(b'{') {
-        return Err(wrong_type("errorDetail", "an object", parser.pos()));
-    }
-    let mut detail = ErrorDetail::default();
+    let mut detail = slot.unwrap_or_default();
     let mut seen = Seen::default();
     parser.object(|parser, key| {
         let at = parser.pos();
-        let Some((bit, name)) = known(key, &["code", "message"]) else {
+        let Some((bit, name)) = known(key, PROGRESS_FIELDS) else {
             return parser.raw_value().map(drop);
         };
-        seen.mark(bit, name, at)?;
-        match name {
-            "code" => detail.code = opt_int(parser, name)?,
-            _ => detail.message = opt_string(parser, name)?,
+        if seen.repeated(bit) {
+            oddity.note((ErrorKind::DuplicateField { field: name }, at));
         }
-        Ok(())
+        match name {
+            "current" => read_int(parser, name, &mut detail.current, oddity),
+            "total" => read_int(parser, name, &mut detail.total, oddity),
+            "start" => read_int(parser, name, &mut detail.start, oddity),
+            "hidecounts" => read_bool(parser, name, &mut detail.hidecounts, oddity),
+            _ => read_string(parser, name, &mut detail.units, oddity, false),
+        }
     })?;
-    Ok(Some(detail))
+    *slot = Some(detail);
+    Ok(())
+}
+
+fn read_error_detail<'a>(
+    parser: &mut Parser<'a>,
+    slot: &mut Option<ErrorDetail<'a>>,
+    oddity: &mut Oddity,
+) -> Result<(), Fault> {
+    let mut wrong = None;
+    match object_or_null(parser, "errorDetail", oddity, &mut wrong)? {
+        Some(true) => {}
+        Some(false) => {
+            *slot = None;
+            return Ok(());
+        }
+        None => {
+            if let (None, Some(value)) = (*slot, wrong) {
+                *slot = Some(ErrorDetail {
+                    code: None,
+                    message: Some(salvage_text(value)),
+                });
+            }
+            return Ok(());
+        }
+    }
+    let mut detail = slot.unwrap_or_default();
+    let mut seen = Seen::default();
+    parser.object(|parser, key| {
+        let at = parser.pos();
+        let Some((bit, name)) = known(key, ERROR_FIELDS) else {
+            return parser.raw_value().map(drop);
+        };
+        if seen.repeated(bit) {
+            oddity.note((ErrorKind::DuplicateField { field: name }, at));
+        }
+        match name {
+            "code" => read_int(parser, name, &mut detail.code, oddity),
+            _ => read_string(parser, name, &mut detail.message, oddity, true),
+        }
+    })?;
+    *slot = Some(detail);
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -283,10 +513,11 @@ fn error_detail<'a>(parser: &mut Parser<'a>) -> Result<Option<ErrorDetail<'a>>, 
 // any order, without escapes; strings, integers, `null`, and the two small nested objects), and
 // gives up (`None`) on anything else, including a record that runs past the end of the input.
 // Giving up costs only time: the decoder then frames the record with the splitter and parses
-// it with [`Message::parse`] as before, so every error and every offset stays exactly what the
-// general path reports. What it accepts, the general path accepts with the same fields, and the
-// splitter would have ended the record at the same byte (no raw line break in a string, no `{`
-// outside a value, depth 2 at most).
+// it with the general parser, so every error, oddity and offset stays exactly what the general
+// path reports. What it accepts, the general path accepts with the same fields and no oddity
+// (it gives up on a repeated key and on any value of the wrong type), and the splitter would
+// have ended the record at the same byte (no raw line break in a string, no `{` outside a
+// value, depth 2 at most).
 //
 // It reads already-validated UTF-8 (the decoder checks its input in blocks, which is cheaper
 // than once per record), so every string is borrowed straight into the `Message`.
@@ -640,6 +871,358 @@ impl<'a> Message<'a> {
         fast.pos = 0;
         let message = fast.record(max_depth)?;
         Some((message, fast.pos))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Salvage: the error report inside a record that is not valid JSON.
+
+/// The error report recovered from a record that is not valid JSON, by [`salvage_error`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SalvagedError {
+    /// The error text: `errorDetail.message` when it has any, else `error`; empty when neither
+    /// has any. Decoded as Go's `encoding/json` would (escapes resolved, each byte of invalid
+    /// UTF-8 and each lone surrogate escape replaced by U+FFFD), with what JSON forbids (a raw
+    /// control character, an unknown escape) kept as written.
+    pub message: String,
+    /// `errorDetail.code`, when it is an integer that fits in `i64`.
+    pub code: Option<i64>,
+    /// Which key the message came from: [`ErrorSource::ErrorDetail`] or
+    /// [`ErrorSource::Legacy`] (`error`); for an empty message, `ErrorDetail` when the record
+    /// has an `errorDetail`.
+    pub source: ErrorSource,
+}
+
+/// Recovers the error report from a record that failed to parse, when it has one.
+///
+/// A record with an `error` or `errorDetail` key at its top level is an error report whatever
+/// else is wrong with it: invalid UTF-8, a raw control character or a bad escape in a string,
+/// a missing comma, garbage after the record, a cut, values of the wrong type, repeated keys.
+/// This reads the bytes loosely (a string runs to the next unescaped `"`; brackets are counted
+/// whatever their kind; anything else is skipped) and keeps the rules of
+/// [`Message::parse_lenient`]: a later value replaces an earlier one unless it has the wrong
+/// type, a repeated `errorDetail` object is merged into the first, `null` resets `errorDetail`
+/// and leaves `error` as it was, and a value of the wrong type gives what text it can (an
+/// object's `message` string, a bare word as written).
+///
+/// Returns `None` when the bytes do not start (after whitespace) with `{`, or have no `error` or
+/// `errorDetail` key at the top level with a value other than `null`. A key is a string at the
+/// top level followed by `:`; text inside a string is never a key. On a valid record it agrees
+/// with [`Message::parse_lenient`].
+///
+/// Time is linear in `bytes.len()`; the message is at most three times as long (one U+FFFD per
+/// invalid byte). Never panics.
+///
+/// ```
+/// use pullstream::message::salvage_error;
+///
+/// let record = b"{\"errorDetail\":{\"code\":\"ENOSPC\",\"message\":\"write /var/lib/\xff: no space\"}}";
+/// let salvaged = salvage_error(record).unwrap();
+/// assert_eq!(salvaged.message, "write /var/lib/\u{FFFD}: no space");
+/// assert_eq!(salvaged.code, None);
+/// assert!(salvage_error(br#"{"status":"\"error\":\"x\""}"#).is_none());
+/// ```
+pub fn salvage_error(bytes: &[u8]) -> Option<SalvagedError> {
+    let mut loose = Loose { bytes, pos: 0 };
+    if loose.peek() != Some(b'{') {
+        return None;
+    }
+    let mut detail: Option<LooseDetail> = None;
+    let mut error: Option<LooseText> = None;
+    loose.members(|loose, key| {
+        if loose.key_is(key.clone(), "errorDetail") {
+            match loose.peek() {
+                Some(b'{') => {
+                    let mut merged = detail.take().unwrap_or_default();
+                    loose.members(|loose, key| {
+                        if loose.key_is(key.clone(), "message") {
+                            loose.text(&mut merged.message);
+                        } else if loose.key_is(key, "code") {
+                            if let LooseValue::Word(word) = loose.value() {
+                                let word = bytes.get(word).unwrap_or_default();
+                                if let Some(code) = std::str::from_utf8(word)
+                                    .ok()
+                                    .and_then(|word| word.parse().ok())
+                                {
+                                    merged.code = Some(code);
+                                }
+                            }
+                        } else {
+                            loose.skip();
+                        }
+                    });
+                    detail = Some(merged);
+                }
+                _ => match loose.value() {
+                    LooseValue::Null => detail = None,
+                    value => {
+                        if detail.is_none() {
+                            detail = Some(LooseDetail {
+                                message: Some(value.into_text()),
+                                code: None,
+                            });
+                        }
+                    }
+                },
+            }
+        } else if loose.key_is(key, "error") {
+            loose.text(&mut error);
+        } else {
+            loose.skip();
+        }
+    });
+    if detail.is_none() && error.is_none() {
+        return None;
+    }
+    let mut message = String::new();
+    let mut source = ErrorSource::Legacy;
+    if let Some(detail) = &detail {
+        source = ErrorSource::ErrorDetail;
+        if let Some(text) = &detail.message {
+            text.decode(bytes, &mut message);
+        }
+    }
+    if message.is_empty() {
+        if let Some(text) = &error {
+            text.decode(bytes, &mut message);
+            if !message.is_empty() {
+                source = ErrorSource::Legacy;
+            }
+        }
+    }
+    Some(SalvagedError {
+        message,
+        code: detail.and_then(|detail| detail.code),
+        source,
+    })
+}
+
+/// Where a salvaged text lies in the record.
+#[derive(Clone, Debug)]
+enum LooseText {
+    /// The inside of a string, escapes and all.
+    Quoted(Range<usize>),
+    /// A bare word (a number, a literal, garbage), as written.
+    Bare(Range<usize>),
+    /// Nothing readable (an array, an object without a `message` string, a missing value).
+    Empty,
+}
+
+impl LooseText {
+    fn decode(&self, bytes: &[u8], out: &mut String) {
+        match self {
+            LooseText::Quoted(span) => {
+                unquote_lossy(bytes.get(span.clone()).unwrap_or_default(), out)
+            }
+            LooseText::Bare(span) => push_lossy(bytes.get(span.clone()).unwrap_or_default(), out),
+            LooseText::Empty => {}
+        }
+    }
+}
+
+#[derive(Default)]
+struct LooseDetail {
+    message: Option<LooseText>,
+    code: Option<i64>,
+}
+
+/// One value, read loosely.
+enum LooseValue {
+    String(Range<usize>),
+    /// An object whose `message` member was a string (its last one), or `None`.
+    Object(Option<Range<usize>>),
+    Word(Range<usize>),
+    Null,
+    /// An array, or no value at all (`"error":}`).
+    Other,
+}
+
+impl LooseValue {
+    fn into_text(self) -> LooseText {
+        match self {
+            LooseValue::String(span) | LooseValue::Object(Some(span)) => LooseText::Quoted(span),
+            LooseValue::Word(span) => LooseText::Bare(span),
+            LooseValue::Object(None) | LooseValue::Null | LooseValue::Other => LooseText::Empty,
+        }
+    }
+}
+
+/// A forgiving reader over bytes that may be anything. Every step moves forward, and no byte is
+/// read twice except a key's (once as a string, once to compare it), so a pass is linear.
+struct Loose<'b> {
+    bytes: &'b [u8],
+    pos: usize,
+}
+
+impl Loose<'_> {
+    fn peek(&mut self) -> Option<u8> {
+        while let Some(b' ' | b'\t' | b'\r' | b'\n') = self.bytes.get(self.pos) {
+            self.pos += 1;
+        }
+        self.bytes.get(self.pos).copied()
+    }
+
+    /// The string whose opening quote is at `pos`: the span of its inside. It ends at the next
+    /// `"` not escaped by a backslash, or at the end of the bytes.
+    fn string(&mut self) -> Range<usize> {
+        let start = (self.pos + 1).min(self.bytes.len());
+        let mut at = start;
+        loop {
+            let rest = self.bytes.get(at..).unwrap_or_default();
+            let Some(k) = memchr2(b'"', b'\\', rest) else {
+                self.pos = self.bytes.len();
+                return start..self.bytes.len();
+            };
+            let hit = at + k;
+            if rest.get(k) == Some(&b'"') {
+                self.pos = hit + 1;
+                return start..hit;
+            }
+            // A backslash: whatever follows it is escaped, even a quote.
+            at = hit + 2;
+        }
+    }
+
+    /// A run of bytes up to whitespace, punctuation or a quote.
+    fn word(&mut self) -> Range<usize> {
+        let start = self.pos;
+        while let Some(&byte) = self.bytes.get(self.pos) {
+            if matches!(
+                byte,
+                b' ' | b'\t' | b'\r' | b'\n' | b'{' | b'}' | b'[' | b']' | b',' | b':' | b'"'
+            ) {
+                break;
+            }
+            self.pos += 1;
+        }
+        start..self.pos
+    }
+
+    /// Skips a bracketed value whose opening bracket is at `pos`, to the bracket that closes
+    /// it (of either kind), strings skipped whole; or to the end of the bytes.
+    fn skip_nested(&mut self) {
+        let mut depth = 0usize;
+        while let Some(&byte) = self.bytes.get(self.pos) {
+            match byte {
+                b'"' => {
+                    self.string();
+                    continue;
+                }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth = depth.saturating_sub(1);
+                    if depth == 0 {
+                        self.pos += 1;
+                        return;
+                    }
+                }
+                _ => {}
+            }
+            self.pos += 1;
+        }
+    }
+
+    /// The members of the object whose `{` is at `pos`: `member` is called with each key (a
+    /// string followed by `:`), positioned at its value. Stray bytes between members are
+    /// skipped; the object ends at a closing bracket of either kind, or at the end of the bytes.
+    fn members(&mut self, mut member: impl FnMut(&mut Self, Range<usize>)) {
+        self.pos += 1;
+        loop {
+            match self.peek() {
+                None => return,
+                Some(b'}' | b']') => {
+                    self.pos += 1;
+                    return;
+                }
+                Some(b'"') => {
+                    let key = self.string();
+                    if self.peek() == Some(b':') {
+                        self.pos += 1;
+                        member(self, key);
+                    }
+                }
+                Some(b'{' | b'[') => self.skip_nested(),
+                Some(b',' | b':') => self.pos += 1,
+                // Not punctuation, so the word is at least this byte long.
+                Some(_) => {
+                    self.word();
+                }
+            }
+        }
+    }
+
+    /// Skips one value of any shape without looking inside it.
+    fn skip(&mut self) {
+        match self.peek() {
+            Some(b'"') => {
+                self.string();
+            }
+            Some(b'{' | b'[') => self.skip_nested(),
+            // Punctuation (a missing value) is left to the caller's loop.
+            Some(b'}' | b']' | b',' | b':') | None => {}
+            Some(_) => {
+                self.word();
+            }
+        }
+    }
+
+    /// True when the key spanning `key` reads `name` (decoded, if it has escapes).
+    fn key_is(&self, key: Range<usize>, name: &str) -> bool {
+        let raw = self.bytes.get(key).unwrap_or_default();
+        if memchr(b'\\', raw).is_none() {
+            return raw == name.as_bytes();
+        }
+        // Keys are short; an escaped one (legal, never sent) is decoded to compare.
+        let mut decoded = String::new();
+        unquote_lossy(raw, &mut decoded);
+        decoded == name
+    }
+
+    /// Reads one value; an object is read for its `message` string.
+    fn value(&mut self) -> LooseValue {
+        match self.peek() {
+            Some(b'"') => LooseValue::String(self.string()),
+            Some(b'{') => {
+                let mut message = None;
+                // Members are skipped, never read as values: recursion stops at this level.
+                self.members(|loose, key| {
+                    if loose.key_is(key, "message") && loose.peek() == Some(b'"') {
+                        message = Some(loose.string());
+                    } else {
+                        loose.skip();
+                    }
+                });
+                LooseValue::Object(message)
+            }
+            Some(b'[') => {
+                self.skip_nested();
+                LooseValue::Other
+            }
+            Some(b'}' | b']' | b',' | b':') | None => LooseValue::Other,
+            Some(_) => {
+                let word = self.word();
+                if self.bytes.get(word.clone()) == Some(b"null".as_slice()) {
+                    LooseValue::Null
+                } else {
+                    LooseValue::Word(word)
+                }
+            }
+        }
+    }
+
+    /// Reads the value of an error text (`error`, `errorDetail.message`) into `slot`: a string
+    /// replaces it, `null` leaves it, anything else fills it only when it is still empty.
+    fn text(&mut self, slot: &mut Option<LooseText>) {
+        match self.value() {
+            LooseValue::String(span) => *slot = Some(LooseText::Quoted(span)),
+            LooseValue::Null => {}
+            value => {
+                if slot.is_none() {
+                    *slot = Some(value.into_text());
+                }
+            }
+        }
     }
 }
 
