@@ -14,7 +14,7 @@
 use std::mem;
 
 use crate::error::{Error, ErrorKind};
-use crate::message::Message;
+use crate::message::{salvage_error, Message};
 use crate::scan::{Gap, Split, Splitter, DEFAULT_MAX_DEPTH};
 
 /// The largest [`Config::max_depth`] accepted: parsing recurses once per level, and 1024 levels
@@ -199,12 +199,15 @@ pub struct Decoder {
     /// Where a failed record's bytes are copied when they must be re-read but lie in
     /// `carry_buf`, which cannot be lent (see [`resync`]).
     reread_buf: Vec<u8>,
-    /// Bytes that may still be re-read after faults (see [`resync`]): grows with every byte fed,
-    /// up to twice the record size limit, and shrinks by each failed record re-read.
-    resync_allowance: u64,
+    /// Bytes that may still be re-read after faults, and the stream offset up to which it has
+    /// been credited (see `Records::resync`).
+    resync_allowance: (u64, u64),
     /// The open record went past the depth limit; that was reported, and it is held (not
     /// parsed) until it ends or fails, so that the records it swallowed can be re-read.
     too_deep: bool,
+    /// The oddity (a known field of the wrong type, a repeated key) of the record delivered
+    /// last, reported as the next item.
+    oddity: Option<(ErrorKind, u64)>,
 }
 
 impl Default for Decoder {
@@ -236,8 +239,9 @@ impl Decoder {
             failed: false,
             stats: DecoderStats::default(),
             reread_buf: Vec::new(),
-            resync_allowance: config.max_record_len as u64,
+            resync_allowance: (config.max_record_len as u64, 0),
             too_deep: false,
+            oddity: None,
             config,
         }
     }
@@ -276,8 +280,9 @@ impl Decoder {
         self.failed = false;
         self.stats = DecoderStats::default();
         self.reread_buf.clear();
-        self.resync_allowance = self.config.max_record_len as u64;
+        self.resync_allowance = (self.config.max_record_len as u64, 0);
         self.too_deep = false;
+        self.oddity = None;
     }
 
     /// Feeds the next chunk of the stream and returns the items it completes, in order.
@@ -301,8 +306,6 @@ impl Decoder {
         self.spare_buf.clear();
         self.retained_buf.clear();
         self.reread_buf.clear();
-        let allowance_cap = 2 * self.config.max_record_len as u64;
-        self.resync_allowance = (self.resync_allowance + chunk.len() as u64).min(allowance_cap);
         let chunk_base = self.position;
         self.position += chunk.len() as u64;
         let mut open = None;
@@ -336,6 +339,7 @@ impl Decoder {
             reread_buf,
             resync_allowance,
             too_deep,
+            oddity,
             ..
         } = self;
         let first_base = *carry_offset;
@@ -368,6 +372,7 @@ impl Decoder {
             reread: Some(reread_buf),
             allowance: resync_allowance,
             too_deep,
+            oddity,
         }
     }
 }
@@ -419,8 +424,9 @@ pub struct Records<'a> {
     /// The buffer a failed record's carried-over bytes are copied into to be re-read (once per
     /// call at most: only the first record of a call can begin in the carry).
     reread: Option<&'a mut Vec<u8>>,
-    allowance: &'a mut u64,
+    allowance: &'a mut (u64, u64),
     too_deep: &'a mut bool,
+    oddity: &'a mut Option<(ErrorKind, u64)>,
 }
 
 impl<'a> Records<'a> {
@@ -539,17 +545,24 @@ impl<'a> Records<'a> {
     /// records a cut record swallowed are read after all. `assembled` is the record's bytes
     /// when they were already put together in one slice.
     ///
-    /// Re-reading is paid for out of an allowance that grows by one byte per byte fed (up to
-    /// twice the record size limit) and starts at the limit: however hostile the input, the
-    /// decoder reads at most `max_record_len` + (bytes fed) bytes again. Returns whether the
-    /// scan moved; when it did not, the caller throws the record away as before.
+    /// Re-reading is paid for out of an allowance that starts at the record size limit and is
+    /// credited one byte for every byte of the stream the faults have reached (up to twice the
+    /// limit): however hostile the input, searching and re-reading cost at most
+    /// `max_record_len` + (stream length) bytes. Credit follows stream offsets, not calls, so
+    /// the items are the same however the stream is cut into chunks. Returns whether the scan
+    /// moved; when it did not, the caller throws the record away as before.
     fn resync(&mut self, end: u64, assembled: Option<&'a [u8]>) -> bool {
         let start = *self.record_start;
         let len = end.saturating_sub(start);
-        if len > *self.allowance {
+        let (allowance, credited_to) = *self.allowance;
+        let cap = 2 * self.config.max_record_len as u64;
+        let allowance = (allowance + end.saturating_sub(credited_to)).min(cap);
+        *self.allowance = (allowance, credited_to.max(end));
+        if len > allowance {
             return false;
         }
-        *self.allowance -= len;
+        let allowance = allowance - len;
+        self.allowance.0 = allowance;
         let (_, base) = self.source();
         let index = match assembled {
             Some(bytes) => resync_point(bytes, &[], len as usize),
@@ -562,7 +575,7 @@ impl<'a> Records<'a> {
             return false;
         };
         // The re-read itself costs as much again (capped by what is left).
-        *self.allowance = self.allowance.saturating_sub(len - index as u64);
+        self.allowance.0 = allowance.saturating_sub(len - index as u64);
         let at = start + index as u64;
         let first_end = self.first_base + self.first.len() as u64;
         if at >= base {
@@ -744,8 +757,8 @@ impl<'a> Records<'a> {
                     };
                     let end_offset = base + end as u64;
                     if mem::take(self.too_deep) {
-                        // Already reported when it went too deep; what it swallowed is re-read.
-                        self.resync(end_offset, Some(bytes));
+                        // Reported when it went too deep. It closed as a record does, so it
+                        // swallowed nothing that needs reading again.
                         continue;
                     }
                     // A record assembled across chunks (or one the fast path left alone) is
@@ -756,11 +769,15 @@ impl<'a> Records<'a> {
                         .and_then(|text| Message::parse_prefix(text, max_depth))
                         .filter(|&(_, len)| len == bytes.len());
                     let parsed = match fast {
-                        Some((message, _)) => Ok(message),
-                        None => Message::parse(bytes, max_depth),
+                        Some((message, _)) => Ok((message, None)),
+                        None => Message::parse_lenient(bytes, max_depth)
+                            .map(|parsed| (parsed.message, parsed.oddity)),
                     };
                     return match parsed {
-                        Ok(message) => {
+                        Ok((message, oddity)) => {
+                            // A field of the wrong type reads as absent and the record is still
+                            // delivered; the oddity is reported right after it.
+                            *self.oddity = oddity.map(|(kind, at)| (kind, offset + at as u64));
                             self.stats.records += 1;
                             Some(Ok(Record {
                                 bytes,
@@ -769,7 +786,11 @@ impl<'a> Records<'a> {
                             }))
                         }
                         Err((kind, at)) => {
-                            let item = self.error(kind, offset + at as u64);
+                            // Not JSON, but an error report all the same when it says so.
+                            let salvaged = salvage_error(bytes);
+                            let item = self
+                                .error(kind, offset + at as u64)
+                                .map(|item| item.map_err(|error| error.with_salvaged(salvaged)));
                             self.resync(end_offset, Some(bytes));
                             item
                         }
@@ -872,6 +893,9 @@ impl<'a> Iterator for Records<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         if self.done || *self.failed {
             return None;
+        }
+        if let Some((kind, offset)) = self.oddity.take() {
+            return self.error(kind, offset);
         }
         self.next_item()
     }

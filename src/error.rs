@@ -5,6 +5,8 @@
 
 use std::fmt;
 
+use crate::message::SalvagedError;
+
 /// Why some bytes of the stream could not be decoded as a record.
 ///
 /// Every variant is recoverable: the decoder reports it, skips what it must, and carries on with
@@ -77,11 +79,38 @@ pub enum ErrorKind {
 pub struct Error {
     kind: ErrorKind,
     offset: u64,
+    /// The daemon's error report recovered from the bytes that failed (boxed: rare, and it
+    /// keeps the common error small).
+    salvaged: Option<Box<SalvagedError>>,
 }
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind, offset: u64) -> Self {
-        Error { kind, offset }
+        Error {
+            kind,
+            offset,
+            salvaged: None,
+        }
+    }
+
+    pub(crate) fn with_salvaged(mut self, salvaged: Option<SalvagedError>) -> Self {
+        self.salvaged = salvaged.map(Box::new);
+        self
+    }
+
+    /// The error report the daemon meant to send, recovered from a record that is not valid
+    /// JSON but has an `error` or `errorDetail` key (see [`crate::message::salvage_error`]).
+    /// Such a record is both malformed and a failure: [`crate::pipeline::Pipeline`] gives it to
+    /// the tracker as the daemon's error.
+    ///
+    /// ```
+    /// let mut decoder = pullstream::Decoder::new();
+    /// let bad = b"{\"errorDetail\":{\"message\":\"no space left\xff\"},\"error\":\"no space left\xff\"}";
+    /// let error = decoder.feed(bad).next().unwrap().unwrap_err();
+    /// assert_eq!(error.salvaged_error().unwrap().message, "no space left\u{fffd}");
+    /// ```
+    pub fn salvaged_error(&self) -> Option<&SalvagedError> {
+        self.salvaged.as_deref()
     }
 
     /// What went wrong.

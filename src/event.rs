@@ -558,9 +558,13 @@ impl<'a> Event<'a> {
         let (text, source) = match (detail_message, legacy) {
             (Some(text), _) => (text, ErrorSource::ErrorDetail),
             (None, Some(text)) => (text, ErrorSource::Legacy),
-            (None, None) if detail.code.is_some() => {
+            // A record with an `errorDetail` is an error whatever else is wrong with it (a code
+            // that is not a number, no message). An empty `error` alone is not: Podman 2 sends
+            // `"error":""` on every record.
+            (None, None) if message.error_detail.is_some() => {
                 (JsonStr::plain("unknown error"), ErrorSource::ErrorDetail)
             }
+
             // An HTTP error body: `{"message": …}` (Podman adds "cause" and "response").
             (None, None) => match message.message {
                 Some(text) if message.status.is_none() && message.stream.is_none() => {

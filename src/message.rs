@@ -259,15 +259,21 @@ fn object_or_null<'a>(
 /// Text for an error field whose value has the wrong type: a string as it is; from an object,
 /// its `message` string (Docker's `JSONError` shape; the last one if repeated); a number,
 /// `true` or `false` as written (text with no quote, backslash or control character, so valid
-/// string content); empty for an array or an object without a `message` string.
+/// string content); [`UNREADABLE_ERROR`] for an array or an object without a `message` string
+/// (the key says the record is an error even when its text cannot be had; an empty string is
+/// not one: Podman 2 writes `"error":""` on every record).
 fn salvage_text(value: RawJson<'_>) -> JsonStr<'_> {
+    let unreadable = JsonStr::from_validated(UNREADABLE_ERROR, false);
     match value.get().as_bytes().first() {
-        Some(b'"') => value.as_str().unwrap_or_default(),
-        Some(b'{') => message_member(value).unwrap_or_default(),
-        Some(b'[') | None => JsonStr::default(),
+        Some(b'"') => value.as_str().unwrap_or(unreadable),
+        Some(b'{') => message_member(value).unwrap_or(unreadable),
+        Some(b'[') | None => unreadable,
         Some(_) => JsonStr::from_validated(value.get(), false),
     }
 }
+
+/// The text given to an error field whose value holds no text.
+pub const UNREADABLE_ERROR: &str = "unknown error (the error field could not be read)";
 
 /// The last `message` member of an object that is a string.
 fn message_member(object: RawJson<'_>) -> Option<JsonStr<'_>> {
@@ -892,6 +898,26 @@ pub struct SalvagedError {
     /// [`ErrorSource::Legacy`] (`error`); for an empty message, `ErrorDetail` when the record
     /// has an `errorDetail`.
     pub source: ErrorSource,
+}
+
+impl SalvagedError {
+    /// The report as the event classifier gives a daemon error (an empty message reads as
+    /// [`UNREADABLE_ERROR`]).
+    pub fn daemon_error(&self) -> crate::event::DaemonError<'_> {
+        let text = if self.message.is_empty() {
+            UNREADABLE_ERROR
+        } else {
+            self.message.as_str()
+        };
+        // Already decoded: its backslashes are text, not escapes.
+        let message = JsonStr::from_validated(text, false);
+        crate::event::DaemonError {
+            message,
+            code: self.code,
+            kind: crate::event::FailureKind::classify(message),
+            source: self.source,
+        }
+    }
 }
 
 /// Recovers the error report from a record that failed to parse, when it has one.

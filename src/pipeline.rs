@@ -184,6 +184,8 @@ fn drive(
         };
         let flow = match item {
             Ok(record) => {
+                // A record re-read after a cut-off one at the end: the stream did not end cut.
+                *ending = None;
                 let event = Event::classify(record.message());
                 let limit = match tracker.observe(&event, now_ms) {
                     Err(limit) if !limit_notice.given => {
@@ -209,6 +211,12 @@ fn drive(
             Err(error) => {
                 if let ErrorKind::Truncated { .. } = error.kind() {
                     *ending = Some(Ending::CutMidRecord);
+                }
+                if let Some(salvaged) = error.salvaged_error() {
+                    // Malformed, and still the daemon's error: the verdict must not miss it.
+                    let event = Event::Error(salvaged.daemon_error());
+                    // An error record names no layer, so no limit can be reached here.
+                    let _ = tracker.observe(&event, now_ms);
                 }
                 on_item(Item::Malformed(error))
             }

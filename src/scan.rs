@@ -321,7 +321,11 @@ impl Splitter {
                     // means the quotes are out of step: a record was cut inside a string and the
                     // next record's quotes are being read the wrong way round.
                     if !matches!(self.prev, b'{' | b'[' | b':' | b',') {
-                        return self.abandon(at, "a string where none may stand");
+                        // The quote is not read again as the start of a garbage run: the cut
+                        // was reported, and the scan goes on to the next `{` or line.
+                        let cut = self.abandon(at, "a string where none may stand");
+                        self.place = Place::Garbage;
+                        return cut;
                     }
                     let mut start = at + 1;
                     loop {
@@ -699,9 +703,9 @@ mod tests {
             &["start 0", "end 12", "start 12", "end 14"],
         ),
         (
-            "escaped line break stays in the string",
+            "a line break after a backslash still ends a cut record",
             b"{\"a\":\"\\\n\"}{}",
-            &["start 0", "end 10", "start 10", "end 12"],
+            &["start 0", "cut 7", "garbage 8", "start 10", "end 12"],
         ),
         (
             "strings chained by separators",

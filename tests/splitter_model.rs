@@ -87,7 +87,9 @@ impl Model {
                 }
                 Place::Record => match byte {
                     b'"' if !matches!(self.prev, b'{' | b'[' | b':' | b',') => {
-                        return self.abandon(at, "a string where none may stand");
+                        let cut = self.abandon(at, "a string where none may stand");
+                        self.place = Place::Garbage;
+                        return cut;
                     }
                     b'"' => {
                         self.in_string = true;
