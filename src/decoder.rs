@@ -539,11 +539,11 @@ impl<'a> Records<'a> {
         }
     }
 
-    /// Called when the open record has failed (cut off, invalid, too deep or too large) with
+    /// Called when the open record has failed (cut off, too large, or not JSON) with
     /// its bytes up to the absolute offset `end` still held: finds the first place inside it
     /// where a record may begin ([`resync_point`]) and moves the scan back there, so that the
     /// records a cut record swallowed are read after all. `assembled` is the record's bytes
-    /// when they were already put together in one slice.
+    /// when they were already put together in one slice; `starts` says which places count.
     ///
     /// Re-reading is paid for out of an allowance that starts at the record size limit and is
     /// credited one byte for every byte of the stream the faults have reached (up to twice the
@@ -551,7 +551,7 @@ impl<'a> Records<'a> {
     /// `max_record_len` + (stream length) bytes. Credit follows stream offsets, not calls, so
     /// the items are the same however the stream is cut into chunks. Returns whether the scan
     /// moved; when it did not, the caller throws the record away as before.
-    fn resync(&mut self, end: u64, assembled: Option<&'a [u8]>) -> bool {
+    fn resync(&mut self, end: u64, assembled: Option<&'a [u8]>, starts: Starts) -> bool {
         let start = *self.record_start;
         let len = end.saturating_sub(start);
         let (allowance, credited_to) = *self.allowance;
@@ -565,10 +565,10 @@ impl<'a> Records<'a> {
         self.allowance.0 = allowance;
         let (_, base) = self.source();
         let index = match assembled {
-            Some(bytes) => resync_point(bytes, &[], len as usize),
+            Some(bytes) => resync_point(bytes, &[], len as usize, starts),
             None => {
                 let (head, tail) = self.held_bytes(end.saturating_sub(base) as usize);
-                resync_point(head, tail, len as usize)
+                resync_point(head, tail, len as usize, starts)
             }
         };
         let Some(index) = index else {
@@ -755,7 +755,6 @@ impl<'a> Records<'a> {
                         Err(Some(kind)) => return self.error(kind, offset),
                         Err(None) => return None,
                     };
-                    let end_offset = base + end as u64;
                     if mem::take(self.too_deep) {
                         // Reported when it went too deep. It closed as a record does, so it
                         // swallowed nothing that needs reading again.
@@ -785,13 +784,15 @@ impl<'a> Records<'a> {
                                 message,
                             }))
                         }
+                        // Framed but not JSON: it may still be an error report. Its bounds
+                        // are usually right, but a garbage line can close over the records
+                        // after it (`{:` … `]`): those begin lines, and are read again.
                         Err((kind, at)) => {
-                            // Not JSON, but an error report all the same when it says so.
                             let salvaged = salvage_error(bytes);
                             let item = self
                                 .error(kind, offset + at as u64)
                                 .map(|item| item.map_err(|error| error.with_salvaged(salvaged)));
-                            self.resync(end_offset, Some(bytes));
+                            self.resync(base + end as u64, Some(bytes), Starts::LineStarts);
                             item
                         }
                     };
@@ -805,7 +806,7 @@ impl<'a> Records<'a> {
                     }
                     let offset = base + at as u64;
                     let item = self.error(ErrorKind::Unterminated { reason }, offset);
-                    if !self.resync(offset, None) {
+                    if !self.resync(offset, None, Starts::Any) {
                         self.drop_open_record();
                     }
                     return item;
@@ -824,7 +825,7 @@ impl<'a> Records<'a> {
                         // The open record reached its size limit with more bytes to come.
                         let offset = *self.record_start;
                         let item = self.error(ErrorKind::RecordTooLarge { limit }, offset);
-                        if !self.resync(base + window as u64, None) {
+                        if !self.resync(base + window as u64, None, Starts::Any) {
                             self.skip_open_record();
                         }
                         return item;
@@ -861,7 +862,7 @@ impl<'a> Records<'a> {
         } else {
             None
         };
-        if item.is_some() && self.resync(stream_end, None) {
+        if item.is_some() && self.resync(stream_end, None, Starts::Any) {
             return item;
         }
         self.done = true;
@@ -940,6 +941,18 @@ impl Drop for Records<'_> {
     }
 }
 
+/// Which places inside a failed record [`resync_point`] takes for the start of a record it
+/// swallowed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Starts {
+    /// A `{` at the start of a line, or followed by a record's first key. For records that were
+    /// cut off: the fault shows that the bytes after the record's `{` are not all its own.
+    Any,
+    /// A `{` at the start of a line only. For records that closed but are not JSON: their
+    /// bounds are nearly always right, and the objects inside them are their own.
+    LineStarts,
+}
+
 /// How far past a fault [`resync_point`] may read to see the key after a `{`: the longest of
 /// [`RECORD_KEYS`] and its three quotes and brace.
 const LOOK_AHEAD: usize = 18;
@@ -974,7 +987,7 @@ const RECORD_KEYS: &[&[u8]] = &[
 /// there is none.
 ///
 /// Only a `{` before `limit` counts; the bytes after it are read to see what follows a `{`.
-fn resync_point(head: &[u8], tail: &[u8], limit: usize) -> Option<usize> {
+fn resync_point(head: &[u8], tail: &[u8], limit: usize, starts: Starts) -> Option<usize> {
     let byte = |i: usize| match i.checked_sub(head.len()) {
         None => head.get(i).copied(),
         Some(j) => tail.get(j).copied(),
@@ -989,6 +1002,9 @@ fn resync_point(head: &[u8], tail: &[u8], limit: usize) -> Option<usize> {
                 b'\n' => return true,
                 _ => break,
             }
+        }
+        if starts == Starts::LineStarts {
+            return false;
         }
         let follows = |text: &[u8], end: usize| {
             end >= text.len()
