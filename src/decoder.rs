@@ -202,12 +202,13 @@ pub struct Decoder {
     /// Bytes that may still be re-read after faults, and the stream offset up to which it has
     /// been credited (see `Records::resync`).
     resync_allowance: (u64, u64),
-    /// The open record went past the depth limit; that was reported, and it is held (not
-    /// parsed) until it ends or fails, so that the records it swallowed can be re-read.
-    too_deep: bool,
-    /// The oddity (a known field of the wrong type, a repeated key) of the record delivered
-    /// last, reported as the next item.
-    oddity: Option<(ErrorKind, u64)>,
+    /// The open record went past the depth limit at this offset. It is held (not parsed) until
+    /// it ends or fails, so that the records a cut one swallowed can be re-read, and the depth
+    /// error is reported then: an item is never given while a record is open.
+    too_deep: Option<u64>,
+    /// An error to report as the next item: the oddity (a known field of the wrong type, a
+    /// repeated key) of the record delivered last, or the cut of a record reported too deep.
+    pending_error: Option<(ErrorKind, u64)>,
 }
 
 impl Default for Decoder {
@@ -240,8 +241,8 @@ impl Decoder {
             stats: DecoderStats::default(),
             reread_buf: Vec::new(),
             resync_allowance: (config.max_record_len as u64, 0),
-            too_deep: false,
-            oddity: None,
+            too_deep: None,
+            pending_error: None,
             config,
         }
     }
@@ -281,8 +282,8 @@ impl Decoder {
         self.stats = DecoderStats::default();
         self.reread_buf.clear();
         self.resync_allowance = (self.config.max_record_len as u64, 0);
-        self.too_deep = false;
-        self.oddity = None;
+        self.too_deep = None;
+        self.pending_error = None;
     }
 
     /// Feeds the next chunk of the stream and returns the items it completes, in order.
@@ -339,7 +340,7 @@ impl Decoder {
             reread_buf,
             resync_allowance,
             too_deep,
-            oddity,
+            pending_error,
             ..
         } = self;
         let first_base = *carry_offset;
@@ -372,7 +373,7 @@ impl Decoder {
             reread: Some(reread_buf),
             allowance: resync_allowance,
             too_deep,
-            oddity,
+            pending_error,
         }
     }
 }
@@ -425,8 +426,8 @@ pub struct Records<'a> {
     /// call at most: only the first record of a call can begin in the carry).
     reread: Option<&'a mut Vec<u8>>,
     allowance: &'a mut (u64, u64),
-    too_deep: &'a mut bool,
-    oddity: &'a mut Option<(ErrorKind, u64)>,
+    too_deep: &'a mut Option<u64>,
+    pending_error: &'a mut Option<(ErrorKind, u64)>,
 }
 
 impl<'a> Records<'a> {
@@ -445,6 +446,19 @@ impl<'a> Records<'a> {
             self.done = true;
         }
         Some(Err(Error::new(kind, offset)))
+    }
+
+    /// The error for the open record, which failed: its depth error first when it went too
+    /// deep, and this one as the next item.
+    fn record_failed(&mut self, kind: ErrorKind, offset: u64) -> Option<Result<Record<'a>, Error>> {
+        match self.too_deep.take() {
+            Some(at) => {
+                *self.pending_error = Some((kind, offset));
+                let limit = self.config.max_depth;
+                self.error(ErrorKind::TooDeep { limit }, at)
+            }
+            None => self.error(kind, offset),
+        }
     }
 
     /// Starts discarding the open record: its bytes are no longer needed.
@@ -620,7 +634,7 @@ impl<'a> Records<'a> {
         }
         self.open = None;
         self.open_len = 0;
-        *self.too_deep = false;
+        *self.too_deep = None;
     }
 
     /// Saves the open record's bytes (or nothing, when skipping) for the next feed.
@@ -755,10 +769,11 @@ impl<'a> Records<'a> {
                         Err(Some(kind)) => return self.error(kind, offset),
                         Err(None) => return None,
                     };
-                    if mem::take(self.too_deep) {
-                        // Reported when it went too deep. It closed as a record does, so it
-                        // swallowed nothing that needs reading again.
-                        continue;
+                    if let Some(at) = self.too_deep.take() {
+                        // It closed as a record does, so it swallowed nothing that needs
+                        // reading again.
+                        let limit = self.config.max_depth;
+                        return self.error(ErrorKind::TooDeep { limit }, at);
                     }
                     // A record assembled across chunks (or one the fast path left alone) is
                     // complete here: try the fast reader on it before the general parser.
@@ -776,7 +791,8 @@ impl<'a> Records<'a> {
                         Ok((message, oddity)) => {
                             // A field of the wrong type reads as absent and the record is still
                             // delivered; the oddity is reported right after it.
-                            *self.oddity = oddity.map(|(kind, at)| (kind, offset + at as u64));
+                            *self.pending_error =
+                                oddity.map(|(kind, at)| (kind, offset + at as u64));
                             self.stats.records += 1;
                             Some(Ok(Record {
                                 bytes,
@@ -805,26 +821,24 @@ impl<'a> Records<'a> {
                         continue;
                     }
                     let offset = base + at as u64;
-                    let item = self.error(ErrorKind::Unterminated { reason }, offset);
+                    let item = self.record_failed(ErrorKind::Unterminated { reason }, offset);
                     if !self.resync(offset, None, Starts::Any) {
                         self.drop_open_record();
                     }
                     return item;
                 }
                 Split::TooDeep(i) => {
-                    // Reported now, parsed never; the record stays held until it ends or fails,
-                    // so that a cut record's nesting cannot hide the records after it.
-                    if !*self.skipping && !*self.too_deep {
-                        *self.too_deep = true;
-                        let limit = self.config.max_depth;
-                        return self.error(ErrorKind::TooDeep { limit }, base + i as u64);
+                    // Never parsed, but held until it ends or fails, so that a cut record's
+                    // nesting cannot hide the records after it.
+                    if !*self.skipping && self.too_deep.is_none() {
+                        *self.too_deep = Some(base + i as u64);
                     }
                 }
                 Split::NeedMore => {
                     if window < source.len() {
                         // The open record reached its size limit with more bytes to come.
                         let offset = *self.record_start;
-                        let item = self.error(ErrorKind::RecordTooLarge { limit }, offset);
+                        let item = self.record_failed(ErrorKind::RecordTooLarge { limit }, offset);
                         if !self.resync(base + window as u64, None, Starts::Any) {
                             self.skip_open_record();
                         }
@@ -857,8 +871,7 @@ impl<'a> Records<'a> {
         let len = stream_end.saturating_sub(*self.record_start);
         let offset = *self.record_start;
         let item = if inside && !*self.failed {
-            self.stats.errors += 1;
-            Some(Err(Error::new(ErrorKind::Truncated { len }, offset)))
+            self.record_failed(ErrorKind::Truncated { len }, offset)
         } else {
             None
         };
@@ -870,7 +883,7 @@ impl<'a> Records<'a> {
         self.carry_buf.clear();
         self.open = None;
         *self.skipping = false;
-        *self.too_deep = false;
+        *self.too_deep = None;
         *self.last_end = u64::MAX;
         self.splitter.reset();
         item
@@ -892,11 +905,14 @@ impl<'a> Iterator for Records<'a> {
     type Item = Result<Record<'a>, Error>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done || *self.failed {
+        if *self.failed {
             return None;
         }
-        if let Some((kind, offset)) = self.oddity.take() {
+        if let Some((kind, offset)) = self.pending_error.take() {
             return self.error(kind, offset);
+        }
+        if self.done {
+            return None;
         }
         self.next_item()
     }

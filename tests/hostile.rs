@@ -533,13 +533,12 @@ fn hostile_numbers_in_progress() {
                 ControlFlow::Continue(())
             });
             let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
+            // Every record is valid JSON, so every one is delivered; a number that is not a
+            // 64-bit integer reads as absent and is reported once per field.
             let is_int = |v: &str| v.parse::<i64>().is_ok();
-            let want = if is_int(current) && is_int(total) {
-                5
-            } else {
-                2
-            };
-            assert_eq!(records, want, "current {current} total {total}: {errors:?}");
+            let odd_records = 3 * usize::from(!is_int(current) || !is_int(total));
+            assert_eq!(records, 5, "current {current} total {total}: {errors:?}");
+            assert_eq!(errors.len(), odd_records, "current {current} total {total}");
             for error in &errors {
                 assert!(
                     matches!(error, ErrorKind::WrongType { .. }),
@@ -612,13 +611,14 @@ fn duplicate_keys() {
             assert_eq!(tally.error_count, 0, "{record}: {:?}", tally.errors);
             assert_eq!(tally.records, 2, "{record}");
         } else {
+            // Delivered as Go reads it (the last copy wins), and the repeat reported.
             assert_eq!(tally.error_count, 1, "{record}");
             assert!(
                 matches!(tally.errors[0].1, ErrorKind::DuplicateField { .. }),
                 "{record}: {:?}",
                 tally.errors
             );
-            assert_eq!(tally.statuses, ["good"], "{record}");
+            assert_eq!(tally.records, 2, "{record}");
         }
     }
 }
