@@ -731,6 +731,15 @@ impl Tracker {
             self.found.digest = Some(digest);
         }
         self.found.push_finished = true;
+        // The daemon puts the manifest only after every layer of the tag was pushed (moby
+        // `distribution/push_v2.go`, `daemon/containerd/image_push.go`, and the v1 pusher): a
+        // layer still open here lost its last record, it is not still being pushed.
+        for layer in &mut self.layers[self.segment_start..] {
+            if layer.phase < Phase::Done {
+                layer.phase = Phase::Done;
+                layer.completion = Some(Completion::Pushed);
+            }
+        }
     }
 
     /// `Loaded image` means every layer read from the archive is in.
@@ -1230,7 +1239,12 @@ impl Tracker {
             }
             Operation::Build => {
                 details.kind = SuccessKind::Built;
-                details.image_id = found.built_image.clone();
+                // Until the build's result came, an id names an earlier stage's image, not
+                // the build's.
+                details.image_id = found
+                    .build_finished
+                    .then(|| found.built_image.clone())
+                    .flatten();
                 details.reference = found.tagged.clone();
                 // A `Digest:` inside a build belongs to its base image.
                 details.digest = None;
