@@ -518,7 +518,10 @@ const LAYER_STATUSES: &[(&str, LayerStatus)] = &[
     ("Buffering to Disk", LayerStatus::Preparing),
     ("Buffering to disk", LayerStatus::Preparing),
     ("Image successfully pushed", LayerStatus::Pushed),
-    ("Image already pushed, skipping", LayerStatus::LayerAlreadyExists),
+    (
+        "Image already pushed, skipping",
+        LayerStatus::LayerAlreadyExists,
+    ),
 ];
 
 fn is_hex(text: &str) -> bool {
