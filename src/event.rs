@@ -209,6 +209,24 @@ pub enum PullResult {
     UpToDate,
 }
 
+/// Which record named a built image. The classic builder writes an `aux` id at the end of
+/// *every* stage, so only some origins say that the whole build finished (see `docs/FORMAT.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum BuiltImageOrigin {
+    /// `aux` `{"ID":…}` with no record id: the classic builder's result of one stage
+    /// (moby `builder/dockerfile`, `emitImageID`), or Podman's compat result before its
+    /// `Successfully built`.
+    StageAux,
+    /// `aux` `{"ID":…}` with the record id `moby.image.id`: BuildKit's final result (also the
+    /// classic builder's squashed image).
+    BuildResultAux,
+    /// `stream` `Successfully built <short id>`: written once the whole build returned.
+    SuccessfullyBuilt,
+    /// A `stream` holding only an image id: `build -q`'s result, or Podman's final id line.
+    IdLine,
+}
+
 /// What one record means.
 ///
 /// Variants borrow from the record. Layer ids are the daemon's short ids (12 hex digits).
@@ -371,11 +389,14 @@ pub enum Event<'a> {
         /// The text, raw.
         text: JsonStr<'a>,
     },
-    /// The image a build produced: `aux` `{"ID":…}` (classic builder, BuildKit's
-    /// `moby.image.id`), `Successfully built <id>`, or Podman's bare image id line.
+    /// An image a build produced: `aux` `{"ID":…}` (classic builder: one per stage; BuildKit's
+    /// `moby.image.id`), `Successfully built <id>`, or a bare image id line (`build -q`,
+    /// Podman). [`BuiltImageOrigin`] says which, because only some of them end a build.
     BuiltImage {
         /// The image id (`sha256:…` or a short id).
         id: JsonStr<'a>,
+        /// Which record carried it.
+        origin: BuiltImageOrigin,
     },
     /// `Successfully tagged <reference>` (build).
     Tagged {
@@ -492,6 +513,15 @@ const LAYER_STATUSES: &[(&str, LayerStatus)] = &[
     ("Layer already exists", LayerStatus::LayerAlreadyExists),
     ("Image already exists", LayerStatus::LayerAlreadyExists),
     ("Loading layer", LayerStatus::LoadingLayer),
+    // Docker 1.6-1.9 push (moby `graph/push_v1.go`, `graph/push_v2.go` of those releases): the
+    // layer is written to a temporary file before its upload, then reported pushed or skipped.
+    ("Buffering to Disk", LayerStatus::Preparing),
+    ("Buffering to disk", LayerStatus::Preparing),
+    ("Image successfully pushed", LayerStatus::Pushed),
+    (
+        "Image already pushed, skipping",
+        LayerStatus::LayerAlreadyExists,
+    ),
 ];
 
 fn is_hex(text: &str) -> bool {
@@ -528,6 +558,32 @@ fn tag_digest<'s>(status: JsonStr<'s>) -> Option<(JsonStr<'s>, JsonStr<'s>, Opti
         return None;
     }
     Some((JsonStr::plain(tag), JsonStr::plain(digest), size))
+}
+
+/// The repository of a v1 `Pulling image (<tag>) from <repository>[, endpoint: <url>]`.
+fn v1_pulling_image(status: JsonStr<'_>) -> Option<JsonStr<'_>> {
+    let rest = status.strip_prefix("Pulling image (")?.raw();
+    let from = rest.find(") from ")?;
+    let repository = &rest[from + ") from ".len()..];
+    let repository = repository.split(", ").next().unwrap_or_default();
+    (!repository.is_empty()).then(|| JsonStr::plain(repository))
+}
+
+/// The tag of a v1 `Pushing tag for rev [<id>] on {<endpoint>repositories/<name>/tags/<tag>}`.
+fn v1_pushing_tag(status: JsonStr<'_>) -> Option<JsonStr<'_>> {
+    let rest = status.strip_prefix("Pushing tag for rev [")?.raw();
+    let target = rest.strip_suffix('}')?;
+    let tag = &target[target.rfind("/tags/")? + "/tags/".len()..];
+    (!tag.is_empty()).then(|| JsonStr::plain(tag))
+}
+
+/// The image id of a v1 `Image <id> already pushed, skipping` (the id is in the text).
+fn v1_already_pushed(status: JsonStr<'_>) -> Option<JsonStr<'_>> {
+    let id = status
+        .strip_prefix("Image ")?
+        .raw()
+        .strip_suffix(" already pushed, skipping")?;
+    is_hex(id).then(|| JsonStr::plain(id))
 }
 
 impl<'a> Event<'a> {
@@ -587,7 +643,12 @@ impl<'a> Event<'a> {
             return Event::BuildKitTrace { data: aux };
         }
         if let Some(image) = aux.field("ID").and_then(|v| v.as_str()) {
-            return Event::BuiltImage { id: image };
+            let origin = if id.is_some_and(|id| id == "moby.image.id") {
+                BuiltImageOrigin::BuildResultAux
+            } else {
+                BuiltImageOrigin::StageAux
+            };
+            return Event::BuiltImage { id: image, origin };
         }
         if let Some(digest) = aux.field("Digest").and_then(|v| v.as_str()) {
             return Event::PushResult {
@@ -615,7 +676,10 @@ impl<'a> Event<'a> {
             return Event::LoadedImage { reference };
         }
         if let Some(id) = line.strip_prefix("Successfully built ") {
-            return Event::BuiltImage { id };
+            return Event::BuiltImage {
+                id,
+                origin: BuiltImageOrigin::SuccessfullyBuilt,
+            };
         }
         if let Some(reference) = line.strip_prefix("Successfully tagged ") {
             return Event::Tagged { reference };
@@ -623,7 +687,10 @@ impl<'a> Event<'a> {
         // `docker build -q` writes only `sha256:<id>`; Podman's builder writes the bare 64-hex
         // image id as a line of its own.
         if image_id(line) {
-            return Event::BuiltImage { id: line };
+            return Event::BuiltImage {
+                id: line,
+                origin: BuiltImageOrigin::IdLine,
+            };
         }
         // The containerd store reports a failed load as a line of output.
         if line.starts_with("Error unpacking image ") {
@@ -711,6 +778,22 @@ impl<'a> Event<'a> {
         }
         if let Some(name) = status.strip_prefix("Pulling repository ") {
             return Event::PullingRepository { name };
+        }
+        // v1 registry pull of one tag (Docker <= 1.9 `graph/pull_v1.go`, Red Hat's docker):
+        // `Pulling image (<tag>) from <repository>[, endpoint: <url>]`, id = the v1 image id.
+        if let Some(name) = v1_pulling_image(status) {
+            return Event::PullingRepository { name };
+        }
+        // v1 registry push (Docker <= 1.9 `graph/push_v1.go`): the tag is written last.
+        if let Some(tag) = v1_pushing_tag(status) {
+            return Event::PushResult {
+                tag: Some(tag),
+                digest: None,
+                size: None,
+            };
+        }
+        if let Some(layer) = v1_already_pushed(status) {
+            return Event::LayerAlreadyExists { layer };
         }
         let raw = status.raw();
         if raw.contains("pulled from a legacy registry") || raw.contains("has been verified") {

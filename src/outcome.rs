@@ -153,6 +153,45 @@ impl Failure {
     }
 }
 
+/// How far a build got: the step it announced last.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct BuildStep {
+    /// The step number `N` (Docker 1.x counted from 0).
+    pub current: u32,
+    /// The number of steps `M`, when the daemon wrote it (Docker 1.13+ and Podman).
+    pub total: Option<u32>,
+}
+
+impl BuildStep {
+    /// Reads the step a line of build output starts: Docker's `Step N/M : …` (`Step N : …`
+    /// before 1.13) or Podman's `STEP N/M: …`. `None` for any other text.
+    ///
+    /// ```
+    /// use pullstream::outcome::BuildStep;
+    /// let step = BuildStep::parse("Step 4/5 : RUN make").unwrap();
+    /// assert_eq!((step.current, step.total), (4, Some(5)));
+    /// assert_eq!(BuildStep::parse("STEP 2: COPY . /src").unwrap().total, None);
+    /// assert!(BuildStep::parse(" ---> Running in 0123").is_none());
+    /// ```
+    pub fn parse(line: &str) -> Option<BuildStep> {
+        let rest = line
+            .strip_prefix("Step ")
+            .or_else(|| line.strip_prefix("STEP "))?;
+        let digits = |text: &str| text.bytes().take_while(u8::is_ascii_digit).count();
+        let n = digits(rest);
+        let current = rest[..n].parse().ok()?;
+        let rest = &rest[n..];
+        let (total, rest) = match rest.strip_prefix('/') {
+            Some(after) => {
+                let m = digits(after);
+                (Some(after[..m].parse().ok()?), &after[m..])
+            }
+            None => (None, rest),
+        };
+        (rest.starts_with(" :") || rest.starts_with(':')).then_some(BuildStep { current, total })
+    }
+}
+
 /// An operation that did not finish.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -161,6 +200,8 @@ pub struct Incomplete {
     pub reason: IncompleteReason,
     /// Layers that had started but not finished, in order of first appearance.
     pub pending_layers: Vec<String>,
+    /// For a build: the step it had started when the stream ended (see [`BuildStep`]).
+    pub build_step: Option<BuildStep>,
 }
 
 /// The verdict on a whole stream.

@@ -6,10 +6,11 @@
 use std::cell::Cell;
 use std::collections::HashMap;
 
-use crate::event::{Event, FailureKind, PullResult, Unit};
+use crate::event::{BuiltImageOrigin, Event, FailureKind, PullResult, Unit};
 use crate::json::JsonStr;
 use crate::outcome::{
-    Dialect, Failure, Incomplete, IncompleteReason, Operation, Outcome, Success, SuccessKind,
+    BuildStep, Dialect, Failure, Incomplete, IncompleteReason, Operation, Outcome, Success,
+    SuccessKind,
 };
 
 /// Segments with at most this many layers are searched linearly (faster than hashing).
@@ -342,14 +343,18 @@ struct Findings {
     push_finished: bool,
     digest: Option<String>,
     built_image: Option<String>,
+    /// A record that only the end of a whole build writes came (see `build_finished`).
+    build_finished: bool,
+    /// The latest `Step N/M` (Docker) or `STEP N/M:` (Podman) a build started.
+    build_step: Option<BuildStep>,
     tagged: Option<String>,
     loaded_reference: Option<String>,
     loaded_id: Option<String>,
     imported_id: Option<String>,
     podman_image: Option<String>,
-    /// The last record was a `Download complete`/`Pull complete` with no progress numbers:
-    /// Podman's final image-id record, if the stream ends here.
-    last_was_completion_of: Option<usize>,
+    /// The last record could be Podman's closing record (see [`Tracker::podman_final_image`]):
+    /// the index of the id it named.
+    podman_closing_candidate: Option<usize>,
 }
 
 /// Follows a stream's events and reaches a verdict.
@@ -473,7 +478,7 @@ impl Tracker {
     /// but its layer is not tracked).
     pub fn observe(&mut self, event: &Event<'_>, now_ms: u64) -> Result<(), LayerLimit> {
         self.events += 1;
-        self.found.last_was_completion_of = None;
+        self.found.podman_closing_candidate = None;
         self.note_operation_and_dialect(event);
         let result = match *event {
             Event::Error(error) => {
@@ -492,6 +497,12 @@ impl Tracker {
                 segment.repository = Some(repository.decode().into_owned());
                 segment.tag = tag.map(|t| t.decode().into_owned());
                 self.found.pull_finished = false;
+                Ok(())
+            }
+            // Docker 1.6-1.8 ended a push with `Digest: …` (moby `graph/push_v2.go` of those
+            // releases); later pushes write `<tag>: digest: …` instead.
+            Event::Digest { digest } if self.operation == Operation::Push => {
+                self.finish_push(None, Some(digest));
                 Ok(())
             }
             Event::Digest { digest } => {
@@ -522,11 +533,26 @@ impl Tracker {
                 self.finish_push(tag, digest);
                 Ok(())
             }
-            Event::BuiltImage { id } => {
+            Event::BuiltImage { id, origin } => {
                 // The full `sha256:` id from aux (the last stage's wins) beats the short id
                 // of `Successfully built`, which names the same image.
                 if id.starts_with("sha256:") || self.found.built_image.is_none() {
                     self.found.built_image = Some(id.decode().into_owned());
+                }
+                self.found.build_finished |= match origin {
+                    // The classic builder writes this at the end of every stage: only the
+                    // one after the last step is the build's result.
+                    BuiltImageOrigin::StageAux => self
+                        .found
+                        .build_step
+                        .is_some_and(|step| step.total == Some(step.current)),
+                    _ => true,
+                };
+                Ok(())
+            }
+            Event::BuildOutput { text } => {
+                if let Some(step) = BuildStep::parse(text.raw()) {
+                    self.found.build_step = Some(step);
                 }
                 Ok(())
             }
@@ -594,10 +620,20 @@ impl Tracker {
             E::LoadingLayer { .. } | E::LoadedImage { .. } | E::LoadedImageId { .. } => {
                 (Operation::Load, true)
             }
-            E::BuildOutput { .. }
-            | E::BuiltImage { .. }
-            | E::Tagged { .. }
-            | E::BuildKitTrace { .. } => (Operation::Build, true),
+            E::BuiltImage { .. } | E::Tagged { .. } | E::BuildKitTrace { .. } => {
+                (Operation::Build, true)
+            }
+            // Red Hat's docker wrote `Trying to pull repository …` as a `stream` record before
+            // its pull records (atomic-reactor's captured logs show it).
+            E::BuildOutput { text } if text.starts_with("Trying to pull repository ") => {
+                (Operation::Pull, false)
+            }
+            // A build announces its steps; any other text is only a hint, because other
+            // operations write `stream` lines too.
+            E::BuildOutput { text } => (
+                Operation::Build,
+                text.starts_with("Step ") || text.starts_with("STEP "),
+            ),
             // A classic build's `ADD <url>`; pulls always name the layer.
             E::Downloading { layer: None, .. } => (Operation::Build, false),
             // Only build steps fail with an exit code.
@@ -608,8 +644,8 @@ impl Tracker {
         // pull, and a weak guess gives way to any strong signal.
         let replace = match (self.operation, self.operation_is_strong) {
             (Operation::Unknown, _) => operation != Operation::Unknown,
-            (Operation::Pull, false) => strong,
-            (Operation::Pull, true) => operation == Operation::Build,
+            (_, false) => strong,
+            (Operation::Pull, true) => strong && operation == Operation::Build,
             _ => false,
         };
         if replace {
@@ -695,6 +731,15 @@ impl Tracker {
             self.found.digest = Some(digest);
         }
         self.found.push_finished = true;
+        // The daemon puts the manifest only after every layer of the tag was pushed (moby
+        // `distribution/push_v2.go`, `daemon/containerd/image_push.go`, and the v1 pusher): a
+        // layer still open here lost its last record, it is not still being pushed.
+        for layer in &mut self.layers[self.segment_start..] {
+            if layer.phase < Phase::Done {
+                layer.phase = Phase::Done;
+                layer.completion = Some(Completion::Pushed);
+            }
+        }
     }
 
     /// `Loaded image` means every layer read from the archive is in.
@@ -763,6 +808,7 @@ impl Tracker {
         id: JsonStr<'_>,
         now_ms: u64,
     ) -> Result<(), LayerLimit> {
+        let known = self.layers.len();
         let index = match self.layer_index(id, now_ms) {
             Ok(index) => index,
             Err(limit) => {
@@ -770,8 +816,21 @@ impl Tracker {
                 return Err(limit);
             }
         };
+        let is_new = self.layers.len() > known;
         let layer = &mut self.layers[index];
         let before = (layer.phase, layer.transfer.current, layer.extract.current);
+        // Podman's closing record names the image id, which is the config blob's id: it is
+        // either an id never seen (nothing was copied, or a schema1 image) or a second ending
+        // for a blob that already ended. A blob's own first ending never qualifies, because
+        // containers/image announces every copied blob (`Pulling fs layer`) before it ends it.
+        let closing_candidate = match *event {
+            Event::DownloadComplete { progress, .. } | Event::PullComplete { progress, .. } => {
+                progress.current.is_none()
+                    && progress.total.is_none()
+                    && (is_new || layer.phase >= Phase::Downloaded)
+            }
+            _ => false,
+        };
         let mut moved = 0;
         let advance = |layer: &mut Layer, phase: Phase| {
             // Phases only move forward; a late duplicate status changes nothing.
@@ -854,12 +913,8 @@ impl Tracker {
             layer.stalled = false;
         }
         self.moved_bytes = self.moved_bytes.saturating_add(moved);
-        if let Event::DownloadComplete { progress, .. } | Event::PullComplete { progress, .. } =
-            *event
-        {
-            if progress.current.is_none() && progress.total.is_none() {
-                self.found.last_was_completion_of = Some(index);
-            }
+        if closing_candidate {
+            self.found.podman_closing_candidate = Some(index);
         }
         Ok(())
     }
@@ -917,10 +972,16 @@ impl Tracker {
         }
     }
 
-    /// The id of Podman's final image-id record, when the stream ended on one.
+    /// The id of Podman's closing record, when the stream ended on one.
+    ///
+    /// Podman's compat pull handler (containers/podman `pkg/api/handlers/compat/images.go`,
+    /// 3.x-4.x; `pkg/api/handlers/utils/images.go` `CompatPull`, 4.6+) relays containers/image's
+    /// progress events over an unbuffered channel and, once the pull returned, writes one more
+    /// record: `Download complete` (`Pull complete` in 3.1, and for libpod requests in
+    /// 3.2-4.5) with the first 12 digits of the image id, which is the config digest.
     fn podman_final_image(&self) -> Option<usize> {
         (self.dialect() == Dialect::Podman && self.operation == Operation::Pull)
-            .then_some(self.found.last_was_completion_of)
+            .then_some(self.found.podman_closing_candidate)
             .flatten()
     }
 
@@ -952,6 +1013,15 @@ impl Tracker {
     /// The operation, from the vocabulary seen so far.
     pub fn operation(&self) -> Operation {
         self.operation
+    }
+
+    /// How far a build got: the latest `Step N/M` (Docker's classic builder) or `STEP N/M:`
+    /// (Podman) it started. `None` for other operations and for BuildKit, whose steps are
+    /// inside its traces.
+    pub fn build_step(&self) -> Option<BuildStep> {
+        (self.operation == Operation::Build)
+            .then_some(self.found.build_step)
+            .flatten()
     }
 
     /// Aggregate progress. The percentages never go backwards from one read to the next
@@ -1092,6 +1162,7 @@ impl Tracker {
             Outcome::Incomplete(Incomplete {
                 reason,
                 pending_layers: self.pending_layers(),
+                build_step: self.build_step(),
             })
         };
         if ending == Ending::CutMidRecord {
@@ -1141,10 +1212,9 @@ impl Tracker {
                     true
                 } else {
                     match self.dialect() {
-                        // Docker 24's containerd store ends without a `Status:` line.
-                        Dialect::DockerContainerd => {
-                            self.pending_layers().is_empty() && !self.layers.is_empty()
-                        }
+                        // Docker 24's containerd store writes no closing record at all (moby
+                        // `daemon/containerd/image_pull.go` of 24.0): its end cannot be told
+                        // from a cut, so it is never called finished.
                         Dialect::Podman => match self.podman_final_image() {
                             Some(image) => {
                                 details.image_id = Some(self.layers[image].id.to_string());
@@ -1169,17 +1239,25 @@ impl Tracker {
             }
             Operation::Build => {
                 details.kind = SuccessKind::Built;
-                details.image_id = found.built_image.clone();
+                // Until the build's result came, an id names an earlier stage's image, not
+                // the build's.
+                details.image_id = found
+                    .build_finished
+                    .then(|| found.built_image.clone())
+                    .flatten();
                 details.reference = found.tagged.clone();
                 // A `Digest:` inside a build belongs to its base image.
                 details.digest = None;
-                found.built_image.is_some()
+                found.build_finished
             }
             Operation::Load => {
                 details.kind = SuccessKind::Loaded;
                 details.reference = found.loaded_reference.clone();
                 details.image_id = found.loaded_id.clone();
-                found.loaded_reference.is_some() || found.loaded_id.is_some()
+                // A layer still loading after the last `Loaded image` line belongs to the
+                // archive's next image.
+                (found.loaded_reference.is_some() || found.loaded_id.is_some())
+                    && self.pending_layers().is_empty()
             }
             Operation::Import => {
                 details.kind = SuccessKind::Imported;

@@ -329,3 +329,99 @@ fn error_sources_and_empty_error() {
     assert_eq!(classify(r#"{"error":""}"#), None);
     assert_eq!(classify(r#"{"status":"x","message":"not an error"}"#), None);
 }
+
+/// Classifies one record and hands the event to `check`.
+fn with_event(record: &str, check: impl FnOnce(Event<'_>)) {
+    let mut decoder = Decoder::new();
+    let item = decoder.feed(record.as_bytes()).next().expect("one record");
+    let record = item.expect("valid record");
+    check(Event::classify(record.message()));
+}
+
+#[test]
+fn legacy_v1_and_vendor_statuses_are_typed() {
+    // Docker <= 1.9 v1 pull of one tag (Red Hat's docker sends it too).
+    with_event(
+        r#"{"status":"Pulling image (7.9) from registry.example.com/acme/rhel, endpoint: https://registry.example.com/v1/","progressDetail":{},"id":"0123456789ab"}"#,
+        |event| match event {
+            Event::PullingRepository { name } => assert_eq!(name, "registry.example.com/acme/rhel"),
+            other => panic!("{other:?}"),
+        },
+    );
+    // Podman 2.x's lower-case record stays its own kind.
+    assert_eq!(
+        kind_of(
+            r#"{"status":"pulling image (latest) from docker.io/acme/x:latest","error":"","progress":"","progressDetail":{},"id":"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}"#
+        ),
+        "podman_pulled_image"
+    );
+    // Docker 1.6-1.9 push statuses.
+    let cases: &[(&str, &str)] = &[
+        (
+            r#"{"status":"Buffering to Disk","progressDetail":{},"id":"a1"}"#,
+            "preparing",
+        ),
+        (
+            r#"{"status":"Buffering to disk","progressDetail":{},"id":"a1"}"#,
+            "preparing",
+        ),
+        (
+            r#"{"status":"Image successfully pushed","progressDetail":{},"id":"a1"}"#,
+            "pushed",
+        ),
+        (
+            r#"{"status":"Image already pushed, skipping","progressDetail":{},"id":"a1"}"#,
+            "layer_already_exists",
+        ),
+        (
+            r#"{"status":"Image 0123456789ab already pushed, skipping"}"#,
+            "layer_already_exists",
+        ),
+        (r#"{"status":"Sending image list"}"#, "other"),
+        (
+            r#"{"status":"Image push failed","progressDetail":{},"id":"a1"}"#,
+            "other",
+        ),
+    ];
+    for (record, kind) in cases {
+        assert_eq!(kind_of(record), *kind, "{record}");
+    }
+    with_event(
+        r#"{"status":"Image 0123456789ab already pushed, skipping"}"#,
+        |event| assert_eq!(event.layer_id().unwrap(), "0123456789ab"),
+    );
+    with_event(
+        r#"{"status":"Pushing tag for rev [0123456789ab] on {https://registry.example.com/v1/repositories/acme/app/tags/v3}"}"#,
+        |event| match event {
+            Event::PushResult { tag, digest, size } => {
+                assert_eq!(tag.unwrap(), "v3");
+                assert!(digest.is_none() && size.is_none());
+            }
+            other => panic!("{other:?}"),
+        },
+    );
+}
+
+#[test]
+fn built_image_says_which_record_named_it() {
+    use pullstream::event::BuiltImageOrigin as O;
+    let id = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    let cases = [
+        (format!(r#"{{"aux":{{"ID":"{id}"}}}}"#), O::StageAux),
+        (
+            format!(r#"{{"id":"moby.image.id","aux":{{"ID":"{id}"}}}}"#),
+            O::BuildResultAux,
+        ),
+        (
+            r#"{"stream":"Successfully built 0123456789ab\n"}"#.to_string(),
+            O::SuccessfullyBuilt,
+        ),
+        (format!(r#"{{"stream":"{id}\n"}}"#), O::IdLine),
+    ];
+    for (record, want) in cases {
+        with_event(&record, |event| match event {
+            Event::BuiltImage { origin, .. } => assert_eq!(origin, want, "{record}"),
+            other => panic!("{record}: {other:?}"),
+        });
+    }
+}

@@ -437,3 +437,106 @@ fn a_push_with_layers_still_pending_after_a_digest_line_is_not_finished() {
         Outcome::Incomplete(ref i) if i.pending_layers == ["b"]
     ));
 }
+
+#[test]
+fn a_stream_line_before_any_pull_record_does_not_make_the_pull_a_build() {
+    use pullstream::outcome::Operation;
+    let mut tracker = Tracker::new();
+    // A vendor's notice (any text but a build step) ahead of an ordinary pull.
+    feed(
+        &mut tracker,
+        0,
+        "{\"stream\":\"Using mirror registry.example.com\\n\"}\n",
+    );
+    assert_eq!(tracker.operation(), Operation::Build);
+    feed(
+        &mut tracker,
+        0,
+        r#"{"status":"Pulling from acme/tool","id":"1"}"#,
+    );
+    feed(
+        &mut tracker,
+        0,
+        r#"{"status":"Status: Image is up to date for acme/tool:1"}"#,
+    );
+    assert_eq!(tracker.operation(), Operation::Pull);
+    assert!(matches!(
+        tracker.outcome(Ending::Clean),
+        Outcome::Success(ref s) if s.kind == SuccessKind::UpToDate
+    ));
+}
+
+#[test]
+fn a_build_step_keeps_a_base_image_pull_a_build() {
+    use pullstream::outcome::Operation;
+    let mut tracker = Tracker::new();
+    feed(&mut tracker, 0, r#"{"stream":"Step 1/2 : FROM acme/base"}"#);
+    feed(
+        &mut tracker,
+        0,
+        r#"{"status":"Pulling from acme/base","id":"latest"}"#,
+    );
+    feed(
+        &mut tracker,
+        0,
+        r#"{"status":"Status: Downloaded newer image for acme/base:latest"}"#,
+    );
+    assert_eq!(tracker.operation(), Operation::Build);
+    assert!(!tracker.outcome(Ending::Clean).is_success());
+}
+
+#[test]
+fn a_cut_classic_build_reports_the_step_it_reached() {
+    let mut tracker = Tracker::new();
+    feed(
+        &mut tracker,
+        0,
+        r#"{"stream":"Step 1/3 : FROM acme/base AS build"}"#,
+    );
+    feed(&mut tracker, 0, r#"{"aux":{"ID":"sha256:0123"}}"#);
+    feed(
+        &mut tracker,
+        0,
+        r#"{"stream":"Step 2/3 : FROM acme/runtime"}"#,
+    );
+    match tracker.outcome(Ending::Clean) {
+        Outcome::Incomplete(incomplete) => {
+            assert_eq!(incomplete.reason, IncompleteReason::NoTerminalStatus);
+            let step = incomplete.build_step.expect("step");
+            assert_eq!((step.current, step.total), (2, Some(3)));
+        }
+        other => panic!("{other:?}"),
+    }
+    // The last stage's result, after the last step, ends the build.
+    feed(
+        &mut tracker,
+        0,
+        r#"{"stream":"Step 3/3 : COPY --from=build /out /"}"#,
+    );
+    feed(&mut tracker, 0, r#"{"aux":{"ID":"sha256:4567"}}"#);
+    match tracker.outcome(Ending::Clean) {
+        Outcome::Success(success) => assert_eq!(success.image_id.as_deref(), Some("sha256:4567")),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn podman_closing_record_is_a_second_ending_or_a_new_id() {
+    let blobs = [
+        layer("aaa", "Pulling fs layer"),
+        progress("aaa", "Downloading", 10, 10),
+        layer("aaa", "Download complete"),
+    ];
+    let mut tracker = Tracker::new();
+    for record in &blobs {
+        feed(&mut tracker, 0, record);
+    }
+    // The blob's own first ending: a cut here is not finished.
+    assert!(!tracker.outcome(Ending::Clean).is_success());
+    // A `Pull complete` (Podman 3.1) for the image id, never seen before, is.
+    feed(&mut tracker, 0, &layer("fff", "Pull complete"));
+    match tracker.outcome(Ending::Clean) {
+        Outcome::Success(success) => assert_eq!(success.image_id.as_deref(), Some("fff")),
+        other => panic!("{other:?}"),
+    }
+}

@@ -111,7 +111,7 @@ pub fn event_line(record: &Record<'_>, event: &Event<'_>) -> String {
         Event::BuildOutput { text } | Event::LegacyNotice { text } | Event::Warning { text } => {
             obj.text("text", *text);
         }
-        Event::BuiltImage { id }
+        Event::BuiltImage { id, .. }
         | Event::LoadedImageId { id }
         | Event::ImportedImage { id }
         | Event::PodmanPulledImage { id } => {

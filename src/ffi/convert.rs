@@ -166,7 +166,7 @@ fn fill_event_details(out: &mut pullstream_event, event: &Event<'_>, scratch: &m
         }
         Event::Digest { digest: text }
         | Event::BuildOutput { text }
-        | Event::BuiltImage { id: text }
+        | Event::BuiltImage { id: text, .. }
         | Event::Tagged { reference: text }
         | Event::LoadedImage { reference: text }
         | Event::LoadedImageId { id: text }
