@@ -23,9 +23,12 @@
 //!
 //! 0. **What failed**: a build step (`did not complete successfully`, `returned a non-zero code`,
 //!    …), a platform mismatch (`no matching manifest`, containerd's
-//!    `no match for platform in manifest: not found`) and Docker's
-//!    `pull access denied … repository does not exist …` (read as `not_found`). These name the
-//!    operation that failed; the rest of their text is a command line or a wrapped cause.
+//!    `no match for platform in manifest: not found`), Docker's
+//!    `pull access denied … repository does not exist …` (read as `not_found`: Docker Hub
+//!    answers a missing repository with `denied`, so the trailing registry code cannot tell),
+//!    and an expired token (`token has expired`, ECR: `unauthorized`, which wins over the
+//!    `pull access denied` wrapper). These name what failed; the rest of their text is a
+//!    command line or a wrapped cause.
 //! 1. **An HTTP status code**: `429`, `401`, `403`, `404`, `408` or any `5xx`, either followed
 //!    by its reason phrase (`429 Too Many Requests`) or after `status`, `code`, `StatusCode` or
 //!    `HTTP` (`HTTP 429`, `status code 503`). A bare number is never read as a status.
@@ -79,8 +82,8 @@ const KIND_ORDER: [FailureKind; 8] = [
     FailureKind::RateLimited,
     FailureKind::PlatformMismatch,
     FailureKind::DiskFull,
-    FailureKind::NotFound,
     FailureKind::Unauthorized,
+    FailureKind::NotFound,
     FailureKind::Network,
     FailureKind::Cancelled,
 ];
@@ -181,7 +184,7 @@ words! {
     Running = b"running", Copy = b"copy", Add = b"add", To = b"to", Compute = b"compute",
     Cache = b"cache", Key = b"key", Dockerfile = b"dockerfile", Parse = b"parse",
     Error = b"error", Read = b"read", Cannot = b"cannot", Locate = b"locate",
-    Specified = b"specified", Instruction = b"instruction", No = b"no", Matching = b"matching",
+    Specified = b"specified", Current = b"current", Instruction = b"instruction", No = b"no", Matching = b"matching",
     Match = b"match", For = b"for", Platform = b"platform", Does = b"does", The = b"the",
     Image = b"image", In = b"in", List = b"list", Be = b"be", Used = b"used", On = b"on",
     This = b"this", Pull = b"pull", Access = b"access",
@@ -205,13 +208,15 @@ words! {
     Auth = b"auth", Credentials = b"credentials", Incorrect = b"incorrect",
     Username = b"username", Password = b"password", Unauthenticated = b"unauthenticated",
     Insufficient = b"insufficient", Scope = b"scope", Authorization = b"authorization",
-    Invalid = b"invalid",
+    Invalid = b"invalid", Token = b"token", Has = b"has", Expired = b"expired",
 }
 
 /// Every 5xx status code (after `Unknown` and the listed words).
 const S5XX: u8 = ALL_WORDS.len() as u8 + 1;
-/// Number of word ids, `Unknown` and `S5xx` included.
-const WORD_IDS: usize = ALL_WORDS.len() + 2;
+/// `EOF` in upper case, as Go's `io.EOF` writes it (`eof` in any other case is `W::Eof`).
+const EOF_UPPER: u8 = ALL_WORDS.len() as u8 + 2;
+/// Number of word ids, `Unknown`, `S5xx` and `EofUpper` included.
+const WORD_IDS: usize = ALL_WORDS.len() + 3;
 
 /// Longest known word: longer words are not looked up.
 const MAX_WORD: usize = 16;
@@ -299,6 +304,9 @@ macro_rules! phrase_word {
     (S5xx) => {
         S5XX
     };
+    (EofUpper) => {
+        EOF_UPPER
+    };
     ($word:ident) => {
         W::$word as u8
     };
@@ -326,10 +334,12 @@ phrases! {
     Operation BuildFailed [Unknown_ Instruction],
     Operation PlatformMismatch [No Matching Manifest],
     Operation PlatformMismatch [No Match For Platform],
+    Operation PlatformMismatch [No Match For Current Platform],
     Operation PlatformMismatch [Does Not Match The Specified Platform],
     Operation PlatformMismatch [No Image Found In Manifest List],
     Operation PlatformMismatch [Cannot Be Used On This Platform],
     Operation NotFound [Pull Access Denied],
+    Operation Unauthorized [Token Has Expired],
     // 1: HTTP status codes
     HttpStatus RateLimited [S429 Too Many],
     HttpStatus Unauthorized [S401 Unauthorized],
@@ -378,6 +388,7 @@ phrases! {
     GoError Network [Operation Timed Out],
     GoError Network [Broken Pipe],
     GoError Network [Unexpected Eof],
+    GoError Network [Unexpected EofUpper],
     GoError Network [Use Of Closed Network Connection],
     GoError Network [Goaway],
     GoError Network [Stream Error],
@@ -409,7 +420,7 @@ phrases! {
     Word Unauthorized [Insufficient Scope],
     Word Unauthorized [Authorization Failed],
     Word Unauthorized [Forbidden],
-    Word Network [Eof],
+    Word Network [EofUpper],
     Word Network [Timed Out],
     Word Network [Timeout],
     Word Cancelled [Canceled],
@@ -444,8 +455,7 @@ const PHRASE_INDEX: ([u8; PHRASES.len()], [u16; WORD_IDS + 1]) = {
         let mut at = (start[last] + filled[last]) as usize;
         filled[last] += 1;
         order[at] = p as u8;
-        while at > start[last] as usize
-            && PHRASES[order[at - 1] as usize].words.len() < words.len()
+        while at > start[last] as usize && PHRASES[order[at - 1] as usize].words.len() < words.len()
         {
             order[at] = order[at - 1];
             order[at - 1] = p as u8;
@@ -510,9 +520,9 @@ fn classify_bytes(text: &[u8], escaped: bool) -> FailureKind {
                 hash = hash_step(hash, *slot);
             }
             let id = lookup(&folded[..word.len()], hash);
-            // Go's `io.EOF` is upper case; a lower-case `eof` is part of a name.
-            if id == W::Eof as u8 && word != b"EOF" {
-                0
+            // Go's `io.EOF` is upper case; alone, a lower-case `eof` is part of a name.
+            if id == W::Eof as u8 && word == b"EOF" {
+                EOF_UPPER
             } else {
                 id
             }
@@ -612,7 +622,10 @@ mod tests {
     #[test]
     fn long_and_odd_words_are_unknown() {
         assert_eq!(kind("toomanyrequestsxx"), FailureKind::Other);
-        assert_eq!(kind("a-very-long-wordthatisnotknownatall EOF"), FailureKind::Network);
+        assert_eq!(
+            kind("a-very-long-wordthatisnotknownatall EOF"),
+            FailureKind::Network
+        );
         assert_eq!(kind("éEOF"), FailureKind::Other);
         assert_eq!(kind(""), FailureKind::Other);
         assert_eq!(kind("\\"), FailureKind::Other);
