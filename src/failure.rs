@@ -221,17 +221,21 @@ const WORD_IDS: usize = ALL_WORDS.len() + 3;
 /// Longest known word: longer words are not looked up.
 const MAX_WORD: usize = 16;
 
-/// FNV-1a over lower-case bytes; the same function fills the table and reads it.
-const fn hash_step(hash: u32, byte: u8) -> u32 {
-    (hash ^ byte as u32).wrapping_mul(0x0100_0193)
+/// The table slot of a word: a multiplicative hash of its length and its first, second and
+/// last bytes, case folded. No loop over the word: most words are not known, and an empty slot
+/// says so after one probe. Folding with `| 0x20` is exact here: a word's bytes are ASCII
+/// letters (folded to lower case), digits (unchanged) or bytes of 0x80 and above (which no
+/// known word contains, so their folded value never matters).
+const fn table_slot(word: &[u8]) -> usize {
+    let len = word.len();
+    let key = (len as u32)
+        | ((word[0] | 0x20) as u32) << 8
+        | ((word[1 % len] | 0x20) as u32) << 16
+        | ((word[len - 1] | 0x20) as u32) << 24;
+    (key.wrapping_mul(0x9E37_79B1) >> (32 - TABLE_BITS)) as usize
 }
-const HASH_SEED: u32 = 0x811c_9dc5;
-const TABLE_BITS: u32 = 9;
+const TABLE_BITS: u32 = 10;
 const TABLE_SIZE: usize = 1 << TABLE_BITS;
-
-const fn table_slot(hash: u32) -> usize {
-    (hash >> (32 - TABLE_BITS)) as usize
-}
 
 /// Open addressing: slot -> word id (0 = empty), linear probing.
 const WORD_TABLE: [u8; TABLE_SIZE] = {
@@ -239,15 +243,13 @@ const WORD_TABLE: [u8; TABLE_SIZE] = {
     let mut word = 0;
     while word < WORD_TEXTS.len() {
         let text = WORD_TEXTS[word];
-        assert!(text.len() <= MAX_WORD);
-        let mut hash = HASH_SEED;
+        assert!(!text.is_empty() && text.len() <= MAX_WORD);
         let mut i = 0;
         while i < text.len() {
-            assert!(!text[i].is_ascii_uppercase());
-            hash = hash_step(hash, text[i]);
+            assert!(text[i].is_ascii_lowercase() || text[i].is_ascii_digit());
             i += 1;
         }
-        let mut slot = table_slot(hash);
+        let mut slot = table_slot(text);
         while table[slot] != 0 {
             slot = (slot + 1) % TABLE_SIZE;
         }
@@ -257,21 +259,22 @@ const WORD_TABLE: [u8; TABLE_SIZE] = {
     table
 };
 
-/// The id of a word (lower-cased into `folded`), 0 when unknown.
+/// The id of a word of 1 to `MAX_WORD` word bytes, 0 when unknown.
 #[inline]
-fn lookup(folded: &[u8], hash: u32) -> u8 {
-    if let [b'5', tens, units] = folded {
+fn lookup(word: &[u8]) -> u8 {
+    if let [b'5', tens, units] = word {
         if tens.is_ascii_digit() && units.is_ascii_digit() {
             return S5XX;
         }
     }
-    let mut slot = table_slot(hash);
+    let mut slot = table_slot(word);
     loop {
         let id = WORD_TABLE[slot];
         if id == 0 {
             return 0;
         }
-        if WORD_TEXTS[id as usize - 1] == folded {
+        let text = WORD_TEXTS[id as usize - 1];
+        if text.len() == word.len() && text.iter().zip(word).all(|(&t, &w)| t == w | 0x20) {
             return id;
         }
         slot = (slot + 1) % TABLE_SIZE;
@@ -290,6 +293,7 @@ struct Phrase {
 
 /// Longest phrase, in words.
 const MAX_PHRASE: usize = 6;
+const _: () = assert!(MAX_PHRASE <= 8, "the recent words are one u64");
 
 macro_rules! phrases {
     ($($tier:ident $kind:ident [$($word:ident)+],)*) => {
@@ -466,6 +470,30 @@ const PHRASE_INDEX: ([u8; PHRASES.len()], [u16; WORD_IDS + 1]) = {
     (order, start)
 };
 
+/// Each phrase's words packed as the shift register of recent words holds them (newest in the
+/// low byte), with the mask of the bytes it covers.
+const PHRASE_PACKED: [(u64, u64); PHRASES.len()] = {
+    let mut packed = [(0u64, 0u64); PHRASES.len()];
+    let mut p = 0;
+    while p < PHRASES.len() {
+        let words = PHRASES[p].words;
+        let mut value = 0u64;
+        let mut j = 0;
+        while j < words.len() {
+            value = (value << 8) | words[j] as u64;
+            j += 1;
+        }
+        let mask = if words.len() == 8 {
+            u64::MAX
+        } else {
+            (1u64 << (8 * words.len())) - 1
+        };
+        packed[p] = (value, mask);
+        p += 1;
+    }
+    packed
+};
+
 // ---------------------------------------------------------------------------------------------
 // The pass
 
@@ -490,8 +518,8 @@ struct Best {
 
 fn classify_bytes(text: &[u8], escaped: bool) -> FailureKind {
     let mut best: Option<Best> = None;
-    // The last MAX_PHRASE word ids, newest first.
-    let mut recent = [0u8; MAX_PHRASE];
+    // The last MAX_PHRASE word ids, newest in the low byte.
+    let mut recent = 0u64;
     let mut i = 0;
     while i < text.len() {
         let byte = text[i];
@@ -506,31 +534,23 @@ fn classify_bytes(text: &[u8], escaped: bool) -> FailureKind {
             continue;
         }
         let start = i;
+        i += 1;
         while i < text.len() && WORD_BYTE[text[i] as usize] {
             i += 1;
         }
         let word = &text[start..i];
-        let id = if word.len() > MAX_WORD {
+        let mut id = if word.len() > MAX_WORD {
             0
         } else {
-            let mut folded = [0u8; MAX_WORD];
-            let mut hash = HASH_SEED;
-            for (slot, &b) in folded.iter_mut().zip(word) {
-                *slot = b.to_ascii_lowercase();
-                hash = hash_step(hash, *slot);
-            }
-            let id = lookup(&folded[..word.len()], hash);
-            // Go's `io.EOF` is upper case; alone, a lower-case `eof` is part of a name.
-            if id == W::Eof as u8 && word == b"EOF" {
-                EOF_UPPER
-            } else {
-                id
-            }
+            lookup(word)
         };
-        recent.copy_within(0..MAX_PHRASE - 1, 1);
-        recent[0] = id;
+        // Go's `io.EOF` is upper case; alone, a lower-case `eof` is part of a name.
+        if id == W::Eof as u8 && word == b"EOF" {
+            id = EOF_UPPER;
+        }
+        recent = (recent << 8) | id as u64;
         if id != 0 {
-            match_phrases(&recent, &mut best);
+            match_phrases(recent, &mut best);
         }
     }
     best.map_or(FailureKind::Other, |b| b.kind)
@@ -539,21 +559,16 @@ fn classify_bytes(text: &[u8], escaped: bool) -> FailureKind {
 /// Checks the phrases that end with the newest word, longest first; only the longest match
 /// counts.
 #[inline]
-fn match_phrases(recent: &[u8; MAX_PHRASE], best: &mut Option<Best>) {
+fn match_phrases(recent: u64, best: &mut Option<Best>) {
     let (order, start) = &PHRASE_INDEX;
-    let newest = recent[0] as usize;
+    let newest = (recent & 0xff) as usize;
     let group = &order[start[newest] as usize..start[newest + 1] as usize];
     for &p in group {
-        let phrase = &PHRASES[p as usize];
-        let matched = phrase
-            .words
-            .iter()
-            .rev()
-            .zip(recent.iter())
-            .all(|(want, got)| want == got);
-        if !matched {
+        let (packed, mask) = PHRASE_PACKED[p as usize];
+        if recent & mask != packed {
             continue;
         }
+        let phrase = &PHRASES[p as usize];
         if let Some(kind) = phrase.kind {
             let rank = kind_rank(kind);
             let better = match best {
@@ -581,14 +596,15 @@ mod tests {
     }
 
     #[test]
-    fn every_word_is_found_in_the_table() {
+    fn every_word_is_found_in_the_table_in_any_case() {
         for (index, text) in WORD_TEXTS.iter().enumerate() {
-            let mut hash = HASH_SEED;
-            for &b in *text {
-                hash = hash_step(hash, b);
-            }
-            assert_eq!(lookup(text, hash) as usize, index + 1, "{text:?}");
+            assert_eq!(lookup(text) as usize, index + 1, "{text:?}");
+            let upper = text.to_ascii_uppercase();
+            assert_eq!(lookup(&upper) as usize, index + 1, "{upper:?}");
         }
+        // Near misses: same length and the same first, second and last bytes.
+        assert_eq!(lookup(b"deXied"), 0);
+        assert_eq!(lookup(b"den\xc3ed"), 0);
     }
 
     #[test]
