@@ -237,8 +237,10 @@ const fn table_slot(word: &[u8]) -> usize {
 const TABLE_BITS: u32 = 10;
 const TABLE_SIZE: usize = 1 << TABLE_BITS;
 
-/// Open addressing: slot -> word id (0 = empty), linear probing.
+/// Open addressing: slot -> word id (0 = empty), linear probing. At most half full, so a probe
+/// always reaches an empty slot.
 const WORD_TABLE: [u8; TABLE_SIZE] = {
+    assert!(WORD_TEXTS.len() < TABLE_SIZE / 2);
     let mut table = [0u8; TABLE_SIZE];
     let mut word = 0;
     while word < WORD_TEXTS.len() {

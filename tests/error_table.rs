@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use proptest::prelude::*;
 use pullstream::event::FailureKind;
 use pullstream::JsonStr;
 
@@ -238,4 +239,22 @@ fn escaped_text_is_read_as_decoded() {
     let message = record.message().error_detail.unwrap().message.unwrap();
     assert!(message.has_escapes());
     assert_eq!(FailureKind::classify(message), FailureKind::NotFound);
+}
+
+proptest! {
+    /// Any text classifies without panicking, and separators around it change nothing.
+    #[test]
+    fn any_text_classifies(text in ".{0,200}", bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        let kind = classify(&text);
+        prop_assert_eq!(classify(&format!(" {text} ")), kind);
+        let lossy = String::from_utf8_lossy(&bytes);
+        let _ = classify(&lossy);
+    }
+
+    /// Known phrases are found wherever they sit among other words.
+    #[test]
+    fn phrases_are_found_among_other_words(before in "[a-z ]{0,40}", after in "[a-z ]{0,40}") {
+        let text = format!("{before} 429 Too Many Requests {after}");
+        prop_assert_eq!(classify(&text), FailureKind::RateLimited);
+    }
 }
