@@ -38,7 +38,8 @@
 //!    `MANIFEST_BLOB_UNKNOWN`, `UNAVAILABLE` (`service unavailable`).
 //! 3. **Go's error texts**: `Client.Timeout exceeded`, `context deadline exceeded`,
 //!    `i/o timeout`, `TLS handshake timeout`, `connection refused`, `connection reset`,
-//!    `no such host`, `Temporary failure in name resolution`, `unexpected EOF`, … (network), and
+//!    `no such host`, `Temporary failure in name resolution`, `unexpected EOF`, gRPC's
+//!    `code = Unavailable`, … (network), and
 //!    `context canceled`, `request canceled`, `operation was canceled` (cancelled). Network comes
 //!    before cancelled in [`KIND_ORDER`], so net/http's
 //!    `request canceled (Client.Timeout exceeded …)` is a timeout.
@@ -401,6 +402,7 @@ phrases! {
     GoError Network [Timeout Awaiting],
     GoError Network [Server Closed Idle Connection],
     GoError Network [Forcibly Closed],
+    GoError Network [Code Unavailable],
     GoError Cancelled [Context Canceled],
     GoError Cancelled [Request Canceled],
     GoError Cancelled [Operation Was Canceled],
