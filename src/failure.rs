@@ -128,9 +128,9 @@ impl FailureKind {
     }
 }
 
-fn kind_rank(kind: FailureKind) -> u8 {
+const fn kind_rank(kind: FailureKind) -> u8 {
     let mut rank = 0;
-    while (rank as usize) < KIND_ORDER.len() && KIND_ORDER[rank as usize] != kind {
+    while (rank as usize) < KIND_ORDER.len() && KIND_ORDER[rank as usize] as u8 != kind as u8 {
         rank += 1;
     }
     rank
@@ -222,27 +222,77 @@ const WORD_IDS: usize = ALL_WORDS.len() + 3;
 /// Longest known word: longer words are not looked up.
 const MAX_WORD: usize = 16;
 
-/// The table slot of a word: a multiplicative hash of its length and its first, second and
-/// last bytes, case folded. No loop over the word: most words are not known, and an empty slot
-/// says so after one probe. Folding with `| 0x20` is exact here: a word's bytes are ASCII
-/// letters (folded to lower case), digits (unchanged) or bytes of 0x80 and above (which no
-/// known word contains, so their folded value never matters).
-const fn table_slot(word: &[u8]) -> usize {
-    let len = word.len();
-    let key = (len as u32)
-        | ((word[0] | 0x20) as u32) << 8
-        | ((word[1 % len] | 0x20) as u32) << 16
-        | ((word[len - 1] | 0x20) as u32) << 24;
-    (key.wrapping_mul(0x9E37_79B1) >> (32 - TABLE_BITS)) as usize
+/// A word of 1 to `MAX_WORD` bytes as two little-endian `u64`s, case folded with `| 0x20` and
+/// zero-padded. Folding is exact here: a word's bytes are ASCII letters (folded to lower case),
+/// digits (unchanged) or bytes of 0x80 and above, which no known word contains, so they can
+/// never make a key equal to a known word's. Words never contain a zero byte, so the padding
+/// also tells lengths apart.
+type Key = (u64, u64);
+
+const FOLD: u64 = 0x2020_2020_2020_2020;
+
+/// The key of a known word's text (lower case already), at compile time.
+const fn text_key(text: &[u8]) -> Key {
+    let mut lo = 0u64;
+    let mut hi = 0u64;
+    let mut i = 0;
+    while i < text.len() {
+        if i < 8 {
+            lo |= (text[i] as u64) << (8 * i);
+        } else {
+            hi |= (text[i] as u64) << (8 * (i - 8));
+        }
+        i += 1;
+    }
+    (lo, hi)
+}
+
+/// `n` (0 to 8) bytes of `text` from `at`, folded, as a little-endian `u64`.
+#[inline]
+fn folded_bytes(text: &[u8], at: usize, n: usize) -> u64 {
+    if n == 0 {
+        return 0;
+    }
+    let value = match text.get(at..at + 8) {
+        Some(eight) => u64::from_le_bytes(eight.try_into().unwrap_or([0; 8])),
+        None => {
+            // Near the end of the text: copy what there is.
+            let mut eight = [0u8; 8];
+            let end = (at + n).min(text.len());
+            let from = at.min(end);
+            eight[..end - from].copy_from_slice(&text[from..end]);
+            u64::from_le_bytes(eight)
+        }
+    };
+    let mask = if n >= 8 {
+        u64::MAX
+    } else {
+        (1u64 << (8 * n)) - 1
+    };
+    (value | FOLD) & mask
+}
+
+/// The key of the word `text[start..start + len]` (`len` from 1 to `MAX_WORD`).
+#[inline]
+fn word_key(text: &[u8], start: usize, len: usize) -> Key {
+    let first = len.min(8);
+    (
+        folded_bytes(text, start, first),
+        folded_bytes(text, start + 8, len - first),
+    )
+}
+
+/// The table slot of a key: multiplicative hashing of both halves.
+const fn table_slot(key: Key) -> usize {
+    let mixed = key.0 ^ key.1.wrapping_mul(0xC2B2_AE3D_27D4_EB4F).rotate_left(31);
+    (mixed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - TABLE_BITS)) as usize
 }
 const TABLE_BITS: u32 = 10;
 const TABLE_SIZE: usize = 1 << TABLE_BITS;
 
-/// Open addressing: slot -> word id (0 = empty), linear probing. At most half full, so a probe
-/// always reaches an empty slot.
-const WORD_TABLE: [u8; TABLE_SIZE] = {
-    assert!(WORD_TEXTS.len() < TABLE_SIZE / 2);
-    let mut table = [0u8; TABLE_SIZE];
+/// Each known word's key, in the order of `W` (after `Unknown`).
+const WORD_KEYS: [Key; WORD_TEXTS.len()] = {
+    let mut keys = [(0u64, 0u64); WORD_TEXTS.len()];
     let mut word = 0;
     while word < WORD_TEXTS.len() {
         let text = WORD_TEXTS[word];
@@ -252,7 +302,20 @@ const WORD_TABLE: [u8; TABLE_SIZE] = {
             assert!(text[i].is_ascii_lowercase() || text[i].is_ascii_digit());
             i += 1;
         }
-        let mut slot = table_slot(text);
+        keys[word] = text_key(text);
+        word += 1;
+    }
+    keys
+};
+
+/// Open addressing: slot -> word id (0 = empty), linear probing. At most half full, so a probe
+/// always reaches an empty slot.
+const WORD_TABLE: [u8; TABLE_SIZE] = {
+    assert!(WORD_TEXTS.len() < TABLE_SIZE / 2);
+    let mut table = [0u8; TABLE_SIZE];
+    let mut word = 0;
+    while word < WORD_TEXTS.len() {
+        let mut slot = table_slot(WORD_KEYS[word]);
         while table[slot] != 0 {
             slot = (slot + 1) % TABLE_SIZE;
         }
@@ -262,22 +325,40 @@ const WORD_TABLE: [u8; TABLE_SIZE] = {
     table
 };
 
-/// The id of a word of 1 to `MAX_WORD` word bytes, 0 when unknown.
-#[inline]
-fn lookup(word: &[u8]) -> u8 {
-    if let [b'5', tens, units] = word {
-        if tens.is_ascii_digit() && units.is_ascii_digit() {
-            return S5XX;
-        }
+/// For each first byte, a bit per length (1 to `MAX_WORD`) that some known word (or a 5xx
+/// status code) has: most words are rejected by this one load, before any hashing.
+const FIRST_AND_LENGTH: [u32; 256] = {
+    let mut table = [0u32; 256];
+    let mut word = 0;
+    while word < WORD_TEXTS.len() {
+        let text = WORD_TEXTS[word];
+        table[text[0] as usize] |= 1 << text.len();
+        table[text[0].to_ascii_uppercase() as usize] |= 1 << text.len();
+        word += 1;
     }
-    let mut slot = table_slot(word);
+    table[b'5' as usize] |= 1 << 3;
+    table
+};
+
+/// The id of the word `text[start..start + len]` (`len` from 1 to `MAX_WORD`), 0 when unknown.
+#[inline]
+fn lookup(text: &[u8], start: usize, len: usize) -> u8 {
+    let first = text[start];
+    if FIRST_AND_LENGTH[first as usize] & (1 << len) == 0 {
+        return 0;
+    }
+    if first == b'5'
+        && len == 3
+        && text[start + 1].is_ascii_digit()
+        && text[start + 2].is_ascii_digit()
+    {
+        return S5XX;
+    }
+    let key = word_key(text, start, len);
+    let mut slot = table_slot(key);
     loop {
         let id = WORD_TABLE[slot];
-        if id == 0 {
-            return 0;
-        }
-        let text = WORD_TEXTS[id as usize - 1];
-        if text.len() == word.len() && text.iter().zip(word).all(|(&t, &w)| t == w | 0x20) {
+        if id == 0 || WORD_KEYS[id as usize - 1] == key {
             return id;
         }
         slot = (slot + 1) % TABLE_SIZE;
@@ -474,6 +555,20 @@ const PHRASE_INDEX: ([u8; PHRASES.len()], [u16; WORD_IDS + 1]) = {
     (order, start)
 };
 
+/// Each phrase's precedence: tier, then the rank of its kind (lower wins); `u8::MAX` for the
+/// phrases that only mask.
+const PHRASE_PRIORITY: [u8; PHRASES.len()] = {
+    let mut priority = [u8::MAX; PHRASES.len()];
+    let mut p = 0;
+    while p < PHRASES.len() {
+        if let Some(kind) = PHRASES[p].kind {
+            priority[p] = PHRASES[p].tier as u8 * 16 + kind_rank(kind);
+        }
+        p += 1;
+    }
+    priority
+};
+
 /// Each phrase's words packed as the shift register of recent words holds them (newest in the
 /// low byte), with the mask of the bytes it covers.
 const PHRASE_PACKED: [(u64, u64); PHRASES.len()] = {
@@ -513,40 +608,62 @@ const WORD_BYTE: [bool; 256] = {
     table
 };
 
-/// The best match so far.
-struct Best {
-    tier: Tier,
-    rank: u8,
-    kind: FailureKind,
+/// Bytes that are not part of a word, eight at a time: the high bit of each byte of the result
+/// is set where `chunk` has an ASCII byte that is neither a letter nor a digit.
+#[inline]
+fn separator_bits(chunk: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    // Each byte's low seven bits; adding `0x80 - bound` sets the high bit where the byte is at
+    // least `bound`, with no carry into the next byte.
+    let low = chunk & !HIGH;
+    let at_least = |value: u64, bound: u8| (value + ONES * (0x80 - bound as u64)) & HIGH;
+    let digit = at_least(low, b'0') & !at_least(low, b'9' + 1);
+    let folded = low | (ONES * 0x20);
+    let letter = at_least(folded, b'a') & !at_least(folded, b'z' + 1);
+    !(chunk | digit | letter) & HIGH
+}
+
+/// Where the word that continues at `from` ends.
+#[inline]
+fn word_end(text: &[u8], mut from: usize) -> usize {
+    while let Some(chunk) = text.get(from..from + 8) {
+        let bits = separator_bits(u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])));
+        if bits != 0 {
+            return from + (bits.trailing_zeros() / 8) as usize;
+        }
+        from += 8;
+    }
+    while from < text.len() && WORD_BYTE[text[from] as usize] {
+        from += 1;
+    }
+    from
 }
 
 fn classify_bytes(text: &[u8], escaped: bool) -> FailureKind {
-    let mut best: Option<Best> = None;
+    // The best phrase so far: its priority (tier * 16 + kind rank, lower wins) and kind.
+    let mut best = (u8::MAX, FailureKind::Other);
     // The last MAX_PHRASE word ids, newest in the low byte.
     let mut recent = 0u64;
     let mut i = 0;
     while i < text.len() {
         let byte = text[i];
         if !WORD_BYTE[byte as usize] {
-            // `\n`, `\"`, `\u003c`: the escaped character is never a letter or digit, and the
-            // letter after the backslash must not start a word.
-            i += match (escaped && byte == b'\\', text.get(i + 1)) {
-                (true, Some(b'u')) => 6,
-                (true, Some(_)) => 2,
-                _ => 1,
-            };
+            i += 1;
+            if byte == b'\\' && escaped {
+                // `\n`, `\"`, `\u003c`: the escaped character is never a letter or digit, and
+                // the letter after the backslash must not start a word.
+                i += if text.get(i) == Some(&b'u') { 5 } else { 1 };
+            }
             continue;
         }
         let start = i;
-        i += 1;
-        while i < text.len() && WORD_BYTE[text[i] as usize] {
-            i += 1;
-        }
+        i = word_end(text, i + 1);
         let word = &text[start..i];
         let mut id = if word.len() > MAX_WORD {
             0
         } else {
-            lookup(word)
+            lookup(text, start, word.len())
         };
         // Go's `io.EOF` is upper case; alone, a lower-case `eof` is part of a name.
         if id == W::Eof as u8 && word == b"EOF" {
@@ -557,13 +674,13 @@ fn classify_bytes(text: &[u8], escaped: bool) -> FailureKind {
             match_phrases(recent, &mut best);
         }
     }
-    best.map_or(FailureKind::Other, |b| b.kind)
+    best.1
 }
 
 /// Checks the phrases that end with the newest word, longest first; only the longest match
-/// counts.
-#[inline]
-fn match_phrases(recent: u64, best: &mut Option<Best>) {
+/// counts. Out of line: most words are not known, and the scanning loop keeps its registers.
+#[inline(never)]
+fn match_phrases(recent: u64, best: &mut (u8, FailureKind)) {
     let (order, start) = &PHRASE_INDEX;
     let newest = (recent & 0xff) as usize;
     let group = &order[start[newest] as usize..start[newest + 1] as usize];
@@ -572,19 +689,10 @@ fn match_phrases(recent: u64, best: &mut Option<Best>) {
         if recent & mask != packed {
             continue;
         }
-        let phrase = &PHRASES[p as usize];
-        if let Some(kind) = phrase.kind {
-            let rank = kind_rank(kind);
-            let better = match best {
-                Some(b) => (phrase.tier, rank) < (b.tier, b.rank),
-                None => true,
-            };
-            if better {
-                *best = Some(Best {
-                    tier: phrase.tier,
-                    rank,
-                    kind,
-                });
+        let priority = PHRASE_PRIORITY[p as usize];
+        if priority < best.0 {
+            if let Some(kind) = PHRASES[p as usize].kind {
+                *best = (priority, kind);
             }
         }
         return;
@@ -601,14 +709,30 @@ mod tests {
 
     #[test]
     fn every_word_is_found_in_the_table_in_any_case() {
+        let find = |word: &[u8]| {
+            // At the end of a text and inside a longer one (where eight bytes can be loaded).
+            let padded = [word, b" padding padding"].concat();
+            let at_end = lookup(word, 0, word.len());
+            assert_eq!(lookup(&padded, 0, word.len()), at_end, "{word:?}");
+            at_end
+        };
         for (index, text) in WORD_TEXTS.iter().enumerate() {
-            assert_eq!(lookup(text) as usize, index + 1, "{text:?}");
+            assert_eq!(find(text) as usize, index + 1, "{text:?}");
             let upper = text.to_ascii_uppercase();
-            assert_eq!(lookup(&upper) as usize, index + 1, "{upper:?}");
+            assert_eq!(find(&upper) as usize, index + 1, "{upper:?}");
         }
-        // Near misses: same length and the same first, second and last bytes.
-        assert_eq!(lookup(b"deXied"), 0);
-        assert_eq!(lookup(b"den\xc3ed"), 0);
+        // Near misses: one byte different, one byte longer or shorter, a byte of 0x80 and above.
+        for miss in [
+            &b"deXied"[..],
+            b"deniedd",
+            b"denie",
+            b"den\xc3ed",
+            b"\xc4enied",
+            b"50x",
+        ] {
+            assert_eq!(find(miss), 0, "{miss:?}");
+        }
+        assert_eq!(find(b"503"), S5XX);
     }
 
     #[test]
@@ -628,6 +752,23 @@ mod tests {
             }
         }
         assert!(seen.iter().all(|&s| s));
+    }
+
+    #[test]
+    fn separator_bits_agree_with_the_byte_table() {
+        for byte in 0..=255u8 {
+            for position in 0..8 {
+                let mut chunk = [b'a'; 8];
+                chunk[position] = byte;
+                let bits = separator_bits(u64::from_le_bytes(chunk));
+                let want = if WORD_BYTE[byte as usize] {
+                    0
+                } else {
+                    0x80u64 << (8 * position)
+                };
+                assert_eq!(bits, want, "byte {byte:#04x} at {position}");
+            }
+        }
     }
 
     #[test]
