@@ -10,12 +10,13 @@
 //! as letters, so a word with one is simply not known). Everything else separates words, so
 //! `MANIFEST_UNKNOWN`, `manifest unknown` and `i/o timeout` are the words they look like, and a
 //! word never matches inside another (`eof` is not in `geoffrey`). JSON escapes (`\n`, `\"`,
-//! `\u003c`) separate words too; Go never escapes a letter or a digit. Each word is looked up,
-//! ASCII case folded, in a hash table built at compile time, and each known word is checked
-//! against the phrases that end with it, longest first (only the longest match at a word
-//! counts, so `permission denied` is not read as the registry's `denied`). Cost: one pass over
-//! the bytes, one table probe per word, and a few comparisons per known word: linear in the
-//! text, however long.
+//! `\u003c`) separate words too; Go never escapes a letter or a digit. A word is looked up only
+//! if some known word has its first byte and length; then, ASCII case folded into two `u64`
+//! keys, in a hash table built at compile time. Each known word is checked against the phrases
+//! that end with it, longest first (only the longest match at a word counts, so
+//! `permission denied` is not read as the registry's `denied`). Cost: one pass over the bytes
+//! (eight at a time inside words), at most one table probe per word, and a few comparisons per
+//! known word: linear in the text, however long, and no allocation.
 //!
 //! # Precedence
 //! Every phrase belongs to a tier; the lowest tier found anywhere in the message wins, and
