@@ -17,6 +17,9 @@
 //! * `frame_view`: `Decoder::feed` + `record.message()` (boundaries, validation, fields).
 //! * `full_pipeline`: `Pipeline::feed` (decoder + `Event::classify` + `Tracker::observe`).
 //! * `c_abi`: the `extern "C"` feed-with-callback entry point, called from Rust.
+//! * `errors`: `full_pipeline` over a stream of ~100 KB error records (a proxy's escaped HTML
+//!   page, a long Go error chain), whose every message is classified: its per-byte cost
+//!   against `full_pipeline` on the pull stream is the error path's target (at most 2x).
 //! * `baselines`: serde_json `StreamDeserializer` into owned and borrowed mirrors of bollard's
 //!   `CreateImageInfo`, and a naive byte-at-a-time framing loop.
 //!
@@ -62,6 +65,67 @@ struct Inputs {
     concatenated: Vec<u8>,
     crlf: Vec<u8>,
     lf: Vec<u8>,
+    errors: Vec<u8>,
+}
+
+/// Size of the error stream: 320 records of about 100 KB.
+const ERROR_STREAM_BYTES: usize = 32 << 20;
+
+/// A CRLF stream of error records of about 100 KB each, as Docker writes them (the message in
+/// both `errorDetail.message` and `error`), JSON-escaped as Go escapes it. Two messages
+/// alternate: a registry proxy's HTML error page quoted in `error parsing HTTP 502 response
+/// body` (many short English words, `\u003c` escapes, line breaks), and a long chain of Go
+/// network errors (URLs, digests, addresses).
+fn error_stream(target: usize) -> Vec<u8> {
+    const HALF: usize = 50_000;
+    let page = concat!(
+        "<html>\n<head><title>502 Bad Gateway</title></head>\n<body>\n",
+        "<center><h1>502 Bad Gateway</h1></center>\n<p>The server did not receive a timely ",
+        "response from the upstream server while it was trying to complete the request for ",
+        "/v2/library/alpine/manifests/latest. Please try again in a few minutes; if the ",
+        "problem is not resolved, contact the administrator of this registry & quote ",
+        "\"req-7f3a9c\".</p>\n<hr><center>nginx/1.25.3</center>\n</body>\n</html>\n",
+    );
+    let chain = concat!(
+        "failed to copy: httpReadSeeker: failed open: failed to do request: Get ",
+        "\"https://production.cloudflare.docker.com/registry-v2/docker/registry/v2/blobs/",
+        "sha256/4a/4abcf20661432fb2d719aaf90656f55c287f8ca915dc1c92ec14ff61e67fbaf8/data",
+        "?verify=1700000000-abcdef\": dial tcp 104.16.101.215:443: i/o timeout; retrying ",
+    );
+    let escape = |text: &str| -> String {
+        text.replace('\\', "\\\\")
+            .replace('"', "\\\"")
+            .replace('\n', "\\n")
+            .replace('<', "\\u003c")
+            .replace('>', "\\u003e")
+            .replace('&', "\\u0026")
+    };
+    let repeat = |prefix: &str, unit: &str| {
+        let mut text = String::from(prefix);
+        while text.len() < HALF {
+            text.push_str(unit);
+        }
+        escape(&text)
+    };
+    let messages = [
+        repeat(
+            "error parsing HTTP 502 response body: invalid character '<' looking for beginning of value: \"",
+            page,
+        ),
+        repeat("", chain),
+    ];
+    let mut out = Vec::with_capacity(target + 2 * HALF * 3);
+    let mut n = 0;
+    while out.len() < target {
+        let message = &messages[n % messages.len()];
+        n += 1;
+        out.extend_from_slice(b"{\"errorDetail\":{\"message\":\"");
+        out.extend_from_slice(message.as_bytes());
+        out.extend_from_slice(b"\"},\"error\":\"");
+        out.extend_from_slice(message.as_bytes());
+        out.extend_from_slice(b"\"}\r\n");
+    }
+    out
 }
 
 fn inputs() -> &'static Inputs {
@@ -77,6 +141,7 @@ fn inputs() -> &'static Inputs {
             concatenated: make(Framing::Concatenated),
             crlf: make(Framing::Crlf),
             lf: make(Framing::Lf),
+            errors: error_stream(ERROR_STREAM_BYTES),
         }
     })
 }
@@ -360,6 +425,19 @@ fn bench_c_abi(c: &mut Criterion) {
     run_group(c, "c_abi", c_abi);
 }
 
+fn bench_errors(c: &mut Criterion) {
+    let data = &inputs().errors;
+    let mut group = c.benchmark_group("errors");
+    configure(&mut group);
+    group.throughput(Throughput::Bytes(data.len() as u64));
+    for (size, label) in FEW_CHUNKS {
+        group.bench_with_input(BenchmarkId::new("crlf", label), &size, |b, &size| {
+            b.iter(|| full_pipeline(black_box(data), size))
+        });
+    }
+    group.finish();
+}
+
 fn bench_baselines(c: &mut Criterion) {
     let inputs = inputs();
     let mut group = c.benchmark_group("baselines");
@@ -385,6 +463,7 @@ criterion_group!(
     bench_frame_view,
     bench_full_pipeline,
     bench_c_abi,
+    bench_errors,
     bench_baselines
 );
 
@@ -443,15 +522,19 @@ fn throughput(since: SystemTime, id: &str, bytes: usize) -> Option<f64> {
 fn summary(since: SystemTime) {
     let inputs = inputs();
     let size = |framing: &str| match framing {
+        "errors" => inputs.errors.len(),
         "concat" => inputs.concatenated.len(),
         "lf" => inputs.lf.len(),
         _ => inputs.crlf.len(),
     };
     let get = |id: &str| {
-        let framing = id
-            .split('/')
-            .find(|p| ["concat", "crlf", "lf"].contains(p))
-            .unwrap_or("crlf");
+        let framing = if id.starts_with("errors/") {
+            "errors"
+        } else {
+            id.split('/')
+                .find(|p| ["concat", "crlf", "lf"].contains(p))
+                .unwrap_or("crlf")
+        };
         throughput(since, id, size(framing))
     };
     let show = |v: Option<f64>| v.map_or_else(|| "-".to_string(), |v| format!("{v:.0}"));
@@ -474,6 +557,12 @@ fn summary(since: SystemTime) {
             .collect();
         println!("| {framing} {label} | {} |", row.join(" | "));
     }
+    println!(
+        "| errors crlf (error records, {} B) | full pipeline 4KiB {} | whole {} |",
+        inputs.errors.len(),
+        show(get("errors/crlf/4KiB")),
+        show(get("errors/crlf/whole"))
+    );
     println!();
     println!("| baseline | concat | crlf |");
     println!("|---|---:|---:|");
@@ -563,6 +652,18 @@ fn summary(since: SystemTime) {
             );
         }
     }
+    for label in ["4KiB", "whole"] {
+        row(
+            &format!("error records slower per byte than a pull stream, crlf {label} (x)"),
+            ratio(
+                get(&format!("full_pipeline/crlf/{label}")),
+                get(&format!("errors/crlf/{label}")),
+            ),
+            2.0,
+            "x",
+            false,
+        );
+    }
     for (framing, label) in [("concat", "whole"), ("crlf", "4KiB"), ("crlf", "whole")] {
         let id = |g: &str| format!("{g}/{framing}/{label}");
         row(
@@ -579,7 +680,7 @@ fn summary(since: SystemTime) {
 /// stream (`PULLSTREAM_PROFILE_BYTES`, default 8 MiB) without criterion, for
 /// `valgrind --tool=callgrind --toggle-collect=<function>` (instruction counts are repeatable
 /// where wall-clock time on two noisy cores is not). The group `stream` writes the generated
-/// bytes to stdout instead.
+/// bytes to stdout instead; `errors` runs `full_pipeline` over the error-record stream.
 fn profile(spec: &str) {
     let mut parts = spec.split(',');
     let group = parts.next().unwrap_or("full_pipeline");
@@ -596,10 +697,14 @@ fn profile(spec: &str) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(8 << 20);
-    let data = Generator::new(SEED)
-        .target_bytes(bytes)
-        .framing(framing)
-        .generate();
+    let data = if group == "errors" {
+        error_stream(bytes)
+    } else {
+        Generator::new(SEED)
+            .target_bytes(bytes)
+            .framing(framing)
+            .generate()
+    };
     let out = match group {
         // The generated stream itself, for measuring other tools on the same bytes (for
         // instance the command line's peak memory: `... | /usr/bin/time -v pullstream --json`).

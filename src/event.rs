@@ -5,6 +5,7 @@
 //! here follow the order that survives all of them: error first, then `aux`, then `stream`, then
 //! the status vocabulary, and anything unknown is passed through as [`Event::Other`].
 
+pub use crate::failure::FailureKind;
 use crate::json::{JsonStr, RawJson};
 use crate::message::Message;
 
@@ -44,133 +45,6 @@ impl Progress {
             unit: if seconds { Unit::Seconds } else { Unit::Bytes },
             hidden: detail.hidecounts == Some(true),
         }
-    }
-}
-
-/// The kind of failure, classified from the daemon's message text (the daemon almost never sets
-/// `errorDetail.code`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum FailureKind {
-    /// The registry's rate limit (`toomanyrequests`).
-    RateLimited,
-    /// Missing or rejected credentials, or access denied.
-    Unauthorized,
-    /// The repository, tag or manifest does not exist.
-    NotFound,
-    /// No image for the requested platform.
-    PlatformMismatch,
-    /// The daemon's disk is full.
-    DiskFull,
-    /// A connection failed (EOF, reset, timeout, DNS, TLS).
-    Network,
-    /// The operation was cancelled.
-    Cancelled,
-    /// A build step failed.
-    BuildFailed,
-    /// Anything else.
-    Other,
-}
-
-impl FailureKind {
-    /// The stable name used in the JSON summary and the C API (`"rate_limited"`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FailureKind::RateLimited => "rate_limited",
-            FailureKind::Unauthorized => "unauthorized",
-            FailureKind::NotFound => "not_found",
-            FailureKind::PlatformMismatch => "platform_mismatch",
-            FailureKind::DiskFull => "disk_full",
-            FailureKind::Network => "network",
-            FailureKind::Cancelled => "cancelled",
-            FailureKind::BuildFailed => "build_failed",
-            FailureKind::Other => "other",
-        }
-    }
-
-    /// Whether trying again later may succeed without changing anything.
-    pub fn is_retryable(self) -> bool {
-        matches!(self, FailureKind::RateLimited | FailureKind::Network)
-    }
-
-    /// Classifies an error message. Earlier rules win: a rate-limit message that also says
-    /// "denied" is a rate limit.
-    ///
-    /// ```
-    /// use pullstream::event::FailureKind;
-    /// use pullstream::JsonStr;
-    /// let kind = FailureKind::classify(JsonStr::plain("toomanyrequests: You have reached your pull rate limit."));
-    /// assert_eq!(kind, FailureKind::RateLimited);
-    /// assert!(kind.is_retryable());
-    /// ```
-    pub fn classify(message: JsonStr<'_>) -> FailureKind {
-        const RULES: &[(FailureKind, &[&str])] = &[
-            (FailureKind::RateLimited, &["toomanyrequests", "rate limit"]),
-            (
-                FailureKind::PlatformMismatch,
-                &[
-                    "no matching manifest",
-                    "does not match the specified platform",
-                ],
-            ),
-            (
-                FailureKind::BuildFailed,
-                &[
-                    "returned a non-zero code",
-                    "did not complete successfully",
-                    "executor failed running",
-                ],
-            ),
-            (FailureKind::DiskFull, &["no space left on device"]),
-            (
-                FailureKind::NotFound,
-                &[
-                    "manifest unknown",
-                    "repository does not exist",
-                    "not found",
-                    "does not exist locally",
-                    "tag does not exist",
-                ],
-            ),
-            (
-                FailureKind::Unauthorized,
-                &[
-                    "unauthorized",
-                    "authentication required",
-                    "denied",
-                    "no basic auth credentials",
-                    "incorrect username or password",
-                ],
-            ),
-            (
-                FailureKind::Cancelled,
-                &[
-                    "context canceled",
-                    "request canceled",
-                    "operation was canceled",
-                ],
-            ),
-            (
-                FailureKind::Network,
-                &[
-                    "eof",
-                    "connection reset",
-                    "connection refused",
-                    "i/o timeout",
-                    "no such host",
-                    "tls:",
-                    "tls handshake",
-                    "x509:",
-                    "network is unreachable",
-                    "timeout exceeded",
-                    "broken pipe",
-                ],
-            ),
-        ];
-        RULES
-            .iter()
-            .find(|(_, needles)| needles.iter().any(|n| message.contains_ignore_case(n)))
-            .map_or(FailureKind::Other, |(kind, _)| *kind)
     }
 }
 

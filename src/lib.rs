@@ -53,6 +53,7 @@
 pub mod decoder;
 pub mod error;
 pub mod event;
+mod failure;
 #[allow(unsafe_code)]
 pub mod ffi;
 pub mod http;
