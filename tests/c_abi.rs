@@ -189,7 +189,7 @@ fn run_rust(stream: &[u8], chunk: usize) -> (Vec<String>, String, i32) {
         kinds.push(match item {
             Item::Event { event, .. } => event.kind_name().to_owned(),
             Item::Malformed(_) => "malformed".to_owned(),
-            Item::LayerLimit(_) => "layer_limit".to_owned(),
+            Item::TrackerLimit(_) => "tracker_limit".to_owned(),
             _ => "unknown".to_owned(),
         });
         ControlFlow::Continue(())
@@ -478,6 +478,10 @@ fn status_names_are_the_enumerator_names() {
         (RecordTooLarge, "PULLSTREAM_STATUS_RECORD_TOO_LARGE"),
         (Truncated, "PULLSTREAM_STATUS_TRUNCATED"),
         (LayerLimit, "PULLSTREAM_STATUS_LAYER_LIMIT"),
+        (SegmentLimit, "PULLSTREAM_STATUS_SEGMENT_LIMIT"),
+        (IdLengthLimit, "PULLSTREAM_STATUS_ID_LENGTH_LIMIT"),
+        (TextLengthLimit, "PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT"),
+        (ErrorLengthLimit, "PULLSTREAM_STATUS_ERROR_LENGTH_LIMIT"),
     ] {
         assert_eq!(status_name(status as u32), name);
     }
@@ -607,7 +611,7 @@ fn config_limits_reach_the_decoder() {
             "malformed",
             "pulling_fs_layer",
             "pulling_fs_layer",
-            "layer_limit"
+            "tracker_limit"
         ]
     );
     assert_eq!(

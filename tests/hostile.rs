@@ -708,7 +708,8 @@ fn a_million_distinct_layers_hit_the_layer_limit() {
         let _ = pipeline.feed(&chunk, 0, |item| {
             match item {
                 Item::Event { .. } => events += 1,
-                Item::LayerLimit(limit) => {
+                Item::TrackerLimit(limit) => {
+                    assert_eq!(limit.which, pullstream::tracker::Limit::Layers);
                     assert_eq!(limit.limit, pullstream::tracker::DEFAULT_MAX_LAYERS);
                     limits += 1;
                 }

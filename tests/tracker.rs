@@ -372,7 +372,7 @@ fn the_layer_limit_is_announced_once_per_stream() {
                 Item::Event { event, .. } => event
                     .layer_id()
                     .map_or(String::new(), |id| id.decode().into_owned()),
-                Item::LayerLimit(limit) => format!("limit {}", limit.limit),
+                Item::TrackerLimit(limit) => format!("limit {}", limit.limit),
                 _ => "other".to_string(),
             });
             ControlFlow::Continue(())
@@ -403,7 +403,7 @@ fn a_layer_limit_notice_survives_a_pause_on_its_record() {
     let mut flow = pipeline.feed(stream.as_bytes(), 0, |item| {
         seen.push(match item {
             Item::Event { event, .. } => event.kind_name().to_string(),
-            Item::LayerLimit(limit) => format!("limit {}", limit.limit),
+            Item::TrackerLimit(limit) => format!("limit {}", limit.limit),
             _ => "other".to_string(),
         });
         ControlFlow::Break(())
@@ -412,7 +412,7 @@ fn a_layer_limit_notice_survives_a_pause_on_its_record() {
         flow = pipeline.feed(&[], 0, |item| {
             seen.push(match item {
                 Item::Event { event, .. } => event.kind_name().to_string(),
-                Item::LayerLimit(limit) => format!("limit {}", limit.limit),
+                Item::TrackerLimit(limit) => format!("limit {}", limit.limit),
                 _ => "other".to_string(),
             });
             ControlFlow::Break(())
