@@ -451,7 +451,11 @@ fn deliver(config: TrackerConfig, stream: &str, chunk_len: usize, pause: bool) -
     use std::ops::ControlFlow;
     let mut pipeline = Pipeline::with_config(pullstream::Config::default(), config);
     let mut seen = Vec::new();
+    // Items delivered by the current call: a pause must be honoured at once.
+    let in_call = std::cell::Cell::new(0);
     let mut on_item = |item: Item<'_, '_>| {
+        in_call.set(in_call.get() + 1);
+        assert!(!pause || in_call.get() == 1, "an item after a pause");
         seen.push(match item {
             Item::Event { event, record } => event.layer_id().map_or_else(
                 || record.message().status.map(|s| s.decode().into_owned()).unwrap_or_default(),
@@ -467,12 +471,17 @@ fn deliver(config: TrackerConfig, stream: &str, chunk_len: usize, pause: bool) -
         }
     };
     for chunk in stream.as_bytes().chunks(chunk_len) {
+        in_call.set(0);
         let mut flow = pipeline.feed(chunk, 0, &mut on_item);
         while flow.is_break() {
+            in_call.set(0);
             flow = pipeline.feed(&[], 0, &mut on_item);
         }
     }
-    while pipeline.finish(0, &mut on_item).is_break() {}
+    in_call.set(0);
+    while pipeline.finish(0, &mut on_item).is_break() {
+        in_call.set(0);
+    }
     seen
 }
 
