@@ -190,7 +190,7 @@ pub enum StallPhase {
 /// [`max_error_len`](TrackerConfig::max_error_len), its heap holds at most
 ///
 /// ```text
-///   L × (112 + 2·I + 48)      the layer table, and the current image's id index (a second copy
+///   L × (112 + 2·I + 64)      the layer table, and the current image's id index (a second copy
 ///                             of each id, plus a hash slot), allocated in powers of two
 /// + S × (112 + 3·T)           the images: repository, tag and digest each
 /// + 11 × T + E                the stream's findings: reference, digest, image ids, push
