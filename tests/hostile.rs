@@ -1115,3 +1115,40 @@ fn error_records_of_100_kb_keep_one_cut_message() {
 fn the_default_heap_bound_is_under_8_mib() {
     assert!(documented_heap_bound(&TrackerConfig::default()) < 8 << 20);
 }
+
+/// The command-line tool's own per-layer state (the phase log it prints when piped) is bounded
+/// by the tracker's default limits: no phase line for layers past the layer limit or with ids
+/// past the id limit, and one notice per limit on stderr.
+#[test]
+fn the_command_line_phase_log_is_bounded_too() {
+    use pullstream::tracker::{DEFAULT_MAX_ID_LEN, DEFAULT_MAX_LAYERS};
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut stream = String::new();
+    for i in 0..DEFAULT_MAX_LAYERS + 100 {
+        stream.push_str(&format!(
+            "{{\"status\":\"Waiting\",\"progressDetail\":{{}},\"id\":\"{i:012x}\"}}\n"
+        ));
+    }
+    let long = "l".repeat(DEFAULT_MAX_ID_LEN + 1);
+    stream.push_str(&format!(
+        "{{\"status\":\"Waiting\",\"progressDetail\":{{}},\"id\":\"{long}\"}}\n"
+    ));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pullstream"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pullstream");
+    let mut input = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || input.write_all(stream.as_bytes()));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let phase_lines = stdout.lines().filter(|l| l.contains("waiting")).count();
+    assert_eq!(phase_lines, DEFAULT_MAX_LAYERS, "{stderr}");
+    assert!(!stdout.contains(&long));
+    assert_eq!(stderr.matches("further layers are not tracked").count(), 1, "{stderr}");
+    assert_eq!(stderr.matches("layer id longer than").count(), 1, "{stderr}");
+}
