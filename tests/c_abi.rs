@@ -927,3 +927,63 @@ fn the_last_error_text_survives_later_events() {
     assert_ne!(text, malformed);
     assert!(text.starts_with(&format!("byte {offset}:")), "{text}");
 }
+
+/// `pullstream_config_set_limit` takes a tracker limit by its status; each limit reached is
+/// announced by one `TRACKER_LIMIT` event whose `error_status` is that same status.
+#[test]
+fn tracker_limits_are_set_and_announced_by_their_statuses() {
+    use pullstream_status as S;
+    // SAFETY: NULL configs are refused before anything is read.
+    unsafe {
+        assert_eq!(
+            pullstream_config_set_limit(ptr::null_mut(), S::SegmentLimit as u32, 1),
+            S::NullArgument
+        );
+    }
+    let mut config = ptr::null_mut();
+    // SAFETY: `config` is writable, then live until freed (the decoder copies it).
+    let handle = unsafe {
+        assert_eq!(pullstream_config_new(&mut config), S::Ok);
+        for not_a_limit in [S::Ok as u32, S::Truncated as u32, 155, u32::MAX] {
+            assert_eq!(
+                pullstream_config_set_limit(config, not_a_limit, 1),
+                S::InvalidArgument
+            );
+        }
+        assert_eq!(
+            pullstream_config_set_limit(config, S::SegmentLimit as u32, 1),
+            S::Ok
+        );
+        assert_eq!(
+            pullstream_config_set_limit(config, S::TextLengthLimit as u32, 16),
+            S::Ok
+        );
+        let handle = Handle::new(config);
+        pullstream_config_free(config);
+        handle
+    };
+    let stream = format!(
+        "{}\n{}\n{}\n",
+        r#"{"status":"Pulling from library/a","id":"latest"}"#,
+        r#"{"status":"Pulling from library/b","id":"latest"}"#,
+        r#"{"status":"Pulling from library/cccccccccccccccccccc","id":"latest"}"#,
+    );
+    let mut seen = collector();
+    assert_eq!(handle.feed(stream.as_bytes(), &mut seen), S::Ok);
+    let notices: Vec<(String, u64)> = seen
+        .events
+        .iter()
+        .filter(|e| kind_name(e.kind) == "tracker_limit")
+        .map(|e| (status_name(e.error_status), e.offset))
+        .collect();
+    let second = seen.events[1].offset;
+    let third = seen.events[3].offset;
+    assert_eq!(
+        notices,
+        [
+            ("PULLSTREAM_STATUS_SEGMENT_LIMIT".to_string(), second),
+            ("PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT".to_string(), third),
+        ]
+    );
+    assert_eq!(handle.last_error().0, S::TextLengthLimit);
+}

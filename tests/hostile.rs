@@ -937,7 +937,10 @@ fn documented_heap_bound(config: &TrackerConfig) -> usize {
 fn within_bound(name: &str, heap: isize, config: &TrackerConfig) {
     let bound = documented_heap_bound(config);
     eprintln!("{name}: tracker heap {heap} bytes, documented bound {bound}");
-    assert!(heap >= 0 && heap as usize <= bound, "tracker heap {heap} > bound {bound}");
+    assert!(
+        heap >= 0 && heap as usize <= bound,
+        "tracker heap {heap} > bound {bound}"
+    );
 }
 
 /// Runs the records `next_chunk` writes through a decoder and a tracker with `config`; returns
@@ -973,12 +976,18 @@ fn track(
     let held = live_bytes();
     drop(tracker);
     let tracker_heap = held - live_bytes();
-    assert!(held - before >= tracker_heap, "weighed more than was allocated");
+    assert!(
+        held - before >= tracker_heap,
+        "weighed more than was allocated"
+    );
     (limits, tracker_heap)
 }
 
 /// A generator of records made by `record(i)` for `i` in `0..count`.
-fn records(count: usize, mut record: impl FnMut(usize) -> Vec<u8>) -> impl FnMut(&mut Vec<u8>) -> bool {
+fn records(
+    count: usize,
+    mut record: impl FnMut(usize) -> Vec<u8>,
+) -> impl FnMut(&mut Vec<u8>) -> bool {
     let mut produced = 0;
     move |out: &mut Vec<u8>| {
         if produced >= count {
@@ -1004,13 +1013,17 @@ fn a_million_segments_stop_at_the_segment_limit() {
     let (limits, heap) = track(
         config.clone(),
         records(count, |i| {
-            format!("{{\"status\":\"Pulling from library/image{i}\",\"id\":\"tag{i}\"}}").into_bytes()
+            format!("{{\"status\":\"Pulling from library/image{i}\",\"id\":\"tag{i}\"}}")
+                .into_bytes()
         }),
         |tracker| {
             let segments = tracker.snapshot().segments;
             assert_eq!(segments.len(), DEFAULT_MAX_SEGMENTS);
             let newest = format!("library/image{}", count - 1);
-            assert_eq!(segments.last().unwrap().repository.as_deref(), Some(newest.as_str()));
+            assert_eq!(
+                segments.last().unwrap().repository.as_deref(),
+                Some(newest.as_str())
+            );
         },
     );
     assert_eq!(limits, [Limit::Segments]);
@@ -1029,7 +1042,11 @@ fn layers_with_64_kib_ids_are_refused_and_the_table_stays_bounded() {
     let (limits, heap) = track(
         config.clone(),
         records(DEFAULT_MAX_LAYERS + long, |i| {
-            let len = if i < DEFAULT_MAX_LAYERS { DEFAULT_MAX_ID_LEN } else { 64 << 10 };
+            let len = if i < DEFAULT_MAX_LAYERS {
+                DEFAULT_MAX_ID_LEN
+            } else {
+                64 << 10
+            };
             format!(
                 "{{\"status\":\"Downloading\",\"progressDetail\":{{\"current\":1,\"total\":2}},\"id\":\"{}\"}}",
                 id(i, len)
@@ -1071,11 +1088,21 @@ fn references_of_one_mib_are_kept_cut() {
         records(count, |i| shapes[i % shapes.len()](&big).into_bytes()),
         |tracker| {
             let details = tracker.image_details();
-            for text in [details.reference, details.digest, details.image_id].into_iter().flatten() {
-                assert!(text.len() <= DEFAULT_MAX_TEXT_LEN && text.ends_with(CUT_MARK), "{}", text.len());
+            for text in [details.reference, details.digest, details.image_id]
+                .into_iter()
+                .flatten()
+            {
+                assert!(
+                    text.len() <= DEFAULT_MAX_TEXT_LEN && text.ends_with(CUT_MARK),
+                    "{}",
+                    text.len()
+                );
             }
             for segment in tracker.snapshot().segments {
-                for text in [&segment.repository, &segment.tag, &segment.digest].into_iter().flatten() {
+                for text in [&segment.repository, &segment.tag, &segment.digest]
+                    .into_iter()
+                    .flatten()
+                {
                     assert!(text.len() <= DEFAULT_MAX_TEXT_LEN, "{}", text.len());
                 }
             }
@@ -1096,7 +1123,8 @@ fn error_records_of_100_kb_keep_one_cut_message() {
     let (limits, heap) = track(
         config.clone(),
         records(count, |_| {
-            format!("{{\"errorDetail\":{{\"message\":\"{message}\"}},\"error\":\"{message}\"}}").into_bytes()
+            format!("{{\"errorDetail\":{{\"message\":\"{message}\"}},\"error\":\"{message}\"}}")
+                .into_bytes()
         }),
         |tracker| {
             let pullstream::Outcome::Failed(failure) = tracker.outcome(Ending::Clean) else {
@@ -1149,6 +1177,14 @@ fn the_command_line_phase_log_is_bounded_too() {
     let phase_lines = stdout.lines().filter(|l| l.contains("waiting")).count();
     assert_eq!(phase_lines, DEFAULT_MAX_LAYERS, "{stderr}");
     assert!(!stdout.contains(&long));
-    assert_eq!(stderr.matches("further layers are not tracked").count(), 1, "{stderr}");
-    assert_eq!(stderr.matches("layer id longer than").count(), 1, "{stderr}");
+    assert_eq!(
+        stderr.matches("further layers are not tracked").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("layer id longer than").count(),
+        1,
+        "{stderr}"
+    );
 }

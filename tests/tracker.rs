@@ -458,7 +458,13 @@ fn deliver(config: TrackerConfig, stream: &str, chunk_len: usize, pause: bool) -
         assert!(!pause || in_call.get() == 1, "an item after a pause");
         seen.push(match item {
             Item::Event { event, record } => event.layer_id().map_or_else(
-                || record.message().status.map(|s| s.decode().into_owned()).unwrap_or_default(),
+                || {
+                    record
+                        .message()
+                        .status
+                        .map(|s| s.decode().into_owned())
+                        .unwrap_or_default()
+                },
                 |id| id.decode().into_owned(),
             ),
             Item::TrackerLimit(limit) => format!("limit {} {}", limit.which.name(), limit.limit),
@@ -611,7 +617,11 @@ fn texts_longer_than_their_limit_are_kept_cut_with_a_mark() {
     );
     // A text that fits, even exactly, is kept whole.
     let mut tracker = Tracker::with_config(config.clone());
-    feed(&mut tracker, 0, &format!(r#"{{"status":"Digest: {}"}}"#, "d".repeat(33)));
+    feed(
+        &mut tracker,
+        0,
+        &format!(r#"{{"status":"Digest: {}"}}"#, "d".repeat(33)),
+    );
     assert_eq!(tracker.image_details().digest, Some("d".repeat(33)));
 
     let mut tracker = Tracker::with_config(config);
@@ -652,7 +662,10 @@ fn images_past_the_segment_limit_share_the_last_entry() {
     feed(&mut tracker, 0, &records.join("\n"));
     let snapshot = tracker.snapshot();
     assert_eq!(snapshot.segments.len(), 2);
-    assert_eq!(snapshot.segments[0].repository.as_deref(), Some("library/app0"));
+    assert_eq!(
+        snapshot.segments[0].repository.as_deref(),
+        Some("library/app0")
+    );
     let last = &snapshot.segments[1];
     assert_eq!(last.repository.as_deref(), Some("library/last"));
     assert_eq!(last.tag.as_deref(), Some("v9"));
@@ -662,7 +675,10 @@ fn images_past_the_segment_limit_share_the_last_entry() {
     assert_eq!(snapshot.layers.len(), 5);
     assert!(snapshot.layers[1..].iter().all(|l| l.segment() == 1));
     assert_eq!(
-        tracker.limits_reached().map(|l| l.which).collect::<Vec<_>>(),
+        tracker
+            .limits_reached()
+            .map(|l| l.which)
+            .collect::<Vec<_>>(),
         [Limit::Segments]
     );
 }

@@ -394,7 +394,10 @@ pub(crate) const STATUS_NAMES: &[(pullstream_status, &str)] = {
         (S::SegmentLimit, "PULLSTREAM_STATUS_SEGMENT_LIMIT\0"),
         (S::IdLengthLimit, "PULLSTREAM_STATUS_ID_LENGTH_LIMIT\0"),
         (S::TextLengthLimit, "PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT\0"),
-        (S::ErrorLengthLimit, "PULLSTREAM_STATUS_ERROR_LENGTH_LIMIT\0"),
+        (
+            S::ErrorLengthLimit,
+            "PULLSTREAM_STATUS_ERROR_LENGTH_LIMIT\0",
+        ),
         (S::MalformedOther, "PULLSTREAM_STATUS_MALFORMED_OTHER\0"),
     ]
 };
@@ -582,6 +585,9 @@ mod tests {
             assert_eq!(name, Some(expected.as_str()));
         }
         assert_eq!(limit_of_status(pullstream_status::Ok as u32), None);
-        assert_eq!(limit_of_status(pullstream_status::MalformedOther as u32), None);
+        assert_eq!(
+            limit_of_status(pullstream_status::MalformedOther as u32),
+            None
+        );
     }
 }
