@@ -85,6 +85,9 @@ impl LimitNotices {
         tracker: &Tracker,
         on_item: &mut impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
+        if self.held == 0 {
+            return ControlFlow::Continue(());
+        }
         for which in Limit::ALL {
             if self.held & which.bit() != 0 {
                 self.held &= !which.bit();
