@@ -662,7 +662,8 @@ impl Tracker {
         &self.config
     }
 
-    /// Every limit reached so far, in [`Limit::ALL`] order.
+    /// Every limit reached so far (by [`Tracker::observe`] or [`Tracker::expect_layer`]), in
+    /// [`Limit::ALL`] order.
     pub fn limits_reached(&self) -> impl Iterator<Item = TrackerLimit> + '_ {
         Limit::ALL
             .into_iter()
