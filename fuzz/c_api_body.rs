@@ -19,7 +19,7 @@ mod c_api_body {
     use super::fuzz_body::Bytes;
     use pullstream::ffi::*;
     use pullstream::pipeline::Pipeline;
-    use pullstream::tracker::{StallPhase, TrackerConfig};
+    use pullstream::tracker::{Limit, StallPhase, TrackerConfig};
     use pullstream::Config;
 
     /// What the event callback does, and what it saw.
@@ -204,7 +204,7 @@ mod c_api_body {
                 }
                 // A config setter, on a slot (NULL when the slot is empty or `null`).
                 2 => {
-                    let which = b.u8() % 7;
+                    let which = b.u8() % 8;
                     let value = match b.u8() % 4 {
                         0 => 0,
                         1 => u64::from(b.u8()),
@@ -214,6 +214,9 @@ mod c_api_body {
                     let (config, model) = &mut world.configs[slot];
                     let target = if null { ptr::null_mut() } else { *config };
                     let phase = b.u8() % 3;
+                    // A tracker limit by its status (150..=154), or one past the list.
+                    let limit = usize::from(b.u8() % 6);
+                    let limit_status = 150 + limit as u32;
                     // SAFETY: `target` is live or NULL.
                     let status = unsafe {
                         match which {
@@ -227,7 +230,10 @@ mod c_api_body {
                                 value,
                             ),
                             5 => pullstream_config_set_min_bytes_per_sec(target, value),
-                            _ => pullstream_config_set_rate_window_ms(target, value),
+                            6 => pullstream_config_set_rate_window_ms(target, value),
+                            _ => {
+                                pullstream_config_set_limit(target, limit_status, value as usize % 64)
+                            }
                         }
                     };
                     if target.is_null() {
@@ -266,8 +272,14 @@ mod c_api_body {
                                 tracker: m.tracker.min_bytes_per_sec(value),
                                 ..m
                             },
-                            _ => ModelConfig {
+                            6 => ModelConfig {
                                 tracker: m.tracker.rate_window_ms(value),
+                                ..m
+                            },
+                            _ => ModelConfig {
+                                tracker: m
+                                    .tracker
+                                    .with_limit(Limit::ALL[limit], value as usize % 64),
                                 ..m
                             },
                         };

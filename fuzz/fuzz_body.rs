@@ -34,7 +34,7 @@ mod fuzz_body {
                 event
             ),
             Item::Malformed(error) => format!("error @{} {:?}", error.offset(), error.kind()),
-            Item::LayerLimit(limit) => format!("layer-limit {}", limit.limit),
+            Item::TrackerLimit(limit) => format!("limit {} {}", limit.which.name(), limit.limit),
             other => format!("other {other:?}"),
         }
     }

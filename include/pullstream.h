@@ -120,8 +120,22 @@ enum pullstream_status
   // `pullstream_http`: a transfer coding other than `chunked` (e.g. `gzip`).
   PULLSTREAM_STATUS_HTTP_UNSUPPORTED = 124,
   // A record named a layer beyond the configured maximum number of layers; it was counted
-  // but not tracked.
+  // but not tracked. Statuses 150–159 name the tracker's limits: each is the `error_status`
+  // of a `PULLSTREAM_EVENT_KIND_TRACKER_LIMIT` event and the `limit` argument of
+  // `pullstream_config_set_limit`.
   PULLSTREAM_STATUS_LAYER_LIMIT = 150,
+  // A `Pulling from` opened more images than the configured maximum; further images share
+  // the last one's entry (`segment_count` stops growing).
+  PULLSTREAM_STATUS_SEGMENT_LIMIT = 151,
+  // A record named a layer whose id is longer than the configured maximum; it was counted
+  // but not tracked.
+  PULLSTREAM_STATUS_ID_LENGTH_LIMIT = 152,
+  // A reference, repository, tag, digest or image id was longer than the configured maximum;
+  // it is kept cut to that many bytes, ending in `…` (U+2026).
+  PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT = 153,
+  // The first error message was longer than the configured maximum; the outcome keeps it cut
+  // to that many bytes, ending in `…` (U+2026). The `ERROR` event carried it whole.
+  PULLSTREAM_STATUS_ERROR_LENGTH_LIMIT = 154,
   // Bytes that could not be decoded, for a reason newer than this list.
   PULLSTREAM_STATUS_MALFORMED_OTHER = 199,
 };
@@ -134,7 +148,7 @@ typedef uint32_t pullstream_status;
 #endif // __cplusplus
 
 // What an event is: one value per kind of record the classifier knows, plus the items that
-// are not records (`MALFORMED`, `LAYER_LIMIT`). Values are stable and never reused; a kind of
+// are not records (`MALFORMED`, `TRACKER_LIMIT`). Values are stable and never reused; a kind of
 // record added to the classifier later is reported as `PULLSTREAM_EVENT_KIND_OTHER` until it
 // gets a value of its own.
 enum pullstream_event_kind
@@ -222,10 +236,13 @@ enum pullstream_event_kind
   // Bytes that could not be decoded (reported and skipped): `offset`, `error_status` (a
   // decode-error `pullstream_status`) and `error_message`. `record` is empty.
   PULLSTREAM_EVENT_KIND_MALFORMED = 100,
-  // The record just delivered was the first to name a layer past the configured maximum:
-  // `error_status` is `PULLSTREAM_STATUS_LAYER_LIMIT`, `offset` that record's offset. Sent once
-  // per stream; later records past the limit are counted, not announced.
-  PULLSTREAM_EVENT_KIND_LAYER_LIMIT = 101,
+  // The record just delivered was the first to reach one of the tracker's limits:
+  // `error_status` says which (`PULLSTREAM_STATUS_LAYER_LIMIT`, `_SEGMENT_LIMIT`,
+  // `_ID_LENGTH_LIMIT`, `_TEXT_LENGTH_LIMIT`, `_ERROR_LENGTH_LIMIT`), `size` is the limit in
+  // force, `offset` that record's offset, `error_message` says what happens past it. Sent once
+  // per stream and limit; later records past a limit are counted or cut, not announced.
+  // (Called `LAYER_LIMIT` before the other limits existed; the value is the same.)
+  PULLSTREAM_EVENT_KIND_TRACKER_LIMIT = 101,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -584,7 +601,7 @@ typedef struct pullstream_event {
   // Absolute offset in the stream of the record's `{`, or of the bad bytes for
   // `PULLSTREAM_EVENT_KIND_MALFORMED`.
   uint64_t offset;
-  // The record's exact bytes, from `{` to `}` (empty for `MALFORMED` and `LAYER_LIMIT`).
+  // The record's exact bytes, from `{` to `}` (empty for `MALFORMED` and `TRACKER_LIMIT`).
   struct pullstream_bytes record;
   // The record's `status` text, decoded.
   struct pullstream_bytes status;
@@ -604,7 +621,8 @@ typedef struct pullstream_event {
   pullstream_unit progress_unit;
   // For `PULL_FINISHED`: which `Status:` line.
   pullstream_pull_result pull_result;
-  // Manifest size for `TAG_DIGEST` and `PUSH_RESULT`, or -1.
+  // Manifest size for `TAG_DIGEST` and `PUSH_RESULT`; for `TRACKER_LIMIT`, the limit in
+  // force; otherwise -1.
   int64_t size;
   // For `RETRYING`: seconds until the retry.
   uint32_t retry_seconds;
@@ -612,10 +630,10 @@ typedef struct pullstream_event {
   pullstream_failure_kind failure_kind;
   // For `ERROR`: `errorDetail.code` when `PULLSTREAM_FLAG_HAS_ERROR_CODE` is set.
   int64_t error_code;
-  // For `MALFORMED` and `LAYER_LIMIT`: a decode-error status (100–199);
-  // otherwise `PULLSTREAM_STATUS_OK`.
+  // For `MALFORMED`: a decode-error status (100–149, 199); for `TRACKER_LIMIT`: the limit's
+  // status (150–159); otherwise `PULLSTREAM_STATUS_OK`.
   pullstream_status error_status;
-  // For `ERROR`: the daemon's message, decoded. For `MALFORMED` and `LAYER_LIMIT`: what
+  // For `ERROR`: the daemon's message, decoded. For `MALFORMED` and `TRACKER_LIMIT`: what
   // was wrong, in English (`byte 0: not JSON: …`).
   struct pullstream_bytes error_message;
 } pullstream_event;
@@ -856,11 +874,29 @@ pullstream_status pullstream_config_set_stop_at_first_error(struct pullstream_co
 
 // Most layers tracked over the whole stream (default 4096). Records naming further layers are
 // counted but not tracked; the first of them is followed by one
-// `PULLSTREAM_EVENT_KIND_LAYER_LIMIT` event.
+// `PULLSTREAM_EVENT_KIND_TRACKER_LIMIT` event (`PULLSTREAM_STATUS_LAYER_LIMIT`). The same as
+// `pullstream_config_set_limit(config, PULLSTREAM_STATUS_LAYER_LIMIT, layers)`.
 //
 // # Safety
 // `config` is NULL or a live config.
 pullstream_status pullstream_config_set_max_layers(struct pullstream_config *config, size_t layers);
+
+// Sets one of the tracker's limits, named by its status (150–159):
+//
+// | `limit` | default | past it |
+// |---|---|---|
+// | `PULLSTREAM_STATUS_LAYER_LIMIT` | 4096 layers | further layers are counted, not tracked |
+// | `PULLSTREAM_STATUS_SEGMENT_LIMIT` | 1024 images (at least 1) | further images share the last one's entry |
+// | `PULLSTREAM_STATUS_ID_LENGTH_LIMIT` | 256 bytes | layers with longer ids are counted, not tracked |
+// | `PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT` | 1024 bytes (at least 16) | longer references, digests, image ids are kept cut, ending in `…` |
+// | `PULLSTREAM_STATUS_ERROR_LENGTH_LIMIT` | 65 536 bytes (at least 16) | a longer first error message is kept cut, ending in `…` |
+//
+// The first record to reach a limit is followed by one `PULLSTREAM_EVENT_KIND_TRACKER_LIMIT`
+// event with that status. Returns `INVALID_ARGUMENT` for any other `limit`.
+//
+// # Safety
+// `config` is NULL or a live config.
+pullstream_status pullstream_config_set_limit(struct pullstream_config *config, uint32_t limit, size_t value);
 
 // A layer in `phase` (a `pullstream_stall_phase` value) with no progress for `ms`
 // milliseconds counts as stalled (defaults: transfer 30 000, extract 120 000; 0 turns the
@@ -983,7 +1019,7 @@ pullstream_status pullstream_decoder_layer(const struct pullstream_decoder *deco
 pullstream_status pullstream_decoder_poll_stalls(struct pullstream_decoder *decoder, uint64_t now_ms, pullstream_stall_callback callback, void *userdata, size_t *count_out);
 
 // Copies the handle's last error into the caller's buffer: the text of the last decode error
-// (the same text as the last `MALFORMED`/`LAYER_LIMIT` event's `error_message`), or, after a
+// (the same text as the last `MALFORMED`/`TRACKER_LIMIT` event's `error_message`), or, after a
 // caught panic, a description of the panic. `*status_out` (may be NULL) receives its status
 // (`OK` when there was none, with an empty text), `*offset_out` (may be NULL) its stream
 // offset. Works on a handle that panicked. Buffer rules as in

@@ -265,13 +265,7 @@ impl Sink {
                     self.log(error.to_string(), true);
                 }
             }
-            Item::LayerLimit(limit) => {
-                let line = format!(
-                    "more than {} layers: the others are not tracked",
-                    limit.limit
-                );
-                self.log(line, true);
-            }
+            Item::TrackerLimit(limit) => self.log(limit.to_string(), true),
             _ => {}
         }
         ControlFlow::Continue(())

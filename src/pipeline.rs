@@ -8,7 +8,7 @@ use crate::decoder::{Config, Decoder, Record};
 use crate::error::{Error, ErrorKind};
 use crate::event::Event;
 use crate::summary::Summary;
-use crate::tracker::{Ending, LayerLimit, Tracker, TrackerConfig};
+use crate::tracker::{Ending, Limit, Tracker, TrackerConfig, TrackerLimit};
 
 /// Something the pipeline has to tell its caller about, in stream order.
 #[derive(Clone, Copy, Debug)]
@@ -23,11 +23,14 @@ pub enum Item<'r, 'a> {
     },
     /// Bytes that could not be decoded (reported and skipped).
     Malformed(&'r Error),
-    /// The first record that named a layer past the tracker's layer limit. Delivered once per
-    /// stream, right after that record; later records past the limit are only counted
-    /// ([`Tracker::untracked_events`]), because every consumer would otherwise have to silence
-    /// the repeats (a stream past the limit names a new layer in a large share of its records).
-    LayerLimit(LayerLimit),
+    /// The record just delivered was the first to reach one of the tracker's limits (too many
+    /// layers or images, an id or a text too long: see [`Limit`]). Delivered once per stream
+    /// and limit, right after that record (several, in [`Limit::ALL`] order, when it reached
+    /// several); later records past a limit are only counted
+    /// ([`Tracker::untracked_events`]) or cut, because every consumer would otherwise have to
+    /// silence the repeats (a stream past the layer limit names a new layer in a large share of
+    /// its records).
+    TrackerLimit(TrackerLimit),
 }
 
 /// Decoder plus tracker: feed bytes, get items, and a [`Summary`] at the end.
@@ -51,16 +54,48 @@ pub struct Pipeline {
     decoder: Decoder,
     tracker: Tracker,
     ending: Option<Ending>,
-    limit_notice: LimitNotice,
+    limit_notices: LimitNotices,
 }
 
-/// Where the one [`Item::LayerLimit`] of a stream stands.
+/// Where the [`Item::TrackerLimit`] notices of a stream stand (sets of [`Limit::bit`]s).
 #[derive(Debug, Default)]
-struct LimitNotice {
-    /// The notice, not yet delivered because the caller paused on its record.
-    held: Option<LayerLimit>,
-    /// The notice was given (or is held): later refusals are only counted.
-    given: bool,
+struct LimitNotices {
+    /// Notices not yet delivered because the caller paused on their record (or on an earlier
+    /// notice of the same record).
+    held: u8,
+    /// Limits whose notice was given (or is held): later records past them are not announced.
+    given: u8,
+}
+
+impl LimitNotices {
+    /// Holds a notice for every limit the tracker has reached and no notice was given for.
+    fn note_new(&mut self, tracker: &Tracker) {
+        for notice in tracker.limits_reached() {
+            let bit = notice.which.bit();
+            if self.given & bit == 0 {
+                self.given |= bit;
+                self.held |= bit;
+            }
+        }
+    }
+
+    /// Delivers the held notices in order; stops (keeping the rest) when the caller pauses.
+    fn deliver(
+        &mut self,
+        tracker: &Tracker,
+        on_item: &mut impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
+    ) -> ControlFlow<()> {
+        if self.held == 0 {
+            return ControlFlow::Continue(());
+        }
+        for which in Limit::ALL {
+            if self.held & which.bit() != 0 {
+                self.held &= !which.bit();
+                on_item(Item::TrackerLimit(tracker.notice(which)))?;
+            }
+        }
+        ControlFlow::Continue(())
+    }
 }
 
 impl Pipeline {
@@ -75,7 +110,7 @@ impl Pipeline {
             decoder: Decoder::with_config(decoder),
             tracker: Tracker::with_config(tracker),
             ending: None,
-            limit_notice: LimitNotice::default(),
+            limit_notices: LimitNotices::default(),
         }
     }
 
@@ -103,11 +138,13 @@ impl Pipeline {
         now_ms: u64,
         mut on_item: impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        if let Some(limit) = self.limit_notice.held.take() {
-            if on_item(Item::LayerLimit(limit)).is_break() {
-                // Delivered; the chunk is not read yet, so hand it to the decoder unread.
-                return pause_with(&mut self.decoder, chunk);
-            }
+        if self
+            .limit_notices
+            .deliver(&self.tracker, &mut on_item)
+            .is_break()
+        {
+            // The chunk is not read yet, so hand it to the decoder unread.
+            return pause_with(&mut self.decoder, chunk);
         }
         drive(
             self.decoder.feed(chunk),
@@ -115,7 +152,7 @@ impl Pipeline {
             now_ms,
             &mut on_item,
             &mut None,
-            &mut self.limit_notice,
+            &mut self.limit_notices,
         )
     }
 
@@ -127,11 +164,7 @@ impl Pipeline {
         now_ms: u64,
         mut on_item: impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
     ) -> ControlFlow<()> {
-        if let Some(limit) = self.limit_notice.held.take() {
-            if on_item(Item::LayerLimit(limit)).is_break() {
-                return ControlFlow::Break(());
-            }
-        }
+        self.limit_notices.deliver(&self.tracker, &mut on_item)?;
         let mut ending = self.ending.take();
         let flow = drive(
             self.decoder.finish(),
@@ -139,7 +172,7 @@ impl Pipeline {
             now_ms,
             &mut on_item,
             &mut ending,
-            &mut self.limit_notice,
+            &mut self.limit_notices,
         );
         if flow.is_continue() {
             self.ending = Some(ending.unwrap_or(Ending::Clean));
@@ -173,7 +206,7 @@ fn drive(
     now_ms: u64,
     on_item: &mut impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
     ending: &mut Option<Ending>,
-    limit_notice: &mut LimitNotice,
+    limit_notices: &mut LimitNotices,
 ) -> ControlFlow<()> {
     loop {
         // Read in place, by reference: binding the item by value (as `for` does) copied its
@@ -187,26 +220,16 @@ fn drive(
                 // A record re-read after a cut-off one at the end: the stream did not end cut.
                 *ending = None;
                 let event = Event::classify(record.message());
-                let limit = match tracker.observe(&event, now_ms) {
-                    Err(limit) if !limit_notice.given => {
-                        limit_notice.given = true;
-                        Some(limit)
-                    }
-                    _ => None,
-                };
+                if tracker.observe(&event, now_ms).is_err() {
+                    limit_notices.note_new(tracker);
+                }
                 let flow = on_item(Item::Event {
                     record,
                     event: &event,
                 });
-                match limit {
-                    Some(limit) if flow.is_continue() => on_item(Item::LayerLimit(limit)),
-                    // Paused on the record: its notice comes first when the caller resumes.
-                    Some(limit) => {
-                        limit_notice.held = Some(limit);
-                        flow
-                    }
-                    None => flow,
-                }
+                // Paused on the record: its notices come first when the caller resumes.
+                flow?;
+                limit_notices.deliver(tracker, on_item)
             }
             Err(error) => {
                 if let ErrorKind::Truncated { .. } = error.kind() {

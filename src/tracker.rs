@@ -18,6 +18,20 @@ const SMALL_SEGMENT: usize = 16;
 
 /// The default for [`TrackerConfig::max_layers`].
 pub const DEFAULT_MAX_LAYERS: usize = 4096;
+/// The default for [`TrackerConfig::max_segments`].
+pub const DEFAULT_MAX_SEGMENTS: usize = 1024;
+/// The default for [`TrackerConfig::max_id_len`]: real layer ids are 12 hex digits (Docker) or
+/// 64 (Podman), with `sha256:` at most.
+pub const DEFAULT_MAX_ID_LEN: usize = 256;
+/// The default for [`TrackerConfig::max_text_len`]: a whole reference (a name of at most 255
+/// bytes, a tag of at most 128 and a digest) is shorter than this.
+pub const DEFAULT_MAX_TEXT_LEN: usize = 1024;
+/// The default for [`TrackerConfig::max_error_len`]: error messages quote registry and proxy
+/// responses, a few kilobytes at most in practice.
+pub const DEFAULT_MAX_ERROR_LEN: usize = 64 << 10;
+
+/// What a text cut at its limit ends with, so that it cannot pass for a whole value.
+pub const CUT_MARK: &str = "\u{2026}";
 
 /// Where a layer is in its life. Phases are ordered: a layer only moves forward, except that
 /// `Retrying` sends a transfer back to the start.
@@ -167,10 +181,38 @@ pub enum StallPhase {
 }
 
 /// Limits and thresholds of a [`Tracker`].
+///
+/// # Memory
+///
+/// Everything the tracker keeps is bounded by its limits, whatever the input. On a 64-bit
+/// target, with `L` = [`max_layers`](TrackerConfig::max_layers), `S` =
+/// [`max_segments`](TrackerConfig::max_segments), `I` = [`max_id_len`](TrackerConfig::max_id_len),
+/// `T` = [`max_text_len`](TrackerConfig::max_text_len) and `E` =
+/// [`max_error_len`](TrackerConfig::max_error_len), its heap holds at most
+///
+/// ```text
+///   L × (112 + 2·I + 64)      the layer table, and the current image's id index (a second copy
+///                             of each id, plus a hash slot), allocated in powers of two
+/// + S × (112 + 3·T)           the images: repository, tag and digest each
+/// + 11 × T + E                the stream's findings: reference, digest, image ids, push
+///                             repository and tag, …, and the first error message
+/// ```
+///
+/// bytes, plus the allocator's rounding. With the defaults (4096 layers, 1024 images, ids of
+/// 256 bytes, texts of 1 KiB, an error of 64 KiB) that is under 8 MiB; `tests/hostile.rs`
+/// measures it on the worst inputs. [`Tracker::pending_layers`] (and so the summary) copies at
+/// most `L × I` bytes more while it is built.
+///
+/// Each limit, when first reached, is reported once per stream as a [`TrackerLimit`] (see
+/// [`Limit`] for what happens to the input past each one).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct TrackerConfig {
     max_layers: usize,
+    max_segments: usize,
+    max_id_len: usize,
+    max_text_len: usize,
+    max_error_len: usize,
     stall_transfer_ms: u64,
     stall_extract_ms: u64,
     min_bytes_per_sec: u64,
@@ -181,6 +223,10 @@ impl Default for TrackerConfig {
     fn default() -> Self {
         TrackerConfig {
             max_layers: DEFAULT_MAX_LAYERS,
+            max_segments: DEFAULT_MAX_SEGMENTS,
+            max_id_len: DEFAULT_MAX_ID_LEN,
+            max_text_len: DEFAULT_MAX_TEXT_LEN,
+            max_error_len: DEFAULT_MAX_ERROR_LEN,
             stall_transfer_ms: 30_000,
             stall_extract_ms: 120_000,
             min_bytes_per_sec: 0,
@@ -191,10 +237,64 @@ impl Default for TrackerConfig {
 
 impl TrackerConfig {
     /// Most layers tracked over the whole stream (default 4096). Events for further layers are
-    /// counted but not tracked, and [`Tracker::observe`] reports [`LayerLimit`].
+    /// counted ([`Tracker::untracked_events`]) but not tracked ([`Limit::Layers`]).
     pub fn max_layers(mut self, layers: usize) -> Self {
         self.max_layers = layers;
         self
+    }
+
+    /// Most images (segments) kept over the whole stream (default 1024; at least 1). Each
+    /// `Pulling from` opens one; past the limit, further images share the last entry
+    /// ([`Limit::Segments`]).
+    pub fn max_segments(mut self, segments: usize) -> Self {
+        self.max_segments = segments.max(1);
+        self
+    }
+
+    /// Longest layer id tracked, in bytes once decoded (default 256). Events about a layer
+    /// with a longer id are counted ([`Tracker::untracked_events`]) but not tracked
+    /// ([`Limit::IdLength`]).
+    pub fn max_id_len(mut self, bytes: usize) -> Self {
+        self.max_id_len = bytes;
+        self
+    }
+
+    /// Longest reference, repository, tag, digest or image id kept, in bytes once decoded
+    /// (default 1024; at least 16). A longer one is kept cut, ending in [`CUT_MARK`]
+    /// ([`Limit::TextLength`]).
+    pub fn max_text_len(mut self, bytes: usize) -> Self {
+        self.max_text_len = bytes.max(MIN_TEXT_LIMIT);
+        self
+    }
+
+    /// Longest error message kept for the verdict, in bytes once decoded (default 64 KiB; at
+    /// least 16). A longer one is kept cut, ending in [`CUT_MARK`] ([`Limit::ErrorLength`]).
+    /// Events still carry the whole message.
+    pub fn max_error_len(mut self, bytes: usize) -> Self {
+        self.max_error_len = bytes.max(MIN_TEXT_LIMIT);
+        self
+    }
+
+    /// The value of one limit.
+    pub fn limit(&self, which: Limit) -> usize {
+        match which {
+            Limit::Layers => self.max_layers,
+            Limit::Segments => self.max_segments,
+            Limit::IdLength => self.max_id_len,
+            Limit::TextLength => self.max_text_len,
+            Limit::ErrorLength => self.max_error_len,
+        }
+    }
+
+    /// Sets one limit, as the named setter does (for callers that hold a [`Limit`]).
+    pub fn with_limit(self, which: Limit, value: usize) -> Self {
+        match which {
+            Limit::Layers => self.max_layers(value),
+            Limit::Segments => self.max_segments(value),
+            Limit::IdLength => self.max_id_len(value),
+            Limit::TextLength => self.max_text_len(value),
+            Limit::ErrorLength => self.max_error_len(value),
+        }
     }
 
     /// A layer in `phase` with no progress for `ms` milliseconds is stalled
@@ -250,24 +350,132 @@ pub struct Stall {
     pub reason: StallReason,
 }
 
-/// An event named a layer beyond [`TrackerConfig::max_layers`]; it was not tracked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct LayerLimit {
-    /// The limit in force.
-    pub limit: usize,
+/// The smallest text limit: room for a few characters and [`CUT_MARK`].
+const MIN_TEXT_LIMIT: usize = 16;
+
+/// One of the limits on what a [`Tracker`] keeps (see [`TrackerConfig`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// [`TrackerConfig::max_layers`]: a layer past it is not tracked; its events are counted.
+    Layers = 0,
+    /// [`TrackerConfig::max_segments`]: images past it share the last image's entry in
+    /// [`Snapshot::segments`], which then describes the newest of them; their layers are still
+    /// told apart per image.
+    Segments = 1,
+    /// [`TrackerConfig::max_id_len`]: a layer whose id is longer is not tracked (never cut: two
+    /// layers whose long ids share a beginning must not become one); its events are counted.
+    IdLength = 2,
+    /// [`TrackerConfig::max_text_len`]: a longer reference, repository, tag, digest or image
+    /// id is kept cut to the limit, ending in [`CUT_MARK`].
+    TextLength = 3,
+    /// [`TrackerConfig::max_error_len`]: a longer first error message is kept cut to the limit,
+    /// ending in [`CUT_MARK`].
+    ErrorLength = 4,
 }
 
-impl std::fmt::Display for LayerLimit {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "more than {} layers; further layers are not tracked",
-            self.limit
-        )
+impl Limit {
+    /// Every limit, in the order their notices come when one record reaches several.
+    pub const ALL: [Limit; 5] = [
+        Limit::Layers,
+        Limit::Segments,
+        Limit::IdLength,
+        Limit::TextLength,
+        Limit::ErrorLength,
+    ];
+
+    /// Stable lowercase name: `layer`, `segment`, `id_length`, `text_length`, `error_length`
+    /// (the C status of its notice is `PULLSTREAM_STATUS_<NAME>_LIMIT`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Limit::Layers => "layer",
+            Limit::Segments => "segment",
+            Limit::IdLength => "id_length",
+            Limit::TextLength => "text_length",
+            Limit::ErrorLength => "error_length",
+        }
+    }
+
+    /// This limit's bit in a set of limits.
+    pub(crate) fn bit(self) -> u8 {
+        1 << self as u8
     }
 }
 
-impl std::error::Error for LayerLimit {}
+/// A record reached one of the tracker's limits: what [`Tracker::observe`] reports, and the
+/// notice a [`Pipeline`](crate::pipeline::Pipeline) gives once per stream and limit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TrackerLimit {
+    /// Which limit.
+    pub which: Limit,
+    /// Its value in force.
+    pub limit: usize,
+}
+
+impl std::fmt::Display for TrackerLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let limit = self.limit;
+        match self.which {
+            Limit::Layers => write!(f, "more than {limit} layers; further layers are not tracked"),
+            Limit::Segments => write!(
+                f,
+                "more than {limit} images; further images share the last one's entry"
+            ),
+            Limit::IdLength => write!(
+                f,
+                "a layer id longer than {limit} bytes; such layers are not tracked"
+            ),
+            Limit::TextLength => write!(
+                f,
+                "a reference, digest or image id longer than {limit} bytes; kept cut to {limit} bytes"
+            ),
+            Limit::ErrorLength => write!(
+                f,
+                "an error message longer than {limit} bytes; kept cut to {limit} bytes"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TrackerLimit {}
+
+/// `text` decoded, cut to at most `limit` bytes when longer (at a character boundary, ending in
+/// [`CUT_MARK`]); the flag says whether it was cut. Reads at most about `limit` bytes of it.
+fn cut_text(text: JsonStr<'_>, limit: usize) -> (String, bool) {
+    // Unescaping only shortens: a raw text within the limit decodes within it.
+    if text.raw().len() <= limit {
+        return (text.decode().into_owned(), false);
+    }
+    let mut out = String::new();
+    for c in text.chars() {
+        if out.len() + c.len_utf8() > limit {
+            let mut end = limit.saturating_sub(CUT_MARK.len()).min(out.len());
+            while !out.is_char_boundary(end) {
+                end -= 1;
+            }
+            out.truncate(end);
+            out.push_str(CUT_MARK);
+            return (out, true);
+        }
+        out.push(c);
+    }
+    (out, false)
+}
+
+/// The decoded length of `text` is more than `limit` bytes (read only as far as needed).
+fn longer_than(text: JsonStr<'_>, limit: usize) -> bool {
+    if text.raw().len() <= limit {
+        return false;
+    }
+    if !text.has_escapes() {
+        return true;
+    }
+    let mut len = 0;
+    text.chars().any(|c| {
+        len += c.len_utf8();
+        len > limit
+    })
+}
 
 /// Aggregate progress over all layers.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -409,6 +617,10 @@ pub struct Tracker {
     samples: [(u64, u64); RATE_SAMPLES],
     sample_count: usize,
     sample_next: usize,
+    /// Every limit reached so far, as [`Limit::bit`]s.
+    limits_reached: u8,
+    /// The first limit the event being observed reached.
+    event_limit: Option<TrackerLimit>,
 }
 
 impl Default for Tracker {
@@ -445,7 +657,48 @@ impl Tracker {
             samples: [(0, 0); RATE_SAMPLES],
             sample_count: 0,
             sample_next: 0,
+            limits_reached: 0,
+            event_limit: None,
         }
+    }
+
+    /// The limits and thresholds in force.
+    pub fn config(&self) -> &TrackerConfig {
+        &self.config
+    }
+
+    /// Every limit reached so far (by [`Tracker::observe`] or [`Tracker::expect_layer`]), in
+    /// [`Limit::ALL`] order.
+    pub fn limits_reached(&self) -> impl Iterator<Item = TrackerLimit> + '_ {
+        Limit::ALL
+            .into_iter()
+            .filter(|which| self.limits_reached & which.bit() != 0)
+            .map(|which| self.notice(which))
+    }
+
+    /// The notice for one limit, with its value in force.
+    pub fn notice(&self, which: Limit) -> TrackerLimit {
+        TrackerLimit {
+            which,
+            limit: self.config.limit(which),
+        }
+    }
+
+    /// Notes that the current event reached `which`, and returns its notice.
+    fn reach(&mut self, which: Limit) -> TrackerLimit {
+        let notice = self.notice(which);
+        self.limits_reached |= which.bit();
+        self.event_limit.get_or_insert(notice);
+        notice
+    }
+
+    /// `text` decoded, cut to the text limit.
+    fn keep_text(&mut self, text: JsonStr<'_>) -> String {
+        let (text, cut) = cut_text(text, self.config.max_text_len);
+        if cut {
+            self.reach(Limit::TextLength);
+        }
+        text
     }
 
     /// Events observed so far.
@@ -453,7 +706,8 @@ impl Tracker {
         self.events
     }
 
-    /// Events about layers beyond the layer limit, which were not tracked.
+    /// Events about layers that were not tracked: past the layer limit, or with an id longer
+    /// than the id limit.
     pub fn untracked_events(&self) -> u64 {
         self.untracked_events
     }
@@ -462,8 +716,9 @@ impl Tracker {
     /// the caller already fetched), so totals and percentages are right from the start.
     ///
     /// # Errors
-    /// [`LayerLimit`] when the layer limit is reached.
-    pub fn expect_layer(&mut self, id: &str, size: u64) -> Result<(), LayerLimit> {
+    /// [`TrackerLimit`] when the layer limit is reached or the id is longer than the id limit.
+    pub fn expect_layer(&mut self, id: &str, size: u64) -> Result<(), TrackerLimit> {
+        self.event_limit = None;
         let index = self.layer_index(JsonStr::plain(id), 0)?;
         let layer = &mut self.layers[index];
         layer.transfer.total = Some(size);
@@ -474,18 +729,23 @@ impl Tracker {
     /// Updates the state with one event. `now_ms` is the caller's monotonic clock.
     ///
     /// # Errors
-    /// [`LayerLimit`] when the event names a new layer past the limit (the event is counted
-    /// but its layer is not tracked).
-    pub fn observe(&mut self, event: &Event<'_>, now_ms: u64) -> Result<(), LayerLimit> {
+    /// [`TrackerLimit`] when the event reached one of the limits (the first, when it reached
+    /// several): the event was still applied as far as the limit allows (see [`Limit`]).
+    pub fn observe(&mut self, event: &Event<'_>, now_ms: u64) -> Result<(), TrackerLimit> {
+        self.event_limit = None;
         self.events += 1;
         self.found.podman_closing_candidate = None;
         self.note_operation_and_dialect(event);
         let result = match *event {
             Event::Error(error) => {
                 if self.found.first_error.is_none() {
+                    let (message, cut) = cut_text(error.message, self.config.max_error_len);
+                    if cut {
+                        self.reach(Limit::ErrorLength);
+                    }
                     self.found.first_error = Some(Failure {
                         kind: error.kind,
-                        message: error.message.decode().into_owned(),
+                        message,
                         code: error.code,
                     });
                 }
@@ -493,9 +753,11 @@ impl Tracker {
             }
             Event::PullingFrom { repository, tag } => {
                 self.start_segment_if_used();
+                let repository = self.keep_text(repository);
+                let tag = tag.map(|t| self.keep_text(t));
                 let segment = self.current_segment();
-                segment.repository = Some(repository.decode().into_owned());
-                segment.tag = tag.map(|t| t.decode().into_owned());
+                segment.repository = Some(repository);
+                segment.tag = tag;
                 self.found.pull_finished = false;
                 Ok(())
             }
@@ -506,7 +768,7 @@ impl Tracker {
                 Ok(())
             }
             Event::Digest { digest } => {
-                let digest = digest.decode().into_owned();
+                let digest = self.keep_text(digest);
                 self.current_segment().digest = Some(digest.clone());
                 self.found.digest = Some(digest);
                 Ok(())
@@ -516,11 +778,11 @@ impl Tracker {
                 self.found.pull_finished = true;
                 self.found.any_pull_result = true;
                 self.found.any_downloaded |= result == PullResult::Downloaded;
-                self.found.pull_reference = Some(reference.decode().into_owned());
+                self.found.pull_reference = Some(self.keep_text(reference));
                 Ok(())
             }
             Event::PushRefersTo { repository } => {
-                let repository = repository.decode().into_owned();
+                let repository = self.keep_text(repository);
                 self.current_segment().repository = Some(repository.clone());
                 self.found.push_repository = Some(repository);
                 Ok(())
@@ -537,7 +799,7 @@ impl Tracker {
                 // The full `sha256:` id from aux (the last stage's wins) beats the short id
                 // of `Successfully built`, which names the same image.
                 if id.starts_with("sha256:") || self.found.built_image.is_none() {
-                    self.found.built_image = Some(id.decode().into_owned());
+                    self.found.built_image = Some(self.keep_text(id));
                 }
                 self.found.build_finished |= match origin {
                     // The classic builder writes this at the end of every stage: only the
@@ -557,25 +819,25 @@ impl Tracker {
                 Ok(())
             }
             Event::Tagged { reference } => {
-                self.found.tagged = Some(reference.decode().into_owned());
+                self.found.tagged = Some(self.keep_text(reference));
                 Ok(())
             }
             Event::LoadedImage { reference } => {
-                self.found.loaded_reference = Some(reference.decode().into_owned());
+                self.found.loaded_reference = Some(self.keep_text(reference));
                 self.finish_loading();
                 Ok(())
             }
             Event::LoadedImageId { id } => {
-                self.found.loaded_id = Some(id.decode().into_owned());
+                self.found.loaded_id = Some(self.keep_text(id));
                 self.finish_loading();
                 Ok(())
             }
             Event::ImportedImage { id } => {
-                self.found.imported_id = Some(id.decode().into_owned());
+                self.found.imported_id = Some(self.keep_text(id));
                 Ok(())
             }
             Event::PodmanPulledImage { id } => {
-                self.found.podman_image = Some(id.decode().into_owned());
+                self.found.podman_image = Some(self.keep_text(id));
                 Ok(())
             }
             _ => match event.layer_id() {
@@ -584,7 +846,11 @@ impl Tracker {
             },
         };
         self.sample(now_ms);
-        result
+        // A limit the event reached also counts when the event was otherwise applied.
+        match self.event_limit.take() {
+            Some(limit) if result.is_ok() => Err(limit),
+            _ => result,
+        }
     }
 
     fn note_operation_and_dialect(&mut self, event: &Event<'_>) {
@@ -710,8 +976,20 @@ impl Tracker {
                 .last()
                 .is_some_and(|s| *s != Segment::default());
         if used {
+            // The new image's layers are told apart from earlier images' even past the
+            // segment limit.
             self.segment_start = self.layers.len();
             self.segment_index.clear();
+            if self.segments.len() >= self.config.max_segments {
+                // The last entry describes the newest image of those that share it.
+                self.reach(Limit::Segments);
+                let last = self.current_segment();
+                *last = Segment {
+                    first_layer: last.first_layer,
+                    ..Segment::default()
+                };
+                return;
+            }
             self.segments.push(Segment {
                 first_layer: self.layers.len(),
                 ..Segment::default()
@@ -721,12 +999,12 @@ impl Tracker {
 
     fn finish_push(&mut self, tag: Option<JsonStr<'_>>, digest: Option<JsonStr<'_>>) {
         if let Some(tag) = tag {
-            let tag = tag.decode().into_owned();
+            let tag = self.keep_text(tag);
             self.current_segment().tag = Some(tag.clone());
             self.found.push_tag = Some(tag);
         }
         if let Some(digest) = digest {
-            let digest = digest.decode().into_owned();
+            let digest = self.keep_text(digest);
             self.current_segment().digest = Some(digest.clone());
             self.found.digest = Some(digest);
         }
@@ -754,12 +1032,17 @@ impl Tracker {
 
     /// Finds the layer in the current segment, creating it on its first event of any kind
     /// (the containerd store sends no `Pulling fs layer`).
-    fn layer_index(&mut self, id: JsonStr<'_>, now_ms: u64) -> Result<usize, LayerLimit> {
+    fn layer_index(&mut self, id: JsonStr<'_>, now_ms: u64) -> Result<usize, TrackerLimit> {
         // Consecutive records usually name the same layer.
         if let Some(layer) = self.layers.get(self.last_hit) {
             if self.last_hit >= self.segment_start && id == *layer.id {
                 return Ok(self.last_hit);
             }
+        }
+        // An id this long was never stored: refused before it costs a lookup (or a hash of
+        // all its bytes).
+        if longer_than(id, self.config.max_id_len) {
+            return Err(self.reach(Limit::IdLength));
         }
         let segment = &self.layers[self.segment_start..];
         let found = if segment.len() <= SMALL_SEGMENT {
@@ -777,9 +1060,7 @@ impl Tracker {
             return Ok(index);
         }
         if self.layers.len() >= self.config.max_layers {
-            return Err(LayerLimit {
-                limit: self.config.max_layers,
-            });
+            return Err(self.reach(Limit::Layers));
         }
         self.layers.push(Layer {
             id: id.decode().into(),
@@ -807,7 +1088,7 @@ impl Tracker {
         event: &Event<'_>,
         id: JsonStr<'_>,
         now_ms: u64,
-    ) -> Result<(), LayerLimit> {
+    ) -> Result<(), TrackerLimit> {
         let known = self.layers.len();
         let index = match self.layer_index(id, now_ms) {
             Ok(index) => index,

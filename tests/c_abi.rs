@@ -189,7 +189,7 @@ fn run_rust(stream: &[u8], chunk: usize) -> (Vec<String>, String, i32) {
         kinds.push(match item {
             Item::Event { event, .. } => event.kind_name().to_owned(),
             Item::Malformed(_) => "malformed".to_owned(),
-            Item::LayerLimit(_) => "layer_limit".to_owned(),
+            Item::TrackerLimit(_) => "tracker_limit".to_owned(),
             _ => "unknown".to_owned(),
         });
         ControlFlow::Continue(())
@@ -478,6 +478,10 @@ fn status_names_are_the_enumerator_names() {
         (RecordTooLarge, "PULLSTREAM_STATUS_RECORD_TOO_LARGE"),
         (Truncated, "PULLSTREAM_STATUS_TRUNCATED"),
         (LayerLimit, "PULLSTREAM_STATUS_LAYER_LIMIT"),
+        (SegmentLimit, "PULLSTREAM_STATUS_SEGMENT_LIMIT"),
+        (IdLengthLimit, "PULLSTREAM_STATUS_ID_LENGTH_LIMIT"),
+        (TextLengthLimit, "PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT"),
+        (ErrorLengthLimit, "PULLSTREAM_STATUS_ERROR_LENGTH_LIMIT"),
     ] {
         assert_eq!(status_name(status as u32), name);
     }
@@ -607,7 +611,7 @@ fn config_limits_reach_the_decoder() {
             "malformed",
             "pulling_fs_layer",
             "pulling_fs_layer",
-            "layer_limit"
+            "tracker_limit"
         ]
     );
     assert_eq!(
@@ -922,4 +926,64 @@ fn the_last_error_text_survives_later_events() {
     assert_eq!(offset, (first.len() + 32) as u64);
     assert_ne!(text, malformed);
     assert!(text.starts_with(&format!("byte {offset}:")), "{text}");
+}
+
+/// `pullstream_config_set_limit` takes a tracker limit by its status; each limit reached is
+/// announced by one `TRACKER_LIMIT` event whose `error_status` is that same status.
+#[test]
+fn tracker_limits_are_set_and_announced_by_their_statuses() {
+    use pullstream_status as S;
+    // SAFETY: NULL configs are refused before anything is read.
+    unsafe {
+        assert_eq!(
+            pullstream_config_set_limit(ptr::null_mut(), S::SegmentLimit as u32, 1),
+            S::NullArgument
+        );
+    }
+    let mut config = ptr::null_mut();
+    // SAFETY: `config` is writable, then live until freed (the decoder copies it).
+    let handle = unsafe {
+        assert_eq!(pullstream_config_new(&mut config), S::Ok);
+        for not_a_limit in [S::Ok as u32, S::Truncated as u32, 155, u32::MAX] {
+            assert_eq!(
+                pullstream_config_set_limit(config, not_a_limit, 1),
+                S::InvalidArgument
+            );
+        }
+        assert_eq!(
+            pullstream_config_set_limit(config, S::SegmentLimit as u32, 1),
+            S::Ok
+        );
+        assert_eq!(
+            pullstream_config_set_limit(config, S::TextLengthLimit as u32, 16),
+            S::Ok
+        );
+        let handle = Handle::new(config);
+        pullstream_config_free(config);
+        handle
+    };
+    let stream = format!(
+        "{}\n{}\n{}\n",
+        r#"{"status":"Pulling from library/a","id":"latest"}"#,
+        r#"{"status":"Pulling from library/b","id":"latest"}"#,
+        r#"{"status":"Pulling from library/cccccccccccccccccccc","id":"latest"}"#,
+    );
+    let mut seen = collector();
+    assert_eq!(handle.feed(stream.as_bytes(), &mut seen), S::Ok);
+    let notices: Vec<(String, u64)> = seen
+        .events
+        .iter()
+        .filter(|e| kind_name(e.kind) == "tracker_limit")
+        .map(|e| (status_name(e.error_status), e.offset))
+        .collect();
+    let second = seen.events[1].offset;
+    let third = seen.events[3].offset;
+    assert_eq!(
+        notices,
+        [
+            ("PULLSTREAM_STATUS_SEGMENT_LIMIT".to_string(), second),
+            ("PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT".to_string(), third),
+        ]
+    );
+    assert_eq!(handle.last_error().0, S::TextLengthLimit);
 }

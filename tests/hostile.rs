@@ -5,7 +5,8 @@
 //! record still delivered. Large inputs are generated on the fly in chunks, never allocated
 //! whole. The sizes here are CI-friendly; `scripts/hostile.sh` runs the full sizes (1 GiB,
 //! 10 million records) through the command-line tool under `/usr/bin/time -v`. Set
-//! `PULLSTREAM_HOSTILE_SCALE=16` (for example) to multiply the sizes here.
+//! `PULLSTREAM_HOSTILE_SCALE=16` (for example) to multiply the sizes here. A counting allocator
+//! weighs what the tracker keeps against the bound documented on `TrackerConfig`.
 
 use std::ops::ControlFlow;
 
@@ -16,6 +17,56 @@ use pullstream::tracker::{Ending, Tracker, TrackerConfig};
 use pullstream::{Config, Decoder, ErrorKind};
 
 const CHUNK: usize = 64 << 10;
+
+/// Counts the bytes this thread holds on the heap (tests run on threads of their own), so a
+/// test can weigh what one object keeps: the live bytes before and after dropping it.
+struct Counting;
+
+thread_local! {
+    static LIVE: std::cell::Cell<isize> = const { std::cell::Cell::new(0) };
+}
+
+fn note(delta: isize) {
+    // `try_with`: the thread-local may be gone while the thread shuts down. It is a
+    // const-initialised `Cell`, so touching it never allocates (no recursion).
+    let _ = LIVE.try_with(|live| live.set(live.get() + delta));
+}
+
+fn live_bytes() -> isize {
+    LIVE.with(std::cell::Cell::get)
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
+// `GlobalAlloc` contract holds exactly as it does for `System`; the counting touches only a
+// const-initialised thread-local `Cell` and never allocates.
+unsafe impl std::alloc::GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        note(layout.size() as isize);
+        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        note(layout.size() as isize);
+        // SAFETY: forwarded unchanged; the caller upholds `alloc_zeroed`'s contract.
+        unsafe { std::alloc::System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, size: usize) -> *mut u8 {
+        note(size as isize - layout.size() as isize);
+        // SAFETY: forwarded unchanged; `ptr` was allocated by `System` with `layout`.
+        unsafe { std::alloc::System.realloc(ptr, layout, size) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        note(-(layout.size() as isize));
+        // SAFETY: forwarded unchanged; `ptr` was allocated by `System` with `layout`.
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
 
 fn scale() -> usize {
     std::env::var("PULLSTREAM_HOSTILE_SCALE")
@@ -708,7 +759,8 @@ fn a_million_distinct_layers_hit_the_layer_limit() {
         let _ = pipeline.feed(&chunk, 0, |item| {
             match item {
                 Item::Event { .. } => events += 1,
-                Item::LayerLimit(limit) => {
+                Item::TrackerLimit(limit) => {
+                    assert_eq!(limit.which, pullstream::tracker::Limit::Layers);
                     assert_eq!(limit.limit, pullstream::tracker::DEFAULT_MAX_LAYERS);
                     limits += 1;
                 }
@@ -868,4 +920,271 @@ fn record_cut_after_a_comma_in_an_object_does_not_swallow_the_next() {
             tally.errors
         );
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// 9. What the tracker keeps: every limit of `TrackerConfig` (issue 12, part 6).
+
+/// The bound on the tracker's heap documented on `TrackerConfig`, for `config`.
+fn documented_heap_bound(config: &TrackerConfig) -> usize {
+    use pullstream::tracker::{Layer, Limit, Segment};
+    let [l, s, i, t, e] = Limit::ALL.map(|which| config.limit(which));
+    assert!(std::mem::size_of::<Layer>() <= 112 && std::mem::size_of::<Segment>() <= 112);
+    l * (112 + 2 * i + 64) + s * (112 + 3 * t) + 11 * t + e
+}
+
+/// Checks the weighed heap against the documented bound, and shows both (`--nocapture`).
+fn within_bound(name: &str, heap: isize, config: &TrackerConfig) {
+    let bound = documented_heap_bound(config);
+    eprintln!("{name}: tracker heap {heap} bytes, documented bound {bound}");
+    assert!(
+        heap >= 0 && heap as usize <= bound,
+        "tracker heap {heap} > bound {bound}"
+    );
+}
+
+/// Runs the records `next_chunk` writes through a decoder and a tracker with `config`; returns
+/// the tracker, the limits its `observe` reported (kinds, with repeats), and the bytes of heap
+/// the tracker held at the end (weighed by dropping it).
+fn track(
+    config: TrackerConfig,
+    mut next_chunk: impl FnMut(&mut Vec<u8>) -> bool,
+    mut inspect: impl FnMut(&Tracker),
+) -> (Vec<pullstream::tracker::Limit>, isize) {
+    let before = live_bytes();
+    let mut tracker = Tracker::with_config(config);
+    let mut decoder = Decoder::new();
+    let mut limits = Vec::new();
+    let mut chunk = Vec::with_capacity(CHUNK + 256);
+    loop {
+        chunk.clear();
+        if !next_chunk(&mut chunk) {
+            break;
+        }
+        for item in decoder.feed(&chunk) {
+            let record = item.expect("valid records only");
+            if let Err(limit) = tracker.observe(&Event::classify(record.message()), 0) {
+                if limits.last() != Some(&limit.which) {
+                    limits.push(limit.which);
+                }
+            }
+        }
+    }
+    assert!(decoder.finish().next().is_none());
+    inspect(&tracker);
+    let _ = tracker.outcome(Ending::Clean);
+    let held = live_bytes();
+    drop(tracker);
+    let tracker_heap = held - live_bytes();
+    assert!(
+        held - before >= tracker_heap,
+        "weighed more than was allocated"
+    );
+    (limits, tracker_heap)
+}
+
+/// A generator of records made by `record(i)` for `i` in `0..count`.
+fn records(
+    count: usize,
+    mut record: impl FnMut(usize) -> Vec<u8>,
+) -> impl FnMut(&mut Vec<u8>) -> bool {
+    let mut produced = 0;
+    move |out: &mut Vec<u8>| {
+        if produced >= count {
+            return false;
+        }
+        while produced < count && out.len() < CHUNK {
+            out.extend_from_slice(&record(produced));
+            out.extend_from_slice(b"\r\n");
+            produced += 1;
+        }
+        true
+    }
+}
+
+/// One million `Pulling from` lines (× scale), each a new image: the segments stop at the
+/// limit, announced once, and the tracker's heap stays within its documented bound (it grew
+/// to about 240 bytes per image before the limit: 242 MiB of RSS for the command-line tool).
+#[test]
+fn a_million_segments_stop_at_the_segment_limit() {
+    use pullstream::tracker::{Limit, DEFAULT_MAX_SEGMENTS};
+    let count = 1_000_000 * scale();
+    let config = TrackerConfig::default();
+    let (limits, heap) = track(
+        config.clone(),
+        records(count, |i| {
+            format!("{{\"status\":\"Pulling from library/image{i}\",\"id\":\"tag{i}\"}}")
+                .into_bytes()
+        }),
+        |tracker| {
+            let segments = tracker.snapshot().segments;
+            assert_eq!(segments.len(), DEFAULT_MAX_SEGMENTS);
+            let newest = format!("library/image{}", count - 1);
+            assert_eq!(
+                segments.last().unwrap().repository.as_deref(),
+                Some(newest.as_str())
+            );
+        },
+    );
+    assert_eq!(limits, [Limit::Segments]);
+    within_bound("a_million_segments", heap, &config);
+}
+
+/// 4096 layers (the limit) with ids of exactly the id limit, the worst the layer table can
+/// hold, then 1024 (× scale) layers with 64 KiB ids: the long ids are refused before any
+/// lookup (their events counted), the limit announced once, and the heap stays within bound.
+#[test]
+fn layers_with_64_kib_ids_are_refused_and_the_table_stays_bounded() {
+    use pullstream::tracker::{Limit, DEFAULT_MAX_ID_LEN, DEFAULT_MAX_LAYERS};
+    let long = 1024 * scale();
+    let config = TrackerConfig::default();
+    let id = |i: usize, len: usize| format!("{i:08x}{}", "f".repeat(len - 8));
+    let (limits, heap) = track(
+        config.clone(),
+        records(DEFAULT_MAX_LAYERS + long, |i| {
+            let len = if i < DEFAULT_MAX_LAYERS {
+                DEFAULT_MAX_ID_LEN
+            } else {
+                64 << 10
+            };
+            format!(
+                "{{\"status\":\"Downloading\",\"progressDetail\":{{\"current\":1,\"total\":2}},\"id\":\"{}\"}}",
+                id(i, len)
+            )
+            .into_bytes()
+        }),
+        |tracker| {
+            let layers = tracker.snapshot().layers;
+            assert_eq!(layers.len(), DEFAULT_MAX_LAYERS);
+            assert!(layers.iter().all(|l| l.id().len() == DEFAULT_MAX_ID_LEN));
+            assert_eq!(tracker.untracked_events(), long as u64);
+        },
+    );
+    assert_eq!(limits, [Limit::IdLength]);
+    within_bound("layers_with_64_kib_ids", heap, &config);
+}
+
+/// References, repositories, tags, digests and image ids of 1 MiB, in every record that names
+/// one, 256 (× scale) of them: each is kept cut to the text limit, the limit is announced once,
+/// and the heap stays within bound.
+#[test]
+fn references_of_one_mib_are_kept_cut() {
+    use pullstream::tracker::{Limit, CUT_MARK, DEFAULT_MAX_TEXT_LEN};
+    let count = 256 * scale();
+    let config = TrackerConfig::default();
+    let big = "r".repeat(1 << 20);
+    let shapes: [&dyn Fn(&str) -> String; 8] = [
+        &|t| format!("{{\"status\":\"Pulling from {t}\",\"id\":\"{t}\"}}"),
+        &|t| format!("{{\"status\":\"Digest: sha256:{t}\"}}"),
+        &|t| format!("{{\"status\":\"Status: Downloaded newer image for {t}\"}}"),
+        &|t| format!("{{\"status\":\"The push refers to repository [{t}]\"}}"),
+        &|t| format!("{{\"status\":\"{t}: digest: sha256:{t} size: 1\"}}"),
+        &|t| format!("{{\"stream\":\"Successfully tagged {t}\\n\"}}"),
+        &|t| format!("{{\"stream\":\"Loaded image: {t}\\n\"}}"),
+        &|t| format!("{{\"aux\":{{\"ID\":\"sha256:{t}\"}}}}"),
+    ];
+    let (limits, heap) = track(
+        config.clone(),
+        records(count, |i| shapes[i % shapes.len()](&big).into_bytes()),
+        |tracker| {
+            let details = tracker.image_details();
+            for text in [details.reference, details.digest, details.image_id]
+                .into_iter()
+                .flatten()
+            {
+                assert!(
+                    text.len() <= DEFAULT_MAX_TEXT_LEN && text.ends_with(CUT_MARK),
+                    "{}",
+                    text.len()
+                );
+            }
+            for segment in tracker.snapshot().segments {
+                for text in [&segment.repository, &segment.tag, &segment.digest]
+                    .into_iter()
+                    .flatten()
+                {
+                    assert!(text.len() <= DEFAULT_MAX_TEXT_LEN, "{}", text.len());
+                }
+            }
+        },
+    );
+    assert_eq!(limits, [Limit::TextLength]);
+    within_bound("references_of_one_mib", heap, &config);
+}
+
+/// Error records of 100 KB, 512 (× scale) of them: the first message is kept cut to the error
+/// limit, announced once; the heap stays within bound.
+#[test]
+fn error_records_of_100_kb_keep_one_cut_message() {
+    use pullstream::tracker::{Limit, CUT_MARK, DEFAULT_MAX_ERROR_LEN};
+    let count = 512 * scale();
+    let config = TrackerConfig::default();
+    let message = format!("toomanyrequests: {}", "e".repeat(100_000));
+    let (limits, heap) = track(
+        config.clone(),
+        records(count, |_| {
+            format!("{{\"errorDetail\":{{\"message\":\"{message}\"}},\"error\":\"{message}\"}}")
+                .into_bytes()
+        }),
+        |tracker| {
+            let pullstream::Outcome::Failed(failure) = tracker.outcome(Ending::Clean) else {
+                panic!("not a failure");
+            };
+            assert!(failure.message.len() <= DEFAULT_MAX_ERROR_LEN);
+            assert!(failure.message.ends_with(CUT_MARK));
+        },
+    );
+    assert_eq!(limits, [Limit::ErrorLength]);
+    within_bound("error_records_of_100_kb", heap, &config);
+}
+
+/// The documented bound with the default limits is what the docs say: under 8 MiB.
+#[test]
+fn the_default_heap_bound_is_under_8_mib() {
+    assert!(documented_heap_bound(&TrackerConfig::default()) < 8 << 20);
+}
+
+/// The command-line tool's own per-layer state (the phase log it prints when piped) is bounded
+/// by the tracker's default limits: no phase line for layers past the layer limit or with ids
+/// past the id limit, and one notice per limit on stderr.
+#[test]
+fn the_command_line_phase_log_is_bounded_too() {
+    use pullstream::tracker::{DEFAULT_MAX_ID_LEN, DEFAULT_MAX_LAYERS};
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut stream = String::new();
+    for i in 0..DEFAULT_MAX_LAYERS + 100 {
+        stream.push_str(&format!(
+            "{{\"status\":\"Waiting\",\"progressDetail\":{{}},\"id\":\"{i:012x}\"}}\n"
+        ));
+    }
+    let long = "l".repeat(DEFAULT_MAX_ID_LEN + 1);
+    stream.push_str(&format!(
+        "{{\"status\":\"Waiting\",\"progressDetail\":{{}},\"id\":\"{long}\"}}\n"
+    ));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pullstream"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pullstream");
+    let mut input = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || input.write_all(stream.as_bytes()));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let phase_lines = stdout.lines().filter(|l| l.contains("waiting")).count();
+    assert_eq!(phase_lines, DEFAULT_MAX_LAYERS, "{stderr}");
+    assert!(!stdout.contains(&long));
+    assert_eq!(
+        stderr.matches("further layers are not tracked").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("layer id longer than").count(),
+        1,
+        "{stderr}"
+    );
 }

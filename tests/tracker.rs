@@ -372,7 +372,7 @@ fn the_layer_limit_is_announced_once_per_stream() {
                 Item::Event { event, .. } => event
                     .layer_id()
                     .map_or(String::new(), |id| id.decode().into_owned()),
-                Item::LayerLimit(limit) => format!("limit {}", limit.limit),
+                Item::TrackerLimit(limit) => format!("limit {}", limit.limit),
                 _ => "other".to_string(),
             });
             ControlFlow::Continue(())
@@ -403,7 +403,7 @@ fn a_layer_limit_notice_survives_a_pause_on_its_record() {
     let mut flow = pipeline.feed(stream.as_bytes(), 0, |item| {
         seen.push(match item {
             Item::Event { event, .. } => event.kind_name().to_string(),
-            Item::LayerLimit(limit) => format!("limit {}", limit.limit),
+            Item::TrackerLimit(limit) => format!("limit {}", limit.limit),
             _ => "other".to_string(),
         });
         ControlFlow::Break(())
@@ -412,7 +412,7 @@ fn a_layer_limit_notice_survives_a_pause_on_its_record() {
         flow = pipeline.feed(&[], 0, |item| {
             seen.push(match item {
                 Item::Event { event, .. } => event.kind_name().to_string(),
-                Item::LayerLimit(limit) => format!("limit {}", limit.limit),
+                Item::TrackerLimit(limit) => format!("limit {}", limit.limit),
                 _ => "other".to_string(),
             });
             ControlFlow::Break(())
@@ -539,4 +539,248 @@ fn podman_closing_record_is_a_second_ending_or_a_new_id() {
         Outcome::Success(success) => assert_eq!(success.image_id.as_deref(), Some("fff")),
         other => panic!("{other:?}"),
     }
+
+// ---------------------------------------------------------------------------------------------
+// The limits on what the tracker keeps (issue 12, part 6).
+
+use pullstream::tracker::{Limit, CUT_MARK};
+
+/// Runs `stream` through a pipeline with `config`, fed `chunk_len` bytes at a time, pausing on
+/// every item when `pause` (and resuming with empty feeds and repeated finishes); returns what
+/// it delivered: layer ids or statuses for events, `limit NAME VALUE` for notices.
+fn deliver(config: TrackerConfig, stream: &str, chunk_len: usize, pause: bool) -> Vec<String> {
+    use pullstream::pipeline::{Item, Pipeline};
+    use std::ops::ControlFlow;
+    let mut pipeline = Pipeline::with_config(pullstream::Config::default(), config);
+    let mut seen = Vec::new();
+    // Items delivered by the current call: a pause must be honoured at once.
+    let in_call = std::cell::Cell::new(0);
+    let mut on_item = |item: Item<'_, '_>| {
+        in_call.set(in_call.get() + 1);
+        assert!(!pause || in_call.get() == 1, "an item after a pause");
+        seen.push(match item {
+            Item::Event { event, record } => event.layer_id().map_or_else(
+                || {
+                    record
+                        .message()
+                        .status
+                        .map(|s| s.decode().into_owned())
+                        .unwrap_or_default()
+                },
+                |id| id.decode().into_owned(),
+            ),
+            Item::TrackerLimit(limit) => format!("limit {} {}", limit.which.name(), limit.limit),
+            _ => "other".to_string(),
+        });
+        if pause {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    };
+    for chunk in stream.as_bytes().chunks(chunk_len) {
+        in_call.set(0);
+        let mut flow = pipeline.feed(chunk, 0, &mut on_item);
+        while flow.is_break() {
+            in_call.set(0);
+            flow = pipeline.feed(&[], 0, &mut on_item);
+        }
+    }
+    in_call.set(0);
+    while pipeline.finish(0, &mut on_item).is_break() {
+        in_call.set(0);
+    }
+    seen
+}
+
+/// Every limit is announced once per stream, right after the first record that reached it
+/// (several after one record, in `Limit::ALL` order), however the stream is chunked and
+/// wherever the caller pauses.
+#[test]
+fn each_limit_is_announced_once_after_the_record_that_reached_it() {
+    let long_id = "i".repeat(40);
+    let long_text = "t".repeat(40);
+    let stream = [
+        r#"{"status":"Pulling from library/a","id":"latest"}"#.to_string(),
+        layer("a", "Waiting"),
+        layer("b", "Waiting"),
+        layer(&long_id, "Waiting"),
+        // A new image past the segment limit, with a repository past the text limit.
+        format!(r#"{{"status":"Pulling from {long_text}","id":"latest"}}"#),
+        layer("c", "Waiting"),
+        layer("d", "Waiting"),
+        layer(&long_id, "Waiting"),
+        format!(r#"{{"status":"Digest: {long_text}"}}"#),
+        format!(r#"{{"errorDetail":{{"message":"{long_text}"}},"error":"{long_text}"}}"#),
+        format!(r#"{{"status":"Pulling from {long_text}","id":"latest"}}"#),
+    ]
+    .join("\n")
+        + "\n";
+    let config = TrackerConfig::default()
+        .max_layers(3)
+        .max_segments(1)
+        .max_id_len(32)
+        .max_text_len(20)
+        .max_error_len(30);
+    let expected = [
+        "Pulling from library/a",
+        "a",
+        "b",
+        long_id.as_str(),
+        "limit id_length 32",
+        &format!("Pulling from {long_text}"),
+        "limit segment 1",
+        "limit text_length 20",
+        "c",
+        "d",
+        "limit layer 3",
+        long_id.as_str(),
+        &format!("Digest: {long_text}"),
+        // The error record: its status is absent.
+        "",
+        "limit error_length 30",
+        &format!("Pulling from {long_text}"),
+    ];
+    for chunk_len in [1, 7, stream.len()] {
+        for pause in [false, true] {
+            let seen = deliver(config.clone(), &stream, chunk_len, pause);
+            assert_eq!(seen, expected, "chunks of {chunk_len}, pause {pause}");
+        }
+    }
+}
+
+/// A layer id longer than the limit is refused, never cut: two such ids that share their first
+/// bytes stay apart (neither is tracked), and their events are counted as untracked. The limit
+/// is on the decoded id: an escaped id whose raw text is longer but whose text fits is tracked
+/// and matches the same id written plainly.
+#[test]
+fn a_layer_id_longer_than_the_limit_is_refused_not_cut() {
+    let config = TrackerConfig::default().max_id_len(8);
+    let mut tracker = Tracker::with_config(config);
+    let records = [
+        progress("abcdefgh-one", "Downloading", 1, 10),
+        progress("abcdefgh-two", "Downloading", 2, 10),
+        layer("abcdefgh-one", "Pull complete"),
+        // `\u0061` is `a`: eight bytes decoded, 13 on the wire.
+        progress(r"\u0061bcdefgh", "Downloading", 3, 10),
+        progress("abcdefgh", "Downloading", 4, 10),
+    ]
+    .join("\n");
+    let mut decoder = Decoder::new();
+    let mut limits = Vec::new();
+    for item in decoder.feed(records.as_bytes()) {
+        let record = item.unwrap();
+        if let Err(limit) = tracker.observe(&Event::classify(record.message()), 0) {
+            limits.push(limit.which);
+        }
+    }
+    assert_eq!(limits, [Limit::IdLength; 3]);
+    let snapshot = tracker.snapshot();
+    let ids: Vec<&str> = snapshot.layers.iter().map(|l| l.id()).collect();
+    assert_eq!(ids, ["abcdefgh"]);
+    assert_eq!(snapshot.layers[0].transfer().current, 4);
+    assert_eq!(tracker.untracked_events(), 3);
+    assert_eq!(
+        tracker.expect_layer(&"x".repeat(9), 1).map_err(|l| l.which),
+        Err(Limit::IdLength)
+    );
+    assert!(tracker.expect_layer(&"x".repeat(8), 1).is_ok());
+}
+
+/// Texts past their limit are kept cut, at a character boundary, ending in the cut mark, never
+/// longer than the limit; the error event still carries the whole message.
+#[test]
+fn texts_longer_than_their_limit_are_kept_cut_with_a_mark() {
+    // `é` is two bytes: a cut at an odd byte must step back to a boundary.
+    let reference = format!("registry.example.com/{}:v1", "é".repeat(100));
+    let digest = format!("sha256:{}", "0".repeat(2000));
+    let message = format!("toomanyrequests: {}", "ü".repeat(50_000));
+    let stream = [
+        r#"{"status":"Pulling from library/app","id":"v1"}"#.to_string(),
+        format!(r#"{{"status":"Digest: {digest}"}}"#),
+        format!(r#"{{"status":"Status: Downloaded newer image for {reference}"}}"#),
+    ]
+    .join("\n");
+    let config = TrackerConfig::default().max_text_len(33).max_error_len(101);
+    let mut tracker = Tracker::with_config(config.clone());
+    feed(&mut tracker, 0, &stream);
+    let Outcome::Success(success) = tracker.outcome(Ending::Clean) else {
+        panic!("{:?}", tracker.outcome(Ending::Clean));
+    };
+    for (text, whole) in [(&success.reference, &reference), (&success.digest, &digest)] {
+        let text = text.as_deref().unwrap();
+        assert!(text.len() <= 33 && text.len() >= 33 - 4, "{text}");
+        assert!(text.ends_with(CUT_MARK), "{text}");
+        assert!(whole.starts_with(text.strip_suffix(CUT_MARK).unwrap()));
+    }
+    assert_eq!(
+        tracker.snapshot().segments[0].digest.as_deref(),
+        success.digest.as_deref()
+    );
+    // A text that fits, even exactly, is kept whole.
+    let mut tracker = Tracker::with_config(config.clone());
+    feed(
+        &mut tracker,
+        0,
+        &format!(r#"{{"status":"Digest: {}"}}"#, "d".repeat(33)),
+    );
+    assert_eq!(tracker.image_details().digest, Some("d".repeat(33)));
+
+    let mut tracker = Tracker::with_config(config);
+    let record = format!(r#"{{"errorDetail":{{"message":"{message}"}},"error":"{message}"}}"#);
+    let mut decoder = Decoder::new();
+    for item in decoder.feed(record.as_bytes()) {
+        let record = item.unwrap();
+        let event = Event::classify(record.message());
+        let Event::Error(error) = event else {
+            panic!("{event:?}")
+        };
+        assert_eq!(error.message.decode(), message);
+        let limit = tracker.observe(&event, 0).unwrap_err();
+        assert_eq!((limit.which, limit.limit), (Limit::ErrorLength, 101));
+    }
+    let Outcome::Failed(failure) = tracker.outcome(Ending::Clean) else {
+        panic!()
+    };
+    assert!(failure.message.len() <= 101 && failure.message.len() >= 101 - 4);
+    assert!(failure.message.ends_with(CUT_MARK));
+    assert!(message.starts_with(failure.message.strip_suffix(CUT_MARK).unwrap()));
+}
+
+/// Past the segment limit, further images share the last entry, which describes the newest of
+/// them; their layers are still told apart per image (the same id in two images is two layers).
+#[test]
+fn images_past_the_segment_limit_share_the_last_entry() {
+    let mut records = Vec::new();
+    for image in 0..5 {
+        records.push(format!(
+            r#"{{"status":"Pulling from library/app{image}","id":"v{image}"}}"#
+        ));
+        records.push(layer("shared", "Pulling fs layer"));
+        records.push(format!(r#"{{"status":"Digest: sha256:{image}"}}"#));
+    }
+    records.push(r#"{"status":"Pulling from library/last","id":"v9"}"#.to_string());
+    let mut tracker = Tracker::with_config(TrackerConfig::default().max_segments(2));
+    feed(&mut tracker, 0, &records.join("\n"));
+    let snapshot = tracker.snapshot();
+    assert_eq!(snapshot.segments.len(), 2);
+    assert_eq!(
+        snapshot.segments[0].repository.as_deref(),
+        Some("library/app0")
+    );
+    let last = &snapshot.segments[1];
+    assert_eq!(last.repository.as_deref(), Some("library/last"));
+    assert_eq!(last.tag.as_deref(), Some("v9"));
+    // The newest image has not named its digest: an older image's is not shown as its.
+    assert_eq!(last.digest, None);
+    assert_eq!(last.first_layer, 1);
+    assert_eq!(snapshot.layers.len(), 5);
+    assert!(snapshot.layers[1..].iter().all(|l| l.segment() == 1));
+    assert_eq!(
+        tracker
+            .limits_reached()
+            .map(|l| l.which)
+            .collect::<Vec<_>>(),
+        [Limit::Segments]
+    );
 }

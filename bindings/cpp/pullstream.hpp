@@ -108,6 +108,11 @@ class Config {
         check(pullstream_config_set_max_layers(config_, layers), "max_layers");
         return *this;
     }
+    /// One of the tracker's limits, named by its status (`PULLSTREAM_STATUS_SEGMENT_LIMIT`, ...).
+    Config &limit(pullstream_status which, std::size_t value) {
+        check(pullstream_config_set_limit(config_, static_cast<uint32_t>(which), value), "limit");
+        return *this;
+    }
     Config &stall_after_ms(pullstream_stall_phase phase, uint64_t ms) {
         check(pullstream_config_set_stall_after_ms(config_, static_cast<uint32_t>(phase), ms), "stall_after_ms");
         return *this;

@@ -123,6 +123,16 @@ void test_move_and_errors() {
         threw = e.status() == PULLSTREAM_STATUS_INVALID_ARGUMENT;
     }
     CHECK(threw);
+
+    // The tracker's limits are named by their statuses; anything else is refused.
+    config.limit(PULLSTREAM_STATUS_SEGMENT_LIMIT, 1).limit(PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT, 16);
+    threw = false;
+    try {
+        config.limit(PULLSTREAM_STATUS_TRUNCATED, 1);
+    } catch (const pullstream::Error &e) {
+        threw = e.status() == PULLSTREAM_STATUS_INVALID_ARGUMENT;
+    }
+    CHECK(threw);
 }
 
 }  // namespace

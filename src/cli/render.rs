@@ -6,7 +6,9 @@ use pullstream::decoder::Record;
 use pullstream::event::{Event, Unit};
 use pullstream::outcome::Operation;
 use pullstream::summary::Summary;
-use pullstream::tracker::{Completion, Layer, Phase, Snapshot};
+use pullstream::tracker::{
+    Completion, Layer, Phase, Snapshot, DEFAULT_MAX_ID_LEN, DEFAULT_MAX_LAYERS,
+};
 
 pub const RESET: &str = "\x1b[0m";
 pub const BOLD: &str = "\x1b[1m";
@@ -203,6 +205,10 @@ fn phase_word(event: &Event<'_>) -> Option<(&'static str, Option<u64>)> {
 }
 
 /// Non-terminal output: one line each time a layer changes phase.
+///
+/// Its memory is bounded like the tracker's, by the same default limits: at most
+/// [`DEFAULT_MAX_LAYERS`] layers, with ids of at most [`DEFAULT_MAX_ID_LEN`] bytes. Layers past
+/// either limit get no phase lines (the tracker's notice has said they are not tracked).
 #[derive(Debug, Default)]
 pub struct PhaseLog {
     /// Layer id -> (last phase word, size when known).
@@ -214,11 +220,17 @@ impl PhaseLog {
     pub fn line(&mut self, event: &Event<'_>) -> Option<String> {
         let layer = event.layer_id()?;
         let (word, size) = phase_word(event)?;
+        if layer.raw().len() > DEFAULT_MAX_ID_LEN && layer.decode().len() > DEFAULT_MAX_ID_LEN {
+            return None;
+        }
         let id = layer.decode();
-        let entry = match self.layers.get_mut(id.as_ref()) {
-            Some(entry) => entry,
-            None => self.layers.entry(id.to_string()).or_insert(("", None)),
-        };
+        if !self.layers.contains_key(id.as_ref()) {
+            if self.layers.len() >= DEFAULT_MAX_LAYERS {
+                return None;
+            }
+            self.layers.insert(id.to_string(), ("", None));
+        }
+        let entry = self.layers.get_mut(id.as_ref())?;
         if size.is_some() {
             entry.1 = size;
         }

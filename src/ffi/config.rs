@@ -2,6 +2,7 @@
 //! options never change an existing signature.
 
 use super::boundary;
+use super::convert;
 use super::types::{pullstream_stall_phase, pullstream_status};
 use crate::decoder::Config;
 use crate::tracker::{StallPhase, TrackerConfig};
@@ -135,7 +136,8 @@ pub unsafe extern "C" fn pullstream_config_set_stop_at_first_error(
 
 /// Most layers tracked over the whole stream (default 4096). Records naming further layers are
 /// counted but not tracked; the first of them is followed by one
-/// `PULLSTREAM_EVENT_KIND_LAYER_LIMIT` event.
+/// `PULLSTREAM_EVENT_KIND_TRACKER_LIMIT` event (`PULLSTREAM_STATUS_LAYER_LIMIT`). The same as
+/// `pullstream_config_set_limit(config, PULLSTREAM_STATUS_LAYER_LIMIT, layers)`.
 ///
 /// # Safety
 /// `config` is NULL or a live config.
@@ -148,6 +150,42 @@ pub unsafe extern "C" fn pullstream_config_set_max_layers(
     unsafe {
         with_config(config, |c| {
             c.tracker = std::mem::take(&mut c.tracker).max_layers(layers);
+            pullstream_status::Ok
+        })
+    }
+}
+
+/// Sets one of the tracker's limits, named by its status (150–159):
+///
+/// | `limit` | default | past it |
+/// |---|---|---|
+/// | `PULLSTREAM_STATUS_LAYER_LIMIT` | 4096 layers | further layers are counted, not tracked |
+/// | `PULLSTREAM_STATUS_SEGMENT_LIMIT` | 1024 images (at least 1) | further images share the last one's entry |
+/// | `PULLSTREAM_STATUS_ID_LENGTH_LIMIT` | 256 bytes | layers with longer ids are counted, not tracked |
+/// | `PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT` | 1024 bytes (at least 16) | longer references, digests, image ids are kept cut, ending in `…` |
+/// | `PULLSTREAM_STATUS_ERROR_LENGTH_LIMIT` | 65 536 bytes (at least 16) | a longer first error message is kept cut, ending in `…` |
+///
+/// The first record to reach a limit is followed by one `PULLSTREAM_EVENT_KIND_TRACKER_LIMIT`
+/// event with that status. Returns `INVALID_ARGUMENT` for any other `limit`.
+///
+/// # Safety
+/// `config` is NULL or a live config.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_config_set_limit(
+    config: *mut pullstream_config,
+    limit: u32,
+    value: usize,
+) -> pullstream_status {
+    let Some(which) = convert::limit_of_status(limit) else {
+        if config.is_null() {
+            return pullstream_status::NullArgument;
+        }
+        return pullstream_status::InvalidArgument;
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        with_config(config, |c| {
+            c.tracker = std::mem::take(&mut c.tracker).with_limit(which, value);
             pullstream_status::Ok
         })
     }

@@ -9,7 +9,7 @@ use crate::error::{Error, ErrorKind};
 use crate::event::{Event, FailureKind, Progress, PullResult, Unit};
 use crate::json::{JsonStr, RawJson};
 use crate::outcome::{Dialect, IncompleteReason, Operation, SuccessKind};
-use crate::tracker::{Completion, LayerLimit, Phase, StallReason};
+use crate::tracker::{Completion, Limit, Phase, StallReason, TrackerLimit};
 
 /// Buffers for text that must be unescaped before C can see it, one per event field. Reused
 /// for every event, so decoding allocates only when a string with escapes is longer than any
@@ -205,21 +205,53 @@ pub(crate) fn malformed_view(error: &Error, message: &mut String) -> pullstream_
     out
 }
 
-/// The C view of the layer-limit notice, at the offset of the record that passed the limit;
+/// The C view of a tracker-limit notice, at the offset of the record that reached the limit;
 /// its message is written into `message` (the scratch's error text).
-pub(crate) fn layer_limit_view(
-    limit: LayerLimit,
+pub(crate) fn tracker_limit_view(
+    limit: TrackerLimit,
     offset: u64,
     message: &mut String,
 ) -> pullstream_event {
     message.clear();
     let _ = write!(message, "byte {offset}: {limit}");
     let mut out = blank_event();
-    out.kind = pullstream_event_kind::LayerLimit;
+    out.kind = pullstream_event_kind::TrackerLimit;
     out.offset = offset;
-    out.error_status = pullstream_status::LayerLimit;
+    out.error_status = limit_status(limit.which);
+    out.size = i64::try_from(limit.limit).unwrap_or(i64::MAX);
     out.error_message = pullstream_bytes::borrow(message.as_bytes());
     out
+}
+
+/// Every tracker limit with its C status: the one list both directions read (the notice's
+/// `error_status`, `pullstream_config_set_limit`'s argument). Each status is named
+/// `PULLSTREAM_STATUS_<LIMIT NAME>_LIMIT` after [`Limit::name`]; a test checks this list
+/// against [`Limit::ALL`] and [`STATUS_NAMES`].
+pub(crate) const LIMIT_STATUSES: &[(Limit, pullstream_status)] = {
+    use pullstream_status as S;
+    &[
+        (Limit::Layers, S::LayerLimit),
+        (Limit::Segments, S::SegmentLimit),
+        (Limit::IdLength, S::IdLengthLimit),
+        (Limit::TextLength, S::TextLengthLimit),
+        (Limit::ErrorLength, S::ErrorLengthLimit),
+    ]
+};
+
+/// The C status of a tracker limit (limits added later than the C list read as OTHER).
+pub(crate) fn limit_status(which: Limit) -> pullstream_status {
+    LIMIT_STATUSES
+        .iter()
+        .find(|(limit, _)| *limit == which)
+        .map_or(pullstream_status::MalformedOther, |&(_, status)| status)
+}
+
+/// The tracker limit a C status names, if it names one.
+pub(crate) fn limit_of_status(status: u32) -> Option<Limit> {
+    LIMIT_STATUSES
+        .iter()
+        .find(|(_, s)| *s as u32 == status)
+        .map(|&(limit, _)| limit)
 }
 
 /// The status code of a decode error kind.
@@ -286,7 +318,7 @@ pub(crate) fn event_kind_code(event: &Event<'_>) -> pullstream_event_kind {
 }
 
 /// Every event kind with its stable name, NUL-terminated (the names of `Event::kind_name`, plus
-/// `malformed` and `layer_limit`).
+/// `malformed` and `tracker_limit`).
 pub(crate) const EVENT_KIND_NAMES: &[(pullstream_event_kind, &str)] = {
     use pullstream_event_kind as K;
     &[
@@ -329,7 +361,7 @@ pub(crate) const EVENT_KIND_NAMES: &[(pullstream_event_kind, &str)] = {
         (K::Error, "error\0"),
         (K::Empty, "empty\0"),
         (K::Malformed, "malformed\0"),
-        (K::LayerLimit, "layer_limit\0"),
+        (K::TrackerLimit, "tracker_limit\0"),
     ]
 };
 
@@ -359,6 +391,13 @@ pub(crate) const STATUS_NAMES: &[(pullstream_status, &str)] = {
         (S::HttpTruncated, "PULLSTREAM_STATUS_HTTP_TRUNCATED\0"),
         (S::HttpUnsupported, "PULLSTREAM_STATUS_HTTP_UNSUPPORTED\0"),
         (S::LayerLimit, "PULLSTREAM_STATUS_LAYER_LIMIT\0"),
+        (S::SegmentLimit, "PULLSTREAM_STATUS_SEGMENT_LIMIT\0"),
+        (S::IdLengthLimit, "PULLSTREAM_STATUS_ID_LENGTH_LIMIT\0"),
+        (S::TextLengthLimit, "PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT\0"),
+        (
+            S::ErrorLengthLimit,
+            "PULLSTREAM_STATUS_ERROR_LENGTH_LIMIT\0",
+        ),
         (S::MalformedOther, "PULLSTREAM_STATUS_MALFORMED_OTHER\0"),
     ]
 };
@@ -522,5 +561,33 @@ pub(crate) fn stall_reason_code(reason: StallReason) -> (pullstream_stall_reason
         }
         #[allow(unreachable_patterns)]
         _ => (pullstream_stall_reason::Unknown, 0, 0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The C list of tracker limits covers every limit once, with distinct statuses in the
+    /// 150–159 range named after the limit, both ways round.
+    #[test]
+    fn every_limit_has_one_status_named_after_it() {
+        assert_eq!(LIMIT_STATUSES.len(), Limit::ALL.len());
+        for which in Limit::ALL {
+            let status = limit_status(which);
+            assert!((150..160).contains(&(status as u32)), "{which:?}");
+            assert_eq!(limit_of_status(status as u32), Some(which));
+            let name = STATUS_NAMES
+                .iter()
+                .find(|(s, _)| *s == status)
+                .map(|(_, name)| name.trim_end_matches('\0'));
+            let expected = format!("PULLSTREAM_STATUS_{}_LIMIT", which.name().to_uppercase());
+            assert_eq!(name, Some(expected.as_str()));
+        }
+        assert_eq!(limit_of_status(pullstream_status::Ok as u32), None);
+        assert_eq!(
+            limit_of_status(pullstream_status::MalformedOther as u32),
+            None
+        );
     }
 }

@@ -60,7 +60,7 @@ struct Emitter<'h> {
     last_error: &'h mut Option<LastError>,
     callback: pullstream_event_callback,
     userdata: *mut c_void,
-    /// Offset of the last record delivered (for layer-limit events).
+    /// Offset of the last record delivered (for tracker-limit events).
     last_offset: u64,
     /// The event handed to the callback, filled in place for every item (building it in a
     /// local and moving it here cost a copy of its 136 bytes per record).
@@ -81,8 +81,8 @@ impl Emitter<'_> {
                 self.view = convert::malformed_view(error, self.scratch.error_text_buf());
                 self.remember(self.view.error_status, self.view.offset);
             }
-            Item::LayerLimit(limit) => {
-                self.view = convert::layer_limit_view(
+            Item::TrackerLimit(limit) => {
+                self.view = convert::tracker_limit_view(
                     limit,
                     self.last_offset,
                     self.scratch.error_text_buf(),
@@ -531,7 +531,7 @@ pub unsafe extern "C" fn pullstream_decoder_poll_stalls(
 }
 
 /// Copies the handle's last error into the caller's buffer: the text of the last decode error
-/// (the same text as the last `MALFORMED`/`LAYER_LIMIT` event's `error_message`), or, after a
+/// (the same text as the last `MALFORMED`/`TRACKER_LIMIT` event's `error_message`), or, after a
 /// caught panic, a description of the panic. `*status_out` (may be NULL) receives its status
 /// (`OK` when there was none, with an empty text), `*offset_out` (may be NULL) its stream
 /// offset. Works on a handle that panicked. Buffer rules as in

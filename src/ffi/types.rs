@@ -68,14 +68,28 @@ pub enum pullstream_status {
     /// `pullstream_http`: a transfer coding other than `chunked` (e.g. `gzip`).
     HttpUnsupported = 124,
     /// A record named a layer beyond the configured maximum number of layers; it was counted
-    /// but not tracked.
+    /// but not tracked. Statuses 150–159 name the tracker's limits: each is the `error_status`
+    /// of a `PULLSTREAM_EVENT_KIND_TRACKER_LIMIT` event and the `limit` argument of
+    /// `pullstream_config_set_limit`.
     LayerLimit = 150,
+    /// A `Pulling from` opened more images than the configured maximum; further images share
+    /// the last one's entry (`segment_count` stops growing).
+    SegmentLimit = 151,
+    /// A record named a layer whose id is longer than the configured maximum; it was counted
+    /// but not tracked.
+    IdLengthLimit = 152,
+    /// A reference, repository, tag, digest or image id was longer than the configured maximum;
+    /// it is kept cut to that many bytes, ending in `…` (U+2026).
+    TextLengthLimit = 153,
+    /// The first error message was longer than the configured maximum; the outcome keeps it cut
+    /// to that many bytes, ending in `…` (U+2026). The `ERROR` event carried it whole.
+    ErrorLengthLimit = 154,
     /// Bytes that could not be decoded, for a reason newer than this list.
     MalformedOther = 199,
 }
 
 /// What an event is: one value per kind of record the classifier knows, plus the items that
-/// are not records (`MALFORMED`, `LAYER_LIMIT`). Values are stable and never reused; a kind of
+/// are not records (`MALFORMED`, `TRACKER_LIMIT`). Values are stable and never reused; a kind of
 /// record added to the classifier later is reported as `PULLSTREAM_EVENT_KIND_OTHER` until it
 /// gets a value of its own.
 #[repr(u32)]
@@ -161,10 +175,13 @@ pub enum pullstream_event_kind {
     /// Bytes that could not be decoded (reported and skipped): `offset`, `error_status` (a
     /// decode-error `pullstream_status`) and `error_message`. `record` is empty.
     Malformed = 100,
-    /// The record just delivered was the first to name a layer past the configured maximum:
-    /// `error_status` is `PULLSTREAM_STATUS_LAYER_LIMIT`, `offset` that record's offset. Sent once
-    /// per stream; later records past the limit are counted, not announced.
-    LayerLimit = 101,
+    /// The record just delivered was the first to reach one of the tracker's limits:
+    /// `error_status` says which (`PULLSTREAM_STATUS_LAYER_LIMIT`, `_SEGMENT_LIMIT`,
+    /// `_ID_LENGTH_LIMIT`, `_TEXT_LENGTH_LIMIT`, `_ERROR_LENGTH_LIMIT`), `size` is the limit in
+    /// force, `offset` that record's offset, `error_message` says what happens past it. Sent once
+    /// per stream and limit; later records past a limit are counted or cut, not announced.
+    /// (Called `LAYER_LIMIT` before the other limits existed; the value is the same.)
+    TrackerLimit = 101,
 }
 
 /// What a progress number counts.
@@ -424,7 +441,7 @@ pub struct pullstream_event {
     /// Absolute offset in the stream of the record's `{`, or of the bad bytes for
     /// `PULLSTREAM_EVENT_KIND_MALFORMED`.
     pub offset: u64,
-    /// The record's exact bytes, from `{` to `}` (empty for `MALFORMED` and `LAYER_LIMIT`).
+    /// The record's exact bytes, from `{` to `}` (empty for `MALFORMED` and `TRACKER_LIMIT`).
     pub record: pullstream_bytes,
     /// The record's `status` text, decoded.
     pub status: pullstream_bytes,
@@ -444,7 +461,8 @@ pub struct pullstream_event {
     pub progress_unit: pullstream_unit,
     /// For `PULL_FINISHED`: which `Status:` line.
     pub pull_result: pullstream_pull_result,
-    /// Manifest size for `TAG_DIGEST` and `PUSH_RESULT`, or -1.
+    /// Manifest size for `TAG_DIGEST` and `PUSH_RESULT`; for `TRACKER_LIMIT`, the limit in
+    /// force; otherwise -1.
     pub size: i64,
     /// For `RETRYING`: seconds until the retry.
     pub retry_seconds: u32,
@@ -452,10 +470,10 @@ pub struct pullstream_event {
     pub failure_kind: pullstream_failure_kind,
     /// For `ERROR`: `errorDetail.code` when `PULLSTREAM_FLAG_HAS_ERROR_CODE` is set.
     pub error_code: i64,
-    /// For `MALFORMED` and `LAYER_LIMIT`: a decode-error status (100–199);
-    /// otherwise `PULLSTREAM_STATUS_OK`.
+    /// For `MALFORMED`: a decode-error status (100–149, 199); for `TRACKER_LIMIT`: the limit's
+    /// status (150–159); otherwise `PULLSTREAM_STATUS_OK`.
     pub error_status: pullstream_status,
-    /// For `ERROR`: the daemon's message, decoded. For `MALFORMED` and `LAYER_LIMIT`: what
+    /// For `ERROR`: the daemon's message, decoded. For `MALFORMED` and `TRACKER_LIMIT`: what
     /// was wrong, in English (`byte 0: not JSON: …`).
     pub error_message: pullstream_bytes,
 }

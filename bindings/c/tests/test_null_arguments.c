@@ -27,6 +27,7 @@ int main(void) {
     CHECK_STATUS(pullstream_config_set_max_depth(NULL, 8), PULLSTREAM_STATUS_NULL_ARGUMENT);
     CHECK_STATUS(pullstream_config_set_stop_at_first_error(NULL, 1), PULLSTREAM_STATUS_NULL_ARGUMENT);
     CHECK_STATUS(pullstream_config_set_max_layers(NULL, 8), PULLSTREAM_STATUS_NULL_ARGUMENT);
+    CHECK_STATUS(pullstream_config_set_limit(NULL, PULLSTREAM_STATUS_SEGMENT_LIMIT, 8), PULLSTREAM_STATUS_NULL_ARGUMENT);
     CHECK_STATUS(pullstream_config_set_stall_after_ms(NULL, PULLSTREAM_STALL_PHASE_TRANSFER, 1),
                  PULLSTREAM_STATUS_NULL_ARGUMENT);
     CHECK_STATUS(pullstream_config_set_min_bytes_per_sec(NULL, 1), PULLSTREAM_STATUS_NULL_ARGUMENT);

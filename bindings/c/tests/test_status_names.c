@@ -16,12 +16,17 @@ int main(void) {
     CHECK(same(pullstream_status_name(PULLSTREAM_STATUS_RECORD_TOO_LARGE), "PULLSTREAM_STATUS_RECORD_TOO_LARGE"));
     CHECK(same(pullstream_status_name(PULLSTREAM_STATUS_TRUNCATED), "PULLSTREAM_STATUS_TRUNCATED"));
     CHECK(same(pullstream_status_name(PULLSTREAM_STATUS_LAYER_LIMIT), "PULLSTREAM_STATUS_LAYER_LIMIT"));
+    CHECK(same(pullstream_status_name(PULLSTREAM_STATUS_SEGMENT_LIMIT), "PULLSTREAM_STATUS_SEGMENT_LIMIT"));
+    CHECK(same(pullstream_status_name(PULLSTREAM_STATUS_ID_LENGTH_LIMIT), "PULLSTREAM_STATUS_ID_LENGTH_LIMIT"));
+    CHECK(same(pullstream_status_name(PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT), "PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT"));
+    CHECK(same(pullstream_status_name(PULLSTREAM_STATUS_ERROR_LENGTH_LIMIT), "PULLSTREAM_STATUS_ERROR_LENGTH_LIMIT"));
     CHECK(same(pullstream_status_name(9999), "PULLSTREAM_STATUS_UNKNOWN"));
     CHECK(same(pullstream_status_name(UINT32_MAX), "PULLSTREAM_STATUS_UNKNOWN"));
 
     CHECK(same(pullstream_event_kind_name(PULLSTREAM_EVENT_KIND_DOWNLOADING), "downloading"));
     CHECK(same(pullstream_event_kind_name(PULLSTREAM_EVENT_KIND_OTHER), "other"));
     CHECK(same(pullstream_event_kind_name(PULLSTREAM_EVENT_KIND_MALFORMED), "malformed"));
+    CHECK(same(pullstream_event_kind_name(PULLSTREAM_EVENT_KIND_TRACKER_LIMIT), "tracker_limit"));
     CHECK(same(pullstream_event_kind_name(PULLSTREAM_EVENT_KIND_BUILDKIT_TRACE), "buildkit_trace"));
     CHECK(same(pullstream_event_kind_name(12345), "unknown"));
 

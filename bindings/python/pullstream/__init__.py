@@ -29,6 +29,15 @@ STATUS_BUFFER_TOO_SMALL = 5
 STATUS_PAUSED = 6
 STATUS_STOPPED = 7
 
+# The tracker's limits, named by their statuses (as pullstream_config_set_limit takes them).
+LIMIT_STATUSES = {
+    "max_layers": 150,  # PULLSTREAM_STATUS_LAYER_LIMIT
+    "max_segments": 151,  # PULLSTREAM_STATUS_SEGMENT_LIMIT
+    "max_id_len": 152,  # PULLSTREAM_STATUS_ID_LENGTH_LIMIT
+    "max_text_len": 153,  # PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT
+    "max_error_len": 154,  # PULLSTREAM_STATUS_ERROR_LENGTH_LIMIT
+}
+
 _FLAG_HAS_ERROR_CODE = 1
 _FLAG_RETRYABLE = 2
 _FLAG_PROGRESS_HIDDEN = 4
@@ -140,7 +149,8 @@ class Decoder(_Handle):
     """A stream decoder: feed bytes, get event dicts, then finish() for the verdict.
 
     Options (all optional): max_record_len, max_depth, stop_at_first_error, max_layers,
-    stall_transfer_ms, stall_extract_ms, min_bytes_per_sec, rate_window_ms.
+    max_segments, max_id_len, max_text_len, max_error_len, stall_transfer_ms, stall_extract_ms,
+    min_bytes_per_sec, rate_window_ms.
     """
 
     _FREE = _lib.pullstream_decoder_free
@@ -150,7 +160,10 @@ class Decoder(_Handle):
         "max_record_len": _lib.pullstream_config_set_max_record_len,
         "max_depth": _lib.pullstream_config_set_max_depth,
         "stop_at_first_error": lambda c, v: _lib.pullstream_config_set_stop_at_first_error(c, 1 if v else 0),
-        "max_layers": _lib.pullstream_config_set_max_layers,
+        **{
+            name: (lambda status: lambda c, v: _lib.pullstream_config_set_limit(c, status, v))(status)
+            for name, status in LIMIT_STATUSES.items()
+        },
         "stall_transfer_ms": lambda c, v: _lib.pullstream_config_set_stall_after_ms(c, 1, v),
         "stall_extract_ms": lambda c, v: _lib.pullstream_config_set_stall_after_ms(c, 2, v),
         "min_bytes_per_sec": _lib.pullstream_config_set_min_bytes_per_sec,

@@ -201,6 +201,7 @@ SIGNATURES = {
     "pullstream_config_set_max_depth": ("pullstream_status", ["pullstream_config *", "uint32_t"]),
     "pullstream_config_set_stop_at_first_error": ("pullstream_status", ["pullstream_config *", "uint32_t"]),
     "pullstream_config_set_max_layers": ("pullstream_status", ["pullstream_config *", "size_t"]),
+    "pullstream_config_set_limit": ("pullstream_status", ["pullstream_config *", "uint32_t", "size_t"]),
     "pullstream_config_set_stall_after_ms": ("pullstream_status", ["pullstream_config *", "uint32_t", "uint64_t"]),
     "pullstream_config_set_min_bytes_per_sec": ("pullstream_status", ["pullstream_config *", "uint64_t"]),
     "pullstream_config_set_rate_window_ms": ("pullstream_status", ["pullstream_config *", "uint64_t"]),

@@ -100,6 +100,27 @@ def test_options_reach_the_decoder():
         pullstream.Decoder(no_such_option=1)
 
 
+def test_tracker_limits_reach_the_decoder_and_are_announced_once():
+    decoder = pullstream.Decoder(max_segments=1, max_text_len=16)
+    stream = b"".join(
+        b'{"status":"Pulling from library/%s","id":"latest"}\n' % name for name in (b"a", b"b", b"c" * 40)
+    )
+    notices = [e for e in decoder.feed(stream) if e["kind"] == "tracker_limit"]
+    assert [(e["error_status"], e["size"]) for e in notices] == [
+        ("PULLSTREAM_STATUS_SEGMENT_LIMIT", 1),
+        ("PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT", 16),
+    ]
+    assert "images" in notices[0]["error_message"]
+
+
+def test_limit_statuses_match_the_header():
+    header = (pathlib.Path(__file__).resolve().parents[3] / "include" / "pullstream.h").read_text()
+    names = {"max_layers": "LAYER", "max_segments": "SEGMENT", "max_id_len": "ID_LENGTH",
+             "max_text_len": "TEXT_LENGTH", "max_error_len": "ERROR_LENGTH"}
+    for option, status in pullstream.LIMIT_STATUSES.items():
+        assert f"PULLSTREAM_STATUS_{names[option]}_LIMIT = {status}," in header
+
+
 def test_stalls_use_the_callers_clock():
     decoder = pullstream.Decoder(stall_transfer_ms=5_000)
     decoder.feed(b'{"status":"Downloading","progressDetail":{"current":1,"total":9},"id":"0123456789ab"}\n',
