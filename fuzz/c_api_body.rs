@@ -673,7 +673,11 @@ mod c_api_body {
                     };
                     // SAFETY: live or NULL.
                     let status = unsafe { pullstream_decoder_set_truncated_body(handle) };
-                    let want = if handle.is_null() { S::NullArgument } else { S::Ok };
+                    let want = if handle.is_null() {
+                        S::NullArgument
+                    } else {
+                        S::Ok
+                    };
                     ok_or(status, &[want], "set_truncated_body");
                 }
                 // The static-text functions, with any value.

@@ -197,7 +197,10 @@ mod fuzz_body {
         for inside_record in [false, true] {
             let ending = Ending::TruncatedBody { inside_record };
             // A body the transport cut short is never a success.
-            assert!(!tracker.outcome(ending).is_success(), "a truncated body called success");
+            assert!(
+                !tracker.outcome(ending).is_success(),
+                "a truncated body called success"
+            );
         }
         Run { log, summary: json }
     }
