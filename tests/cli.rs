@@ -644,6 +644,19 @@ fn not_a_progress_stream_is_told_from_a_cut_stream() {
             "{what}"
         );
     }
+    // JSON with no field of the vocabulary says so in its verdict line.
+    let inspect = b"[\n  {\n    \"Id\": \"sha256:00\",\n    \"RepoTags\": []\n  }\n]\n";
+    let got = run(&[], inspect);
+    assert_eq!(got.code, 3, "{}", got.stderr);
+    assert!(
+        got.stderr
+            .lines()
+            .last()
+            .unwrap()
+            .contains("no record with a field of the progress vocabulary (1 JSON object"),
+        "{}",
+        got.stderr
+    );
     // An unreadable input is named, in one line.
     for path in [dir, missing] {
         let got = run(&[path], b"");
