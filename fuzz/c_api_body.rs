@@ -673,6 +673,25 @@ mod c_api_body {
                         unsafe { pullstream_decoder_free(live.handle) };
                     }
                 }
+                // pullstream_decoder_set_truncated_body (NULL too), at any point: the model
+                // is told the same, so the verdicts must still agree.
+                13 => {
+                    let handle = match &mut world.decoder {
+                        Some(live) if !null => {
+                            live.model.note_truncated_body();
+                            live.handle
+                        }
+                        _ => ptr::null_mut(),
+                    };
+                    // SAFETY: live or NULL.
+                    let status = unsafe { pullstream_decoder_set_truncated_body(handle) };
+                    let want = if handle.is_null() {
+                        S::NullArgument
+                    } else {
+                        S::Ok
+                    };
+                    ok_or(status, &[want], "set_truncated_body");
+                }
                 // The static-text functions, with any value.
                 _ => {
                     let value = b.u32();

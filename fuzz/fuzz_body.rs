@@ -194,6 +194,14 @@ mod fuzz_body {
         let tracker = pipeline.tracker();
         let _ = tracker.outcome(Ending::Clean);
         let _ = tracker.outcome(Ending::CutMidRecord);
+        for inside_record in [false, true] {
+            let ending = Ending::TruncatedBody { inside_record };
+            // A body the transport cut short is never a success.
+            assert!(
+                !tracker.outcome(ending).is_success(),
+                "a truncated body called success"
+            );
+        }
         Run { log, summary: json }
     }
 
@@ -753,7 +761,13 @@ mod fuzz_body {
             assert!(snapshot.aggregate.percent_by_count >= percents.0);
             assert!(snapshot.aggregate.percent_by_bytes >= percents.1);
         }
-        for ending in [Ending::Clean, Ending::CutMidRecord] {
+        for ending in [
+            Ending::Clean,
+            Ending::CutMidRecord,
+            Ending::TruncatedBody {
+                inside_record: false,
+            },
+        ] {
             let summary = Summary::new(&tracker, Decoder::new().stats(), ending);
             let _: serde_json::Value = serde_json::from_str(&summary.to_json()).unwrap();
             let _ = tracker.outcome(ending);

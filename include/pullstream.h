@@ -445,6 +445,12 @@ enum pullstream_incomplete_reason
   PULLSTREAM_INCOMPLETE_REASON_CUT_MID_RECORD = 2,
   // The stream ended cleanly but the operation never reported that it finished.
   PULLSTREAM_INCOMPLETE_REASON_NO_TERMINAL_STATUS = 3,
+  // The transport ended the body before its own end (an HTTP body cut short): told by
+  // `pullstream_http_finish_into` or `pullstream_decoder_set_truncated_body`.
+  PULLSTREAM_INCOMPLETE_REASON_TRUNCATED_BODY = 4,
+  // The input is not a progress stream: no record with a field of the progress vocabulary,
+  // and bytes that could not be decoded (exit code 3).
+  PULLSTREAM_INCOMPLETE_REASON_NOT_A_PROGRESS_STREAM = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -967,6 +973,24 @@ pullstream_status pullstream_decoder_feed(struct pullstream_decoder *decoder, co
 // `decoder` is NULL or a live handle; `callback`, if not NULL, may be called with `userdata`.
 pullstream_status pullstream_decoder_finish(struct pullstream_decoder *decoder, uint64_t now_ms, pullstream_event_callback callback, void *userdata);
 
+// Tells the decoder that the transport ended the body before its own end: an HTTP body cut
+// short (a chunked body without its terminating `0` chunk, a connection closed inside a chunk,
+// an identity body shorter than its `Content-Length`), or any transport that knows the body
+// was cut (libcurl's `CURLE_PARTIAL_FILE`). The verdict becomes incomplete with reason
+// `PULLSTREAM_INCOMPLETE_REASON_TRUNCATED_BODY` (exit code 2), even where success would be
+// inferred from a clean end of stream, unless the daemon reported an error (failed) or the
+// input is not a progress stream at all. `pullstream_http_finish_into` calls it for you.
+//
+// May be called at any time, before or after `pullstream_decoder_finish`; calling it again
+// changes nothing. Do not call it for the body of an HTTP error response (non-`2xx`): its
+// verdict comes from its JSON message.
+//
+// Returns `OK`, `NULL_ARGUMENT`, `INVALID_STATE` after an earlier panic, or `PANIC`.
+//
+// # Safety
+// `decoder` is NULL or a live handle.
+pullstream_status pullstream_decoder_set_truncated_body(struct pullstream_decoder *decoder);
+
 // Writes the one-line JSON summary (the command-line tool's `--json` output, without the
 // newline) to `buf` followed by a NUL byte, and its length (without the NUL) to `*len_out`.
 // Before `pullstream_decoder_finish` has completed, the stream counts as ending cleanly.
@@ -1058,13 +1082,30 @@ void pullstream_http_free(struct pullstream_http *http);
 pullstream_status pullstream_http_feed(struct pullstream_http *http, const uint8_t *data, size_t len, pullstream_body_callback callback, void *userdata);
 
 // Ends the input (the connection closed). A body that runs to the end of the connection is
-// complete now; a response cut short gives `HTTP_TRUNCATED`.
+// complete now; a response cut short gives `HTTP_TRUNCATED`. It tells no decoder: to have a
+// body cut short count as a cut stream in the verdict, call `pullstream_http_finish_into`
+// instead.
 //
 // Returns `OK`, an `HTTP_*` status, `NULL_ARGUMENT`, `INVALID_STATE` after a panic, or `PANIC`.
 //
 // # Safety
 // `http` is NULL or a live handle.
 pullstream_status pullstream_http_finish(struct pullstream_http *http);
+
+// Ends the input like `pullstream_http_finish`, and tells `decoder` (the decoder the body
+// went to) how the body ended: when the response is a success (`2xx`) and its body was cut
+// short (a chunked body without its `0` chunk or cut inside a chunk, an identity body shorter
+// than its `Content-Length`), it calls `pullstream_decoder_set_truncated_body(decoder)`, so the
+// verdict is incomplete with reason `TRUNCATED_BODY` (exit code 2). The body of an error
+// response keeps its own verdict. Call it before or after `pullstream_decoder_finish`.
+//
+// Returns what `pullstream_http_finish` returns (`HTTP_TRUNCATED` for a cut response: the
+// decoder has been told, the status is for your logs); `NULL_ARGUMENT` when `http` or
+// `decoder` is NULL (nothing is done); `INVALID_STATE` when either handle panicked earlier.
+//
+// # Safety
+// `http` is NULL or a live handle; `decoder` is NULL or a live decoder handle.
+pullstream_status pullstream_http_finish_into(struct pullstream_http *http, struct pullstream_decoder *decoder);
 
 // Writes what is known about the response to `*info_out`.
 //

@@ -11,8 +11,10 @@
 //! ([`DEFAULT_MAX_HEAD_LEN`] unless set with [`ResponseDecoder::with_max_head_len`]).
 //!
 //! What it tolerates: CRLF or bare LF line endings, chunk extensions (`1a;name=value`),
-//! whitespace after a chunk size, trailers, interim `1xx` responses before the real one, and a
-//! body that ends right after the `0` chunk without the final empty line. What it reports, as an
+//! whitespace after a chunk size, trailers, interim `1xx` responses before the real one, a
+//! body that ends right after the `0` chunk without the final empty line, and a body announced
+//! as chunked that was already de-chunked (see [`ResponseDecoder::is_body_already_dechunked`]).
+//! What it reports, as an
 //! [`HttpError`] carrying the byte offset: a malformed status line or header, a head larger than
 //! the limit, a bad `Content-Length`, an unsupported transfer coding, a bad chunk size, chunk
 //! data not followed by a line ending, and (from [`ResponseDecoder::finish`]) a response cut off
@@ -39,6 +41,33 @@
 //! ```
 
 use std::fmt;
+
+/// The bytes every HTTP/1.x response begins with. A progress stream's body can never begin
+/// with them (its first byte is `{` or white space), so input that does is a whole response.
+pub const RESPONSE_PREFIX: &[u8] = b"HTTP/1.";
+
+/// Whether input beginning with `prefix` is a raw HTTP/1.x response rather than a bare body:
+/// `Some(true)` when it begins with [`RESPONSE_PREFIX`], `Some(false)` as soon as a byte
+/// differs, `None` while `prefix` is too short to tell (it is a proper prefix of
+/// `HTTP/1.`, or empty).
+///
+/// ```
+/// use pullstream::http::starts_like_response;
+/// assert_eq!(starts_like_response(b"HTTP/1.1 200 OK\r\n"), Some(true));
+/// assert_eq!(starts_like_response(b"{\"status\":\"Pulling fs layer\"}"), Some(false));
+/// assert_eq!(starts_like_response(b"HTTP"), None);
+/// assert_eq!(starts_like_response(b"HTTX"), Some(false));
+/// ```
+pub fn starts_like_response(prefix: &[u8]) -> Option<bool> {
+    let shared = prefix.len().min(RESPONSE_PREFIX.len());
+    if prefix[..shared] != RESPONSE_PREFIX[..shared] {
+        Some(false)
+    } else if shared == RESPONSE_PREFIX.len() {
+        Some(true)
+    } else {
+        None
+    }
+}
 
 /// The default limit on the size of the response head (status line and headers), and on the
 /// total size of the trailers: 64 KiB.
@@ -255,6 +284,8 @@ pub struct ResponseDecoder {
     content_length: Option<u64>,
     body_len: u64,
     head_done: bool,
+    /// The head said chunked, but the body began with `{`: it was de-chunked already.
+    dechunked: bool,
     chunk_line: ChunkLine,
 }
 
@@ -294,6 +325,7 @@ impl ResponseDecoder {
             content_length: None,
             body_len: 0,
             head_done: false,
+            dechunked: false,
         }
     }
 
@@ -365,6 +397,45 @@ impl ResponseDecoder {
     /// after [`ResponseDecoder::finish`].
     pub fn is_complete(&self) -> bool {
         self.state == State::Done
+    }
+
+    /// True once [`ResponseDecoder::finish`] found the body cut short: a chunked body without
+    /// its `0` chunk (or cut inside a chunk), or an identity body shorter than its
+    /// `Content-Length` ([`HttpErrorKind::TruncatedBody`]). For a success (`2xx`) response
+    /// the progress stream inside is then a cut stream: tell the pipeline with
+    /// [`crate::pipeline::Pipeline::note_truncated_body`].
+    ///
+    /// ```
+    /// use pullstream::http::ResponseDecoder;
+    /// let mut http = ResponseDecoder::new();
+    /// http.feed_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{\"status\":\"x\"}", |_| {})?;
+    /// assert!(!http.is_body_truncated());
+    /// assert!(http.finish().is_err());
+    /// assert!(http.is_success() && http.is_body_truncated());
+    /// # Ok::<(), pullstream::http::HttpError>(())
+    /// ```
+    pub fn is_body_truncated(&self) -> bool {
+        matches!(self.state, State::Failed(error) if error.kind == HttpErrorKind::TruncatedBody)
+    }
+
+    /// True when the head announced `Transfer-Encoding: chunked` but the body began with `{`
+    /// where a chunk size was due: the body had been de-chunked already (what `curl -si`
+    /// writes without `--raw`). It is then read as it is, to the end of the input, so a cut
+    /// in it cannot be told from its end.
+    ///
+    /// ```
+    /// use pullstream::http::ResponseDecoder;
+    /// let mut http = ResponseDecoder::new();
+    /// let mut body = Vec::new();
+    /// let wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n{\"status\":\"x\"}\r\n";
+    /// http.feed_all(wire, |slice| body.extend_from_slice(slice))?;
+    /// http.finish()?;
+    /// assert!(http.is_chunked() && http.is_body_already_dechunked());
+    /// assert_eq!(body, b"{\"status\":\"x\"}\r\n");
+    /// # Ok::<(), pullstream::http::HttpError>(())
+    /// ```
+    pub fn is_body_already_dechunked(&self) -> bool {
+        self.dechunked
     }
 
     /// Bytes of input consumed so far (the offset of the next byte).
@@ -458,6 +529,13 @@ impl ResponseDecoder {
                         mut len,
                     } = self.chunk_line;
                     let byte = input[i];
+                    if byte == b'{' && len == 0 && self.body_len == 0 {
+                        // No chunk size starts with `{`, and every progress body does: a
+                        // body that was de-chunked before it got here. Read it as it is.
+                        self.dechunked = true;
+                        self.state = State::UntilEof;
+                        continue;
+                    }
                     i += 1;
                     len += 1;
                     if len > MAX_CHUNK_LINE_LEN {

@@ -19,7 +19,7 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use args::{Input, Mode, Options, Parsed};
-use pullstream::http::{HttpError, HttpErrorKind, ResponseDecoder};
+use pullstream::http::{starts_like_response, HttpError, ResponseDecoder, RESPONSE_PREFIX};
 use pullstream::pipeline::{Item, Pipeline};
 use pullstream::tracker::Tracker;
 use render::Style;
@@ -95,6 +95,13 @@ fn spawn_reader(mut reader: Box<dyn Read + Send>, size: usize) -> Receiver<Chunk
             }
         }
     });
+    rx
+}
+
+/// A channel that reports `error` as the input's first and last news.
+fn failed_input(error: io::Error) -> Receiver<Chunk> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    let _ = tx.send(Chunk::Failed(error));
     rx
 }
 
@@ -283,6 +290,17 @@ struct HttpFailure {
 struct Session {
     chunk_size: usize,
     pipeline: Pipeline,
+    /// What the input is called on stderr: its path, or "standard input".
+    label: String,
+    /// Without `--http`: the first bytes, held until they tell whether the input is a raw
+    /// HTTP response (it begins with `HTTP/1.`, which no progress body can) or a body.
+    /// `None` once that is decided.
+    undecided: Option<Vec<u8>>,
+    /// The input was found to be a raw HTTP response, and stderr has not been told yet: it is
+    /// told once the first byte of the body shows whether that body was de-chunked already.
+    announce_http: bool,
+    /// The input was found to be a raw HTTP response without `--http`.
+    detected_http: bool,
     http: Option<ResponseDecoder>,
     http_error: Option<HttpError>,
     http_failure: Option<HttpFailure>,
@@ -293,6 +311,28 @@ struct Session {
 
 impl Session {
     fn input(&mut self, data: &[u8], now_ms: u64) {
+        let Some(held) = &mut self.undecided else {
+            return self.feed(data, now_ms);
+        };
+        let take = (RESPONSE_PREFIX.len() - held.len()).min(data.len());
+        held.extend_from_slice(&data[..take]);
+        let Some(is_http) = starts_like_response(held) else {
+            // Still a proper prefix of `HTTP/1.`: all of `data` is held.
+            return;
+        };
+        let held = std::mem::take(held);
+        self.undecided = None;
+        if is_http {
+            self.announce_http = true;
+            self.detected_http = true;
+            self.http = Some(ResponseDecoder::new());
+        }
+        self.feed(&held, now_ms);
+        self.feed(&data[take..], now_ms);
+    }
+
+    /// Feeds input bytes, through the HTTP layer when there is one.
+    fn feed(&mut self, data: &[u8], now_ms: u64) {
         for piece in data.chunks(self.chunk_size) {
             let Some(http) = &mut self.http else {
                 let sink = &mut self.sink;
@@ -305,6 +345,12 @@ impl Session {
             }
             let mut rest = piece;
             while !rest.is_empty() {
+                if self.announce_http && http.is_head_complete() {
+                    // The head has ended and `rest` starts the body.
+                    let dechunked = http.is_chunked() && rest[0] == b'{';
+                    self.announce_http = false;
+                    self.sink.log(http_detected_line(dechunked), true);
+                }
                 let pipeline = &mut self.pipeline;
                 let sink = &mut self.sink;
                 let failure = &mut self.http_failure;
@@ -345,7 +391,20 @@ impl Session {
     }
 
     /// Ends the input and prints the verdict; returns the exit code.
+    ///
+    /// Where the input stopped being readable (a read error, an HTTP body cut short or with
+    /// broken framing), the stream is cut: `truncated_body` once a record was decoded or
+    /// whenever the HTTP framing proves a cut; before any record, a read or framing error
+    /// means the input is not a progress stream (`not_a_progress_stream`, exit 3).
     fn finish(mut self, now_ms: u64, read_error: Option<io::Error>) -> i32 {
+        if let Some(held) = self.undecided.take() {
+            // Shorter than `HTTP/1.` and a prefix of it: a (tiny) body.
+            self.feed(&held, now_ms);
+        }
+        if self.announce_http {
+            // No body byte came (or the head never ended).
+            self.sink.log(http_detected_line(false), true);
+        }
         if let Some(http) = &mut self.http {
             if self.http_error.is_none() {
                 self.http_error = http.finish().err();
@@ -353,28 +412,55 @@ impl Session {
         }
         let sink = &mut self.sink;
         let _ = self.pipeline.finish(now_ms, |item| sink.item(item));
-        let summary = self.pipeline.summary();
-        let mut code = summary.exit_code();
+        let began = self.pipeline.summary().records > 0;
         // A reason that replaces the verdict line on stderr.
         let mut reason = None;
         let mut notes = Vec::new();
+        let mut not_a_stream = false;
         if let Some(error) = read_error {
-            code = 3;
-            reason = Some(format!("cannot read the input: {error}"));
-        } else if let Some(error) = self.http_error {
-            let head = error.kind() == HttpErrorKind::TruncatedHead;
-            if error.is_truncation() && !head {
-                notes.push(format!("HTTP: {error}"));
-            } else if summary.outcome != "failed" {
-                code = 3;
-                reason = Some(format!("HTTP: {error}"));
+            let line = format!("cannot read {}: {error}", self.label);
+            if began {
+                self.pipeline.note_truncated_body();
+                notes.push(line);
             } else {
-                notes.push(format!("HTTP: {error}"));
+                not_a_stream = true;
+                reason = Some(line);
+            }
+        } else if let Some(error) = self.http_error {
+            let line = format!("HTTP: {error}");
+            let http = self.http.as_ref();
+            let head_complete = http.is_some_and(ResponseDecoder::is_head_complete);
+            let success = http.is_some_and(ResponseDecoder::is_success);
+            if !head_complete {
+                // No (valid) head: whatever this is, it is not a progress stream.
+                not_a_stream = true;
+                reason = Some(line);
+            } else if !success {
+                // An error response: its body's JSON message, if any, is the verdict.
+                notes.push(line);
+            } else if error.is_truncation() || began {
+                // The body was cut short, or its framing broke after the stream began.
+                self.pipeline.note_truncated_body();
+                notes.push(line);
+            } else {
+                not_a_stream = true;
+                reason = Some(line);
             }
         }
+        if let Some(http) = &self.http {
+            if http.is_body_already_dechunked() && !self.detected_http {
+                notes.push(String::from(
+                    "HTTP: the body was de-chunked already (curl without --raw?): \
+                     a cut in it cannot be detected",
+                ));
+            }
+        }
+        let mut summary = self.pipeline.summary();
+        let mut error_response = false;
         if let Some(failure) = &self.http_failure {
             if reason.is_none() && summary.outcome != "failed" {
-                code = 3;
+                not_a_stream = true;
+                error_response = true;
                 let mut line = format!(
                     "HTTP {} {}: the response is an error, and its body is not a JSON error message",
                     failure.status, failure.reason
@@ -389,6 +475,15 @@ impl Session {
                 }
                 reason = Some(line);
             }
+        }
+        if not_a_stream {
+            summary.set_not_a_progress_stream();
+        }
+        let mut code = summary.exit_code();
+        if error_response {
+            // An error response whose body is not a JSON error message: whatever the body
+            // held, the daemon did not answer with a progress stream.
+            code = 3;
         }
         if self.trailing > 0 {
             notes.push(format!(
@@ -428,6 +523,20 @@ impl Session {
     }
 }
 
+/// The one line that says the input, given without `--http`, is read as an HTTP response.
+fn http_detected_line(dechunked: bool) -> String {
+    let mut line = String::from(
+        "the input is a raw HTTP response (it begins with 'HTTP/1.'): decoding it as with --http",
+    );
+    if dechunked {
+        line.push_str(
+            "; its body was de-chunked already (curl without --raw?), so a cut in it \
+             cannot be detected",
+        );
+    }
+    line
+}
+
 /// `NO_COLOR` set to anything non-empty turns colours off.
 fn color_allowed() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
@@ -435,17 +544,23 @@ fn color_allowed() -> bool {
 
 fn run(options: Options) -> i32 {
     let read_size = options.chunk_size.clamp(args::READ_SIZE, 16 << 20);
-    let (rx, speed) = match &options.input {
-        Input::Stdin => (spawn_reader(Box::new(io::stdin()), read_size), 1.0),
-        Input::File(path) => match File::open(path) {
-            Ok(file) => (spawn_reader(Box::new(file), read_size), 1.0),
-            Err(error) => {
-                warn(&format!("cannot open {}: {error}", path.display()));
-                return 3;
-            }
-        },
-        Input::Demo { speed } => (spawn_demo(*speed), *speed),
+    let (rx, speed, label) = match &options.input {
+        Input::Stdin => (
+            spawn_reader(Box::new(io::stdin()), read_size),
+            1.0,
+            String::from("standard input"),
+        ),
+        Input::File(path) => {
+            let rx = match File::open(path) {
+                Ok(file) => spawn_reader(Box::new(file), read_size),
+                // Reported like a read error, so that `--json` still prints its summary.
+                Err(error) => failed_input(error),
+            };
+            (rx, 1.0, path.display().to_string())
+        }
+        Input::Demo { speed } => (spawn_demo(*speed), *speed, String::from("the demo")),
     };
+    let detect = !options.http && !matches!(options.input, Input::Demo { .. });
     let terminal = options.mode == Mode::Human && io::stdout().is_terminal();
     let style = Style {
         color: terminal && color_allowed(),
@@ -453,6 +568,10 @@ fn run(options: Options) -> i32 {
     let mut session = Session {
         chunk_size: options.chunk_size,
         pipeline: Pipeline::new(),
+        label,
+        undecided: detect.then(Vec::new),
+        announce_http: false,
+        detected_http: false,
         http: options.http.then(ResponseDecoder::new),
         http_error: None,
         http_failure: None,

@@ -106,16 +106,30 @@ pub enum IncompleteReason {
     CutMidRecord,
     /// The stream ended cleanly, but the operation never reported that it finished.
     NoTerminalStatus,
+    /// The transport said the body ended before its own end: an HTTP body cut short (a chunked
+    /// body without its terminating `0` chunk, a connection closed inside a chunk, an identity
+    /// body shorter than its `Content-Length`). Whatever the records said, the stream was cut:
+    /// a success inferred from a clean end of stream cannot be trusted. Set through
+    /// [`crate::pipeline::Pipeline::note_truncated_body`] (or [`crate::tracker::Ending::TruncatedBody`]).
+    TruncatedBody,
+    /// The input is not a progress stream at all: no record with a field of the progress
+    /// vocabulary was decoded, and at least one stretch of bytes could not be decoded (a
+    /// README, an HTML page, a binary); or the command-line tool could not read its input
+    /// before any record. Given by [`crate::summary::Summary`], which sees the decoder's counts;
+    /// [`crate::tracker::Tracker::outcome`] never gives it. Exit code 3.
+    NotAProgressStream,
 }
 
 impl IncompleteReason {
     /// Stable name used in the JSON summary: `"empty_stream"`, `"cut_mid_record"`,
-    /// `"no_terminal_status"`.
+    /// `"no_terminal_status"`, `"truncated_body"`, `"not_a_progress_stream"`.
     pub fn as_str(self) -> &'static str {
         match self {
             IncompleteReason::EmptyStream => "empty_stream",
             IncompleteReason::CutMidRecord => "cut_mid_record",
             IncompleteReason::NoTerminalStatus => "no_terminal_status",
+            IncompleteReason::TruncatedBody => "truncated_body",
+            IncompleteReason::NotAProgressStream => "not_a_progress_stream",
         }
     }
 }

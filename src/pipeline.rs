@@ -54,6 +54,11 @@ pub struct Pipeline {
     decoder: Decoder,
     tracker: Tracker,
     ending: Option<Ending>,
+    /// The transport said the body ended before its own end ([`Pipeline::note_truncated_body`]).
+    truncated_body: bool,
+    /// Bytes of the records with at least one field of the progress vocabulary (not
+    /// [`Event::Empty`]).
+    progress_bytes: u64,
     limit_notices: LimitNotices,
 }
 
@@ -110,6 +115,8 @@ impl Pipeline {
             decoder: Decoder::with_config(decoder),
             tracker: Tracker::with_config(tracker),
             ending: None,
+            truncated_body: false,
+            progress_bytes: 0,
             limit_notices: LimitNotices::default(),
         }
     }
@@ -153,6 +160,7 @@ impl Pipeline {
             &mut on_item,
             &mut None,
             &mut self.limit_notices,
+            &mut self.progress_bytes,
         )
     }
 
@@ -173,6 +181,7 @@ impl Pipeline {
             &mut on_item,
             &mut ending,
             &mut self.limit_notices,
+            &mut self.progress_bytes,
         );
         if flow.is_continue() {
             self.ending = Some(ending.unwrap_or(Ending::Clean));
@@ -182,14 +191,73 @@ impl Pipeline {
         flow
     }
 
+    /// Tells the pipeline that the transport ended the body before its own end: an HTTP body
+    /// cut short (a chunked body without its terminating `0` chunk, a connection closed inside
+    /// a chunk, an identity body shorter than its `Content-Length`). The stream is then a cut
+    /// stream whatever its records said: the verdict is incomplete with
+    /// [`IncompleteReason::TruncatedBody`](crate::outcome::IncompleteReason::TruncatedBody),
+    /// unless the daemon reported an error (failed) or the input was not a progress stream at
+    /// all. It may be called at any time, before or after [`Pipeline::finish`].
+    ///
+    /// With [`crate::http::ResponseDecoder`], call it when
+    /// [`ResponseDecoder::is_body_truncated`](crate::http::ResponseDecoder::is_body_truncated)
+    /// is true for a success (`2xx`) response; an error response's body keeps its own verdict.
+    ///
+    /// ```
+    /// use std::ops::ControlFlow;
+    /// use pullstream::http::ResponseDecoder;
+    /// use pullstream::pipeline::Pipeline;
+    ///
+    /// // Podman ends a pull with the image id; this body's `0` chunk never came.
+    /// let wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+    ///              2e\r\n{\"status\":\"Pulling fs layer\",\"id\":\"a1b2c3\"}\n\r\n";
+    /// let mut http = ResponseDecoder::new();
+    /// let mut pipeline = Pipeline::new();
+    /// http.feed_all(wire, |body| {
+    ///     let _ = pipeline.feed(body, 0, |_| ControlFlow::Continue(()));
+    /// })?;
+    /// let _ = http.finish(); // Err(TruncatedBody)
+    /// if http.is_success() && http.is_body_truncated() {
+    ///     pipeline.note_truncated_body();
+    /// }
+    /// let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
+    /// let summary = pipeline.summary();
+    /// assert_eq!(summary.incomplete_reason, Some("truncated_body"));
+    /// assert_eq!(summary.exit_code(), 2);
+    /// # Ok::<(), pullstream::http::HttpError>(())
+    /// ```
+    pub fn note_truncated_body(&mut self) {
+        self.truncated_body = true;
+    }
+
+    /// How the stream ended, as far as it is known: before [`Pipeline::finish`] has run to its
+    /// end, cleanly (or truncated, once [`Pipeline::note_truncated_body`] was called).
+    pub fn ending(&self) -> Ending {
+        let decoder_ending = self.ending.unwrap_or(Ending::Clean);
+        if self.truncated_body {
+            Ending::TruncatedBody {
+                inside_record: decoder_ending == Ending::CutMidRecord,
+            }
+        } else {
+            decoder_ending
+        }
+    }
+
     /// The summary of everything seen so far. Before [`Pipeline::finish`] has run to its end,
     /// the stream counts as ending cleanly here.
+    ///
+    /// When some bytes could not be decoded and the records with a field of the progress
+    /// vocabulary (not [`Event::Empty`]) make up less than half of the input, the input is not
+    /// a progress stream ([`Summary::set_not_a_progress_stream`]): a daemon writes little but
+    /// records, while a document that happens to hold a JSON line (a README's example summary,
+    /// `docker inspect` output) is mostly other text.
     pub fn summary(&self) -> Summary {
-        Summary::new(
-            &self.tracker,
-            self.decoder.stats(),
-            self.ending.unwrap_or(Ending::Clean),
-        )
+        let mut summary = Summary::new(&self.tracker, self.decoder.stats(), self.ending());
+        let mostly_records = 2 * self.progress_bytes >= self.decoder.position();
+        if summary.malformed_records > 0 && !mostly_records {
+            summary.set_not_a_progress_stream();
+        }
+        summary
     }
 }
 
@@ -207,6 +275,7 @@ fn drive(
     on_item: &mut impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
     ending: &mut Option<Ending>,
     limit_notices: &mut LimitNotices,
+    progress_bytes: &mut u64,
 ) -> ControlFlow<()> {
     loop {
         // Read in place, by reference: binding the item by value (as `for` does) copied its
@@ -220,6 +289,9 @@ fn drive(
                 // A record re-read after a cut-off one at the end: the stream did not end cut.
                 *ending = None;
                 let event = Event::classify(record.message());
+                if !matches!(event, Event::Empty) {
+                    *progress_bytes += record.as_bytes().len() as u64;
+                }
                 if tracker.observe(&event, now_ms).is_err() {
                     limit_notices.note_new(tracker);
                 }

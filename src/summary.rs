@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::decoder::DecoderStats;
-use crate::outcome::Outcome;
+use crate::outcome::{IncompleteReason, Outcome};
 use crate::tracker::{Ending, Tracker};
 
 /// The daemon's error, as reported in the summary.
@@ -64,7 +64,8 @@ pub struct Summary {
     pub image_id: Option<String>,
     /// The first error, when the operation failed.
     pub error: Option<SummaryError>,
-    /// `"empty_stream"`, `"cut_mid_record"`, `"no_terminal_status"` or null.
+    /// `"empty_stream"`, `"cut_mid_record"`, `"no_terminal_status"`, `"truncated_body"`,
+    /// `"not_a_progress_stream"` or null.
     pub incomplete_reason: Option<&'static str>,
     /// `"docker"`, `"docker-containerd"`, `"podman"` or `"unknown"`.
     pub dialect: &'static str,
@@ -83,11 +84,23 @@ pub struct Summary {
 
 impl Summary {
     /// Builds the summary from a tracker and the decoder's counters.
+    ///
+    /// An incomplete stream with no record decoded and at least one stretch of bytes that
+    /// could not be decoded (a record cut off at the end does not count) is not a progress
+    /// stream: its reason is [`IncompleteReason::NotAProgressStream`]. Here every record counts;
+    /// [`crate::pipeline::Pipeline::summary`] also discounts records with no field of the
+    /// progress vocabulary (see [`Summary::set_not_a_progress_stream`]).
     pub fn new(tracker: &Tracker, stats: DecoderStats, ending: Ending) -> Summary {
         let snapshot = tracker.snapshot();
         let aggregate = snapshot.aggregate;
         let outcome = tracker.outcome(ending);
-        let truncated = u64::from(ending == Ending::CutMidRecord);
+        let truncated = u64::from(matches!(
+            ending,
+            Ending::CutMidRecord
+                | Ending::TruncatedBody {
+                    inside_record: true
+                }
+        ));
         let mut summary = Summary {
             outcome: outcome.as_str(),
             operation: snapshot.operation.as_str(),
@@ -130,19 +143,43 @@ impl Summary {
                 summary.incomplete_reason = Some(incomplete.reason.as_str());
             }
         }
+        if summary.records == 0 && summary.malformed_records > 0 {
+            summary.set_not_a_progress_stream();
+        }
         summary
     }
 
-    /// The process exit code the command-line tool (and the C example) use for this summary:
-    /// 0 success, 1 the daemon reported an error, 2 incomplete, 3 not a progress stream at all
-    /// (no record decoded, only bytes that could not be).
-    pub fn exit_code(&self) -> i32 {
-        if self.records == 0 && self.malformed_records > 0 && self.error.is_none() {
-            return 3;
+    /// Marks the input as not a progress stream: unless the outcome is a success (a finished
+    /// operation proves the input was a progress stream), the outcome becomes incomplete with
+    /// the reason [`IncompleteReason::NotAProgressStream`] (exit code 3). An error found in such
+    /// input (the example summary line of a README says `"error":{…}`) is not the daemon's.
+    /// Returns whether the reason was set.
+    ///
+    /// [`crate::pipeline::Pipeline::summary`] calls it when no record carried a field of the
+    /// progress vocabulary and some bytes could not be decoded; the command-line tool also calls
+    /// it when its input could not be read before any record, or was an HTTP response whose
+    /// head or status says it holds no progress stream.
+    pub fn set_not_a_progress_stream(&mut self) -> bool {
+        if self.outcome == "success" {
+            return false;
         }
+        if self.outcome == "failed" {
+            self.outcome = "incomplete";
+            self.error = None;
+        }
+        self.incomplete_reason = Some(IncompleteReason::NotAProgressStream.as_str());
+        true
+    }
+
+    /// The process exit code the command-line tool (and the C example) use for this summary:
+    /// 0 success, 1 the daemon reported an error, 2 incomplete (a cut, truncated or empty
+    /// stream), 3 not a progress stream at all (`incomplete_reason` is
+    /// `"not_a_progress_stream"`).
+    pub fn exit_code(&self) -> i32 {
         match self.outcome {
             "success" => 0,
             "failed" => 1,
+            _ if self.incomplete_reason == Some(IncompleteReason::NotAProgressStream.as_str()) => 3,
             _ => 2,
         }
     }

@@ -516,13 +516,20 @@ pub struct Snapshot<'t> {
     pub dialect: Dialect,
 }
 
-/// How the byte stream ended, as the decoder saw it.
+/// How the byte stream ended, as the decoder (and the transport, when it knows) saw it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Ending {
     /// The stream ended between records.
     Clean,
     /// The stream stopped inside a record.
     CutMidRecord,
+    /// The transport said the body ended before its own end (an HTTP body cut short). It
+    /// outranks [`Ending::CutMidRecord`]: the framing proves the cut.
+    TruncatedBody {
+        /// The decoder was also inside a record when the body ended.
+        inside_record: bool,
+    },
 }
 
 const RATE_SAMPLES: usize = 32;
@@ -1446,8 +1453,10 @@ impl Tracker {
                 build_step: self.build_step(),
             })
         };
-        if ending == Ending::CutMidRecord {
-            return incomplete(IncompleteReason::CutMidRecord);
+        match ending {
+            Ending::CutMidRecord => return incomplete(IncompleteReason::CutMidRecord),
+            Ending::TruncatedBody { .. } => return incomplete(IncompleteReason::TruncatedBody),
+            Ending::Clean => {}
         }
         if self.events == 0 {
             return incomplete(IncompleteReason::EmptyStream);

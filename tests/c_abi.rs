@@ -987,3 +987,99 @@ fn tracker_limits_are_set_and_announced_by_their_statuses() {
     );
     assert_eq!(handle.last_error().0, S::TextLengthLimit);
 }
+
+/// Body callback for `pullstream_http_feed`: feeds the decoder passed as userdata.
+unsafe extern "C" fn body_to_decoder(userdata: *mut c_void, body: pullstream_bytes) {
+    let decoder = userdata.cast::<pullstream_decoder>();
+    // SAFETY: `userdata` is a live decoder; `body` is valid during the call.
+    let status =
+        unsafe { pullstream_decoder_feed(decoder, body.ptr, body.len, 0, None, ptr::null_mut()) };
+    assert_eq!(status, pullstream_status::Ok);
+}
+
+#[test]
+fn a_cut_body_told_through_http_finish_into_gives_the_rust_summary() {
+    use pullstream::http::ResponseDecoder;
+    for (name, body) in fixtures() {
+        // Every chunk arrives, the terminating `0` chunk does not.
+        let mut wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+        for piece in body.chunks(50) {
+            wire.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+            wire.extend_from_slice(piece);
+            wire.extend_from_slice(b"\r\n");
+        }
+        // The Rust way.
+        let mut http = ResponseDecoder::new();
+        let mut model = Pipeline::new();
+        http.feed_all(&wire, |piece| {
+            let _ = model.feed(piece, 0, |_| ControlFlow::Continue(()));
+        })
+        .unwrap();
+        let _ = http.finish();
+        if http.is_success() && http.is_body_truncated() {
+            model.note_truncated_body();
+        }
+        let _ = model.finish(0, |_| ControlFlow::Continue(()));
+        // The C way.
+        let decoder = Handle::new(ptr::null());
+        let mut c_http = ptr::null_mut();
+        // SAFETY: valid pointers; the callback gets the live decoder.
+        unsafe {
+            assert_eq!(pullstream_http_new(&mut c_http), pullstream_status::Ok);
+            let status = pullstream_http_feed(
+                c_http,
+                wire.as_ptr(),
+                wire.len(),
+                Some(body_to_decoder),
+                decoder.0.cast(),
+            );
+            assert_eq!(status, pullstream_status::Ok);
+            let status = pullstream_http_finish_into(c_http, decoder.0);
+            assert_eq!(status, pullstream_status::HttpTruncated, "{name}");
+            pullstream_http_free(c_http);
+        }
+        assert_eq!(decoder.finish(&mut collector()), pullstream_status::Ok);
+        let summary = model.summary();
+        assert_eq!(decoder.summary_json(), summary.to_json(), "{name}");
+        assert_eq!(decoder.exit_code(), summary.exit_code(), "{name}");
+        if summary.outcome != "failed" && summary.records > 0 {
+            assert_eq!(summary.incomplete_reason, Some("truncated_body"), "{name}");
+        }
+    }
+}
+
+#[test]
+fn truncated_body_calls_on_a_panicked_handle_are_refused() {
+    let handle = Handle::new(ptr::null());
+    let mut c_http = ptr::null_mut();
+    // SAFETY: live handles; the decoder is made to panic on purpose.
+    unsafe {
+        assert_eq!(pullstream_http_new(&mut c_http), pullstream_status::Ok);
+        assert_eq!(
+            pullstream_decoder_set_truncated_body(handle.0),
+            pullstream_status::Ok
+        );
+        assert_eq!(
+            pullstream::ffi::testing::panic_inside(handle.0),
+            pullstream_status::Panic
+        );
+        assert_eq!(
+            pullstream_decoder_set_truncated_body(handle.0),
+            pullstream_status::InvalidState
+        );
+        assert_eq!(
+            pullstream_http_finish_into(c_http, handle.0),
+            pullstream_status::InvalidState
+        );
+        // The response handle was left alone: it still finishes (an empty input: no head).
+        assert_eq!(
+            pullstream_http_finish(c_http),
+            pullstream_status::HttpTruncated
+        );
+        assert_eq!(
+            pullstream_http_finish_into(ptr::null_mut(), handle.0),
+            pullstream_status::NullArgument
+        );
+        pullstream_http_free(c_http);
+    }
+}

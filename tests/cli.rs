@@ -454,3 +454,235 @@ fn live_display_in_a_pty() {
         "NO_COLOR"
     );
 }
+
+/// The summary line of a `--json` run.
+fn summary_of(run: &Run) -> Value {
+    serde_json::from_str(run.stdout.trim())
+        .unwrap_or_else(|e| panic!("{e}: {:?} (stderr {:?})", run.stdout, run.stderr))
+}
+
+/// `body` in an HTTP/1.1 200 response cut short: `how` is "no-zero-chunk" (every chunk but
+/// the terminating `0` one), "inside-chunk" (the connection closes inside a chunk) or
+/// "short-identity" (fewer bytes than `Content-Length`).
+fn cut_response(body: &[u8], how: &str) -> Vec<u8> {
+    match how {
+        "no-zero-chunk" => {
+            let mut wire = http_chunked(body, 3);
+            wire.truncate(wire.len() - b"0\r\n\r\n".len());
+            wire
+        }
+        "inside-chunk" => {
+            let mut wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+            wire.extend_from_slice(format!("{:x}\r\n", body.len() + 100).as_bytes());
+            wire.extend_from_slice(body);
+            wire
+        }
+        _ => {
+            let mut wire = format!(
+                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+                body.len() + 1
+            )
+            .into_bytes();
+            wire.extend_from_slice(body);
+            wire
+        }
+    }
+}
+
+#[test]
+fn http_body_cut_short_is_truncated_body_exit_2() {
+    for (name, path, expect) in fixtures() {
+        if expect["outcome"] != "success" {
+            continue;
+        }
+        let body = std::fs::read(&path).unwrap();
+        for how in ["no-zero-chunk", "inside-chunk", "short-identity"] {
+            let wire = cut_response(&body, how);
+            // With `--http`, and detected without it.
+            for args in [
+                &["--http", "--json"][..],
+                &["--json"],
+                &["--json", "--chunk-size", "7"],
+            ] {
+                let got = run(args, &wire);
+                let summary = summary_of(&got);
+                let what = format!("{name}, {how}, {args:?}: {}", got.stdout);
+                assert_eq!(got.code, 2, "{what}");
+                assert_eq!(summary["outcome"], "incomplete", "{what}");
+                assert_eq!(summary["incomplete_reason"], "truncated_body", "{what}");
+                assert!(
+                    got.stderr.contains("truncated body"),
+                    "{what}: {}",
+                    got.stderr
+                );
+            }
+        }
+        let human = run(&["--http"], &cut_response(&body, "no-zero-chunk"));
+        assert_eq!(human.code, 2);
+        assert!(
+            human
+                .stderr
+                .lines()
+                .last()
+                .unwrap()
+                .contains("incomplete: the body was cut short"),
+            "{name}: {}",
+            human.stderr
+        );
+    }
+}
+
+#[test]
+fn http_framing_broken_after_the_stream_began_is_a_cut_stream() {
+    let body = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pull_success_crlf.stream"),
+    )
+    .unwrap();
+    let mut wire = cut_response(&body, "no-zero-chunk");
+    wire.extend_from_slice(b"zz\r\n");
+    let got = run(&["--http", "--json"], &wire);
+    assert_eq!(got.code, 2, "{}", got.stderr);
+    assert_eq!(summary_of(&got)["incomplete_reason"], "truncated_body");
+    assert!(got.stderr.contains("chunk size"), "{}", got.stderr);
+    // Broken before any record: not a progress stream.
+    let got = run(
+        &["--http", "--json"],
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nxyz\r\n",
+    );
+    assert_eq!(got.code, 3, "{}", got.stderr);
+    assert_eq!(
+        summary_of(&got)["incomplete_reason"],
+        "not_a_progress_stream"
+    );
+}
+
+#[test]
+fn raw_http_without_the_flag_is_detected_and_decoded() {
+    for (name, path, _) in fixtures() {
+        let body = std::fs::read(&path).unwrap();
+        let plain = run(&["--json"], &body);
+        // `curl -si --raw` (chunked on the wire) and `curl -si` (head says chunked, body
+        // de-chunked), each given without `--http`.
+        let raw = http_chunked(&body, name.len() as u64 + 1);
+        let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+        let mut dechunked = raw[..head_end].to_vec();
+        dechunked.extend_from_slice(&body);
+        for (how, wire) in [("raw", &raw), ("dechunked", &dechunked)] {
+            if how == "dechunked" && body.is_empty() {
+                // A chunked head with nothing after it is a body cut before its `0` chunk.
+                continue;
+            }
+            for size in ["1", "7", "65536"] {
+                let got = run(&["--json", "--chunk-size", size], wire);
+                let what = format!("{name}, {how}, chunk size {size}");
+                assert_eq!(got.stdout, plain.stdout, "{what}");
+                assert_eq!(got.code, plain.code, "{what}: {}", got.stderr);
+                let told: Vec<&str> = got
+                    .stderr
+                    .lines()
+                    .filter(|l| l.contains("raw HTTP response"))
+                    .collect();
+                assert_eq!(told.len(), 1, "{what}: said once: {}", got.stderr);
+                assert_eq!(
+                    told[0].contains("de-chunked already"),
+                    how == "dechunked",
+                    "{what}: {}",
+                    told[0]
+                );
+                // Besides that line, stderr is what the body alone gives.
+                let rest: Vec<&str> = got
+                    .stderr
+                    .lines()
+                    .filter(|l| !l.contains("raw HTTP response"))
+                    .collect();
+                let alone: Vec<&str> = plain.stderr.lines().collect();
+                if name != "empty" {
+                    assert_eq!(rest, alone, "{what}");
+                }
+            }
+        }
+    }
+    // A body is never taken for a response, even one shorter than `HTTP/1.`.
+    let got = run(&["--json"], b"HTTP");
+    assert!(!got.stderr.contains("raw HTTP"), "{}", got.stderr);
+    assert_eq!(
+        summary_of(&got)["incomplete_reason"],
+        "not_a_progress_stream"
+    );
+}
+
+#[test]
+fn not_a_progress_stream_is_told_from_a_cut_stream() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = root.join("README.md");
+    let readme = readme.to_str().unwrap();
+    let dir = root.join("docs");
+    let dir = dir.to_str().unwrap();
+    let missing = "/nonexistent/pullstream-input";
+    let mut rng = Lcg(7);
+    let noise: Vec<u8> = (0..5000).map(|_| rng.below(256) as u8).collect();
+    let readme_bytes = std::fs::read(readme).unwrap();
+    let cases: &[(&str, &[&str], &[u8])] = &[
+        ("README as a file", &["--json", readme], b""),
+        ("README piped in", &["--json"], &readme_bytes),
+        ("a directory", &["--json", dir], b""),
+        ("a missing file", &["--json", missing], b""),
+        ("binary noise", &["--json"], &noise),
+        (
+            "HTML",
+            &["--json"],
+            b"<html><body>502 Bad Gateway</body></html>\n",
+        ),
+    ];
+    for (what, args, stdin) in cases {
+        let got = run(args, stdin);
+        assert_eq!(got.code, 3, "{what}: {}", got.stderr);
+        let summary = summary_of(&got);
+        assert_eq!(summary["outcome"], "incomplete", "{what}");
+        assert_eq!(
+            summary["incomplete_reason"], "not_a_progress_stream",
+            "{what}"
+        );
+    }
+    // JSON with no field of the vocabulary says so in its verdict line.
+    let inspect = b"[\n  {\n    \"Id\": \"sha256:00\",\n    \"RepoTags\": []\n  }\n]\n";
+    let got = run(&[], inspect);
+    assert_eq!(got.code, 3, "{}", got.stderr);
+    assert!(
+        got.stderr
+            .lines()
+            .last()
+            .unwrap()
+            .contains("no record with a field of the progress vocabulary (1 JSON object"),
+        "{}",
+        got.stderr
+    );
+    // An unreadable input is named, in one line.
+    for path in [dir, missing] {
+        let got = run(&[path], b"");
+        assert_eq!(got.code, 3);
+        assert_eq!(got.stderr.lines().count(), 1, "{}", got.stderr);
+        assert!(
+            got.stderr.contains(&format!("cannot read {path}: ")),
+            "{}",
+            got.stderr
+        );
+    }
+    // A cut stream stays a cut stream (exit 2), even cut within its first record.
+    let cut = root.join("tests/fixtures/pull_cut_mid_record.stream");
+    let got = run(&["--json", cut.to_str().unwrap()], b"");
+    assert_eq!(
+        (got.code, summary_of(&got)["incomplete_reason"].clone()),
+        (2, "cut_mid_record".into())
+    );
+    let got = run(&["--json"], b"{\"status\":\"Pulling from libr");
+    assert_eq!(
+        (got.code, summary_of(&got)["incomplete_reason"].clone()),
+        (2, "cut_mid_record".into())
+    );
+    let got = run(&["--json"], b"");
+    assert_eq!(
+        (got.code, summary_of(&got)["incomplete_reason"].clone()),
+        (2, "empty_stream".into())
+    );
+}

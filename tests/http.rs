@@ -314,3 +314,343 @@ fn body_slices_borrow_the_input() {
     assert_eq!(slices, 1);
     assert_eq!(http.body_len(), RECORDS.len() as u64);
 }
+
+// --- How the body ended feeds the verdict -------------------------------------------------
+
+use std::ops::ControlFlow;
+use std::path::Path;
+
+use pullstream::http::starts_like_response;
+use pullstream::pipeline::Pipeline;
+use pullstream::summary::Summary;
+
+/// The fixtures (`name`, stream, expected `outcome`).
+fn fixtures() -> Vec<(String, Vec<u8>, String)> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "stream") {
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let expect: serde_json::Value = serde_json::from_slice(
+                &std::fs::read(dir.join(format!("{name}.expect.json"))).unwrap(),
+            )
+            .unwrap();
+            let outcome = expect["outcome"].as_str().unwrap().to_string();
+            out.push((name, std::fs::read(&path).unwrap(), outcome));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The ways a connection cuts a response body short.
+#[derive(Clone, Copy, Debug)]
+enum Cut {
+    /// Every chunk arrives, the terminating `0` chunk does not.
+    NoZeroChunk,
+    /// The connection closes inside a chunk that announced more than arrived.
+    InsideChunk,
+    /// An identity body shorter than its `Content-Length`.
+    ShortIdentity,
+}
+
+const CUTS: [Cut; 3] = [Cut::NoZeroChunk, Cut::InsideChunk, Cut::ShortIdentity];
+
+/// A `status` response carrying `body`, cut short the way `cut` says (or whole with `None`).
+fn response(status: &str, body: &[u8], cut: Option<Cut>) -> Vec<u8> {
+    let mut wire = format!("HTTP/1.1 {status}\r\nContent-Type: application/json\r\n").into_bytes();
+    match cut {
+        Some(Cut::ShortIdentity) => {
+            let promised = body.len() + 17;
+            wire.extend_from_slice(format!("Content-Length: {promised}\r\n\r\n").as_bytes());
+            wire.extend_from_slice(body);
+        }
+        Some(Cut::InsideChunk) => {
+            wire.extend_from_slice(b"Transfer-Encoding: chunked\r\n\r\n");
+            // The whole body, then the chunk breaks off 40 bytes before the size it announced.
+            wire.extend_from_slice(format!("{:x}\r\n", body.len() + 40).as_bytes());
+            wire.extend_from_slice(body);
+        }
+        Some(Cut::NoZeroChunk) | None => {
+            wire.extend_from_slice(b"Transfer-Encoding: chunked\r\n\r\n");
+            for piece in body.chunks(97) {
+                wire.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+                wire.extend_from_slice(piece);
+                wire.extend_from_slice(b"\r\n");
+            }
+            if cut.is_none() {
+                wire.extend_from_slice(b"0\r\n\r\n");
+            }
+        }
+    }
+    wire
+}
+
+/// Decodes `wire` the way a socket reader with a pipeline would, `read` bytes at a time: the
+/// body goes to the pipeline, and a success response whose body was cut short is told to it.
+fn verdict_over_http(wire: &[u8], read: usize) -> Summary {
+    let mut http = ResponseDecoder::new();
+    let mut pipeline = Pipeline::new();
+    for piece in wire.chunks(read) {
+        let fed = http.feed_all(piece, |body| {
+            let _ = pipeline.feed(body, 0, |_| ControlFlow::Continue(()));
+        });
+        assert!(fed.is_ok(), "{fed:?}");
+    }
+    let _ = http.finish();
+    if http.is_success() && http.is_body_truncated() {
+        pipeline.note_truncated_body();
+    }
+    let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
+    pipeline.summary()
+}
+
+#[test]
+fn a_success_body_cut_short_is_a_truncated_stream() {
+    let mut successes = 0;
+    for (name, stream, outcome) in fixtures() {
+        if outcome != "success" {
+            continue;
+        }
+        successes += 1;
+        for read in [1, 7, usize::MAX] {
+            // Whole, the response gives the fixture's own verdict: the cut is what changes it.
+            let whole = verdict_over_http(&response("200 OK", &stream, None), read);
+            assert_eq!(whole.outcome, "success", "{name} whole, reads of {read}");
+            for cut in CUTS {
+                let got = verdict_over_http(&response("200 OK", &stream, Some(cut)), read);
+                let what = format!("{name}, {cut:?}, reads of {read}: {}", got.to_json());
+                assert_eq!(got.outcome, "incomplete", "{what}");
+                assert_eq!(got.incomplete_reason, Some("truncated_body"), "{what}");
+                assert_eq!(got.exit_code(), 2, "{what}");
+                assert_eq!(got.result, None, "{what}");
+                // Everything that arrived was still decoded.
+                assert_eq!(got.records, whole.records, "{what}");
+                assert_eq!(got.malformed_records, whole.malformed_records, "{what}");
+            }
+        }
+    }
+    // Among them the dialects whose success is inferred from a clean end of stream.
+    assert!(successes >= 10, "{successes} successful fixtures");
+}
+
+#[test]
+fn a_cut_inside_a_record_is_still_a_truncated_body_and_not_a_malformed_stretch() {
+    let (_, stream, _) = fixtures()
+        .into_iter()
+        .find(|(name, _, _)| name == "pull_containerd_docker24")
+        .unwrap();
+    // Cut 10 bytes into the last record, inside a chunk that announced the whole body.
+    let cut = stream.len() - 40;
+    let mut wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    wire.extend_from_slice(format!("{:x}\r\n", stream.len()).as_bytes());
+    wire.extend_from_slice(&stream[..cut]);
+    let got = verdict_over_http(&wire, 7);
+    assert_eq!(
+        got.incomplete_reason,
+        Some("truncated_body"),
+        "{}",
+        got.to_json()
+    );
+    assert_eq!(
+        got.malformed_records, 0,
+        "the cut record is the truncation, not garbage"
+    );
+}
+
+#[test]
+fn an_error_response_or_a_daemon_error_keeps_its_verdict() {
+    // A failed stream cut short stays failed: the daemon's error is the verdict.
+    for (name, stream, outcome) in fixtures() {
+        if outcome != "failed" {
+            continue;
+        }
+        for cut in CUTS {
+            let got = verdict_over_http(&response("200 OK", &stream, Some(cut)), 7);
+            assert_eq!(got.outcome, "failed", "{name}, {cut:?}");
+            assert_eq!(got.exit_code(), 1, "{name}, {cut:?}");
+        }
+    }
+    // A 404 whose body was cut short is not a cut progress stream: it keeps the verdict its
+    // JSON message gives, as before.
+    let message = b"{\"message\":\"manifest unknown: nope\"}\r\n";
+    for cut in [Cut::ShortIdentity, Cut::NoZeroChunk] {
+        let got = verdict_over_http(&response("404 Not Found", message, Some(cut)), 3);
+        assert_eq!(got.outcome, "failed", "{cut:?}");
+        assert_eq!(got.error.as_ref().unwrap().kind, "not_found");
+    }
+    // Cut inside the message: no error record, and still not called a truncated stream.
+    let got = verdict_over_http(
+        &response("404 Not Found", &message[..20], Some(Cut::ShortIdentity)),
+        3,
+    );
+    assert_eq!(
+        got.incomplete_reason,
+        Some("cut_mid_record"),
+        "{}",
+        got.to_json()
+    );
+}
+
+#[test]
+fn is_body_truncated_only_after_a_body_cut_short() {
+    let whole = response("200 OK", RECORDS, None);
+    let mut http = ResponseDecoder::new();
+    http.feed_all(&whole, |_| {}).unwrap();
+    http.finish().unwrap();
+    assert!(!http.is_body_truncated());
+    for cut in CUTS {
+        let mut http = ResponseDecoder::new();
+        http.feed_all(&response("200 OK", RECORDS, Some(cut)), |_| {})
+            .unwrap();
+        assert!(!http.is_body_truncated(), "{cut:?}: not before finish");
+        assert_eq!(
+            http.finish().unwrap_err().kind(),
+            HttpErrorKind::TruncatedBody
+        );
+        assert!(http.is_body_truncated(), "{cut:?}");
+    }
+    // A cut head is not a cut body; a body that runs to the end of the connection cannot be cut.
+    let mut http = ResponseDecoder::new();
+    http.feed_all(b"HTTP/1.1 200 OK\r\nContent-", |_| {})
+        .unwrap();
+    assert_eq!(
+        http.finish().unwrap_err().kind(),
+        HttpErrorKind::TruncatedHead
+    );
+    assert!(!http.is_body_truncated());
+    let mut http = ResponseDecoder::new();
+    http.feed_all(b"HTTP/1.1 200 OK\r\n\r\n{\"status\":\"Pull", |_| {})
+        .unwrap();
+    http.finish().unwrap();
+    assert!(!http.is_body_truncated());
+}
+
+#[test]
+fn a_body_dechunked_already_is_read_as_it_is() {
+    // What `curl -si` (without `--raw`) writes: the head says chunked, the body is not.
+    let mut wire = CHUNKED_HEAD.as_bytes().to_vec();
+    wire.extend_from_slice(RECORDS);
+    let got = decode_everywhere(&wire);
+    assert_eq!(got.body, RECORDS);
+    assert_eq!(got.result, Ok(()));
+    assert!(got.chunked);
+    let mut http = ResponseDecoder::new();
+    http.feed_all(&wire, |_| {}).unwrap();
+    assert!(http.is_body_already_dechunked());
+    // Only at the very start of the body: a `{` where a later chunk size is due is an error.
+    let mut late = chunked(CHUNKED_HEAD, RECORDS, &[30], "\r\n");
+    late.truncate(late.len() - 3); // the `0` chunk
+    late.extend_from_slice(b"{\"status\":\"x\"}\r\n");
+    assert_eq!(error_of(&late).kind(), HttpErrorKind::BadChunkSize);
+    // A real chunked body is not mistaken for one.
+    let mut http = ResponseDecoder::new();
+    http.feed_all(&chunked(CHUNKED_HEAD, RECORDS, &[30], "\r\n"), |_| {})
+        .unwrap();
+    assert!(!http.is_body_already_dechunked());
+}
+
+#[test]
+fn raw_responses_are_told_from_bodies_by_their_first_bytes() {
+    let cases: &[(&[u8], Option<bool>)] = &[
+        (b"", None),
+        (b"H", None),
+        (b"HTTP/1", None),
+        (b"HTTP/1.", Some(true)),
+        (b"HTTP/1.1 200 OK\r\n", Some(true)),
+        (b"HTTP/1.0 404 Not Found\r\n", Some(true)),
+        (b"HTTP/2 200\r\n", Some(false)),
+        (b"http/1.1 200 OK", Some(false)),
+        (b"{\"status\":\"Pulling fs layer\"}", Some(false)),
+        (b" HTTP/1.1", Some(false)),
+        (b"HTTX", Some(false)),
+    ];
+    for (input, want) in cases {
+        assert_eq!(
+            starts_like_response(input),
+            *want,
+            "{:?}",
+            String::from_utf8_lossy(input)
+        );
+    }
+}
+
+#[test]
+fn input_that_is_not_a_progress_stream_says_so() {
+    let summary = |input: &[u8], read: usize| {
+        let mut pipeline = Pipeline::new();
+        for piece in input.chunks(read) {
+            let _ = pipeline.feed(piece, 0, |_| ControlFlow::Continue(()));
+        }
+        let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
+        pipeline.summary()
+    };
+    let readme = std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let not_a_stream: &[(&str, &[u8])] = &[
+        ("README.md", &readme),
+        ("HTML", b"<html><body>502 Bad Gateway</body></html>\n"),
+        // JSON, but no record has a field of the progress vocabulary.
+        (
+            "docker inspect",
+            b"[\n  {\n    \"Id\": \"sha256:00\",\n    \"RepoTags\": []\n  }\n]\n",
+        ),
+        (
+            "garbage then an object with no known field",
+            b"# notes\n{\"outcome\":\"failed\"}\n",
+        ),
+        ("binary", b"\x7fELF\x02\x01\x01\x00\x00\x00\xff\xfe"),
+    ];
+    for (what, input) in not_a_stream {
+        for read in [1, 7, usize::MAX] {
+            let got = summary(input, read);
+            assert_eq!(
+                got.incomplete_reason,
+                Some("not_a_progress_stream"),
+                "{what}: {}",
+                got.to_json()
+            );
+            assert_eq!(got.exit_code(), 3, "{what}");
+        }
+    }
+    let cut_or_empty: &[(&str, &[u8], &str)] = &[
+        ("empty", b"", "empty_stream"),
+        ("white space", b"\r\n \n", "empty_stream"),
+        // A stream cut a few bytes in is a cut stream, not something else.
+        (
+            "cut first record",
+            b"{\"status\":\"Pulling from libr",
+            "cut_mid_record",
+        ),
+        // Unknown objects with nothing undecodable: perhaps a stream this crate does not know.
+        (
+            "objects, no garbage",
+            b"{\"outcome\":\"failed\"}\n{}\n",
+            "no_terminal_status",
+        ),
+        // One record of the vocabulary among garbage: a progress stream with noise.
+        (
+            "garbage and a record",
+            b"<html>\n{\"status\":\"Pulling fs layer\",\"id\":\"a\"}\n",
+            "no_terminal_status",
+        ),
+    ];
+    for (what, input, reason) in cut_or_empty {
+        let got = summary(input, 3);
+        assert_eq!(
+            got.incomplete_reason,
+            Some(*reason),
+            "{what}: {}",
+            got.to_json()
+        );
+        assert_eq!(got.exit_code(), 2, "{what}");
+    }
+    // A daemon error is a verdict even with nothing else: an HTTP error body.
+    let got = summary(b"garbage {\"message\":\"No such image: x\"}", 5);
+    assert_eq!(
+        (got.outcome, got.exit_code()),
+        ("failed", 1),
+        "{}",
+        got.to_json()
+    );
+}

@@ -539,6 +539,7 @@ fn podman_closing_record_is_a_second_ending_or_a_new_id() {
         Outcome::Success(success) => assert_eq!(success.image_id.as_deref(), Some("fff")),
         other => panic!("{other:?}"),
     }
+}
 
 // ---------------------------------------------------------------------------------------------
 // The limits on what the tracker keeps (issue 12, part 6).

@@ -382,8 +382,8 @@ pub fn live_lines(snapshot: &Snapshot<'_>, max_layers: usize, style: Style) -> V
 pub fn verdict(summary: &Summary, exit_code: i32, style: Style) -> String {
     let clean = |s: &str| sanitize(s.trim(), " ");
     if exit_code == 3 {
-        return format!(
-            "not a progress stream: no record could be decoded ({} stretch{} of bytes skipped)",
+        let skipped = format!(
+            "{} stretch{} of bytes skipped",
             summary.malformed_records,
             if summary.malformed_records == 1 {
                 ""
@@ -391,6 +391,16 @@ pub fn verdict(summary: &Summary, exit_code: i32, style: Style) -> String {
                 "es"
             }
         );
+        return if summary.records == 0 {
+            format!("not a progress stream: no record could be decoded ({skipped})")
+        } else {
+            format!(
+                "not a progress stream: no record with a field of the progress vocabulary \
+                 ({} JSON object{} without one, {skipped})",
+                summary.records,
+                if summary.records == 1 { "" } else { "s" }
+            )
+        };
     }
     match summary.outcome {
         "success" => {
@@ -446,6 +456,9 @@ pub fn verdict(summary: &Summary, exit_code: i32, style: Style) -> String {
             let why = match summary.incomplete_reason {
                 Some("empty_stream") => String::from("the stream was empty"),
                 Some("cut_mid_record") => String::from("the stream ended inside a record"),
+                Some("truncated_body") => {
+                    String::from("the body was cut short (the transport ended it before its end)")
+                }
                 _ => format!(
                     "the stream ended before the {} reported that it finished",
                     match summary.operation {

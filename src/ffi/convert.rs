@@ -475,6 +475,8 @@ pub(crate) fn incomplete_reason_from_name(name: Option<&str>) -> pullstream_inco
         (IncompleteReason::EmptyStream, R::EmptyStream),
         (IncompleteReason::CutMidRecord, R::CutMidRecord),
         (IncompleteReason::NoTerminalStatus, R::NoTerminalStatus),
+        (IncompleteReason::TruncatedBody, R::TruncatedBody),
+        (IncompleteReason::NotAProgressStream, R::NotAProgressStream),
     ];
     reasons
         .iter()

@@ -130,6 +130,12 @@ impl pullstream_decoder {
         )
     }
 
+    /// The transport ended the body early (see `pullstream_decoder_set_truncated_body`).
+    pub(super) fn note_truncated_body(&mut self) {
+        self.outcome_summary = None;
+        self.pipeline.note_truncated_body();
+    }
+
     fn stopped(&self) -> bool {
         let decoder = self.pipeline.decoder();
         decoder.config().get_stop_at_first_error() && decoder.stats().errors > 0
@@ -277,6 +283,34 @@ pub unsafe extern "C" fn pullstream_decoder_finish(
             return pullstream_status::Paused;
         }
         handle.finished = true;
+        pullstream_status::Ok
+    };
+    // SAFETY: forwarded from the caller.
+    unsafe { with_handle_mut(decoder, body) }
+}
+
+/// Tells the decoder that the transport ended the body before its own end: an HTTP body cut
+/// short (a chunked body without its terminating `0` chunk, a connection closed inside a chunk,
+/// an identity body shorter than its `Content-Length`), or any transport that knows the body
+/// was cut (libcurl's `CURLE_PARTIAL_FILE`). The verdict becomes incomplete with reason
+/// `PULLSTREAM_INCOMPLETE_REASON_TRUNCATED_BODY` (exit code 2), even where success would be
+/// inferred from a clean end of stream, unless the daemon reported an error (failed) or the
+/// input is not a progress stream at all. `pullstream_http_finish_into` calls it for you.
+///
+/// May be called at any time, before or after `pullstream_decoder_finish`; calling it again
+/// changes nothing. Do not call it for the body of an HTTP error response (non-`2xx`): its
+/// verdict comes from its JSON message.
+///
+/// Returns `OK`, `NULL_ARGUMENT`, `INVALID_STATE` after an earlier panic, or `PANIC`.
+///
+/// # Safety
+/// `decoder` is NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_decoder_set_truncated_body(
+    decoder: *mut pullstream_decoder,
+) -> pullstream_status {
+    let body = |handle: &mut pullstream_decoder| {
+        handle.note_truncated_body();
         pullstream_status::Ok
     };
     // SAFETY: forwarded from the caller.

@@ -4,6 +4,8 @@
 //! into body bytes, handed to a callback as slices of the caller's input. A caller pipes those
 //! into `pullstream_decoder_feed`; the verdict then comes from the decoder as usual (an error
 //! body `{"message": …}` is a failed outcome, an HTML page from a proxy is not a stream).
+//! `pullstream_http_finish_into` ends the response and tells the decoder when a success
+//! response's body was cut short, so the verdict says `TRUNCATED_BODY`.
 
 use std::cell::Cell;
 use std::ffi::{c_char, c_void};
@@ -11,7 +13,9 @@ use std::panic::{self, AssertUnwindSafe};
 
 use crate::http::{HttpError, HttpErrorKind, ResponseDecoder};
 
-use super::{copy_out, pullstream_bytes, pullstream_status, with_handle_mut, Guarded};
+use super::{
+    copy_out, pullstream_bytes, pullstream_decoder, pullstream_status, with_handle_mut, Guarded,
+};
 
 /// Receives body bytes: `userdata` first, then the bytes (valid only during the call; not
 /// NUL-terminated).
@@ -171,7 +175,9 @@ pub unsafe extern "C" fn pullstream_http_feed(
 }
 
 /// Ends the input (the connection closed). A body that runs to the end of the connection is
-/// complete now; a response cut short gives `HTTP_TRUNCATED`.
+/// complete now; a response cut short gives `HTTP_TRUNCATED`. It tells no decoder: to have a
+/// body cut short count as a cut stream in the verdict, call `pullstream_http_finish_into`
+/// instead.
 ///
 /// Returns `OK`, an `HTTP_*` status, `NULL_ARGUMENT`, `INVALID_STATE` after a panic, or `PANIC`.
 ///
@@ -179,21 +185,59 @@ pub unsafe extern "C" fn pullstream_http_feed(
 /// `http` is NULL or a live handle.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pullstream_http_finish(http: *mut pullstream_http) -> pullstream_status {
-    let body = |handle: &mut pullstream_http| {
-        if let Some(error) = &handle.error {
-            return status_of(error);
+    // SAFETY: forwarded from the caller.
+    unsafe { with_handle_mut(http, finish) }
+}
+
+/// Ends the response (as `pullstream_http_finish`).
+fn finish(handle: &mut pullstream_http) -> pullstream_status {
+    if let Some(error) = &handle.error {
+        return status_of(error);
+    }
+    match handle.response.finish() {
+        Ok(()) => pullstream_status::Ok,
+        Err(error) => {
+            let status = status_of(&error);
+            handle.error = Some(error);
+            status
         }
-        match handle.response.finish() {
-            Ok(()) => pullstream_status::Ok,
-            Err(error) => {
-                let status = status_of(&error);
-                handle.error = Some(error);
-                status
+    }
+}
+
+/// Ends the input like `pullstream_http_finish`, and tells `decoder` (the decoder the body
+/// went to) how the body ended: when the response is a success (`2xx`) and its body was cut
+/// short (a chunked body without its `0` chunk or cut inside a chunk, an identity body shorter
+/// than its `Content-Length`), it calls `pullstream_decoder_set_truncated_body(decoder)`, so the
+/// verdict is incomplete with reason `TRUNCATED_BODY` (exit code 2). The body of an error
+/// response keeps its own verdict. Call it before or after `pullstream_decoder_finish`.
+///
+/// Returns what `pullstream_http_finish` returns (`HTTP_TRUNCATED` for a cut response: the
+/// decoder has been told, the status is for your logs); `NULL_ARGUMENT` when `http` or
+/// `decoder` is NULL (nothing is done); `INVALID_STATE` when either handle panicked earlier.
+///
+/// # Safety
+/// `http` is NULL or a live handle; `decoder` is NULL or a live decoder handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn pullstream_http_finish_into(
+    http: *mut pullstream_http,
+    decoder: *mut pullstream_decoder,
+) -> pullstream_status {
+    if http.is_null() || decoder.is_null() {
+        return pullstream_status::NullArgument;
+    }
+    let body = |decoder: &mut pullstream_decoder| {
+        let body = |handle: &mut pullstream_http| {
+            let status = finish(handle);
+            if handle.response.is_success() && handle.response.is_body_truncated() {
+                decoder.note_truncated_body();
             }
-        }
+            status
+        };
+        // SAFETY: forwarded from the caller.
+        unsafe { with_handle_mut(http, body) }
     };
     // SAFETY: forwarded from the caller.
-    unsafe { with_handle_mut(http, body) }
+    unsafe { with_handle_mut(decoder, body) }
 }
 
 /// Writes what is known about the response to `*info_out`.

@@ -312,6 +312,12 @@ pub enum pullstream_incomplete_reason {
     CutMidRecord = 2,
     /// The stream ended cleanly but the operation never reported that it finished.
     NoTerminalStatus = 3,
+    /// The transport ended the body before its own end (an HTTP body cut short): told by
+    /// `pullstream_http_finish_into` or `pullstream_decoder_set_truncated_body`.
+    TruncatedBody = 4,
+    /// The input is not a progress stream: no record with a field of the progress vocabulary,
+    /// and bytes that could not be decoded (exit code 3).
+    NotAProgressStream = 5,
 }
 
 /// Where a layer is in its life.

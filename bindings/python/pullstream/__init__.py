@@ -28,6 +28,7 @@ STATUS_OK = 0
 STATUS_BUFFER_TOO_SMALL = 5
 STATUS_PAUSED = 6
 STATUS_STOPPED = 7
+STATUS_HTTP_TRUNCATED = 123
 
 # The tracker's limits, named by their statuses (as pullstream_config_set_limit takes them).
 LIMIT_STATUSES = {
@@ -243,6 +244,13 @@ class Decoder(_Handle):
         text = self.summary_json()
         return {"summary": json.loads(text), "summary_json": text, "exit_code": self.exit_code(), "events": events}
 
+    def set_truncated_body(self):
+        """Tells the decoder that the transport ended the body before its own end (an HTTP body
+        cut short, a connection your client saw drop): the verdict becomes incomplete with
+        incomplete_reason "truncated_body" (exit code 2) unless the daemon reported an error.
+        Any time, before or after finish(). HttpResponse.finish(decoder) calls it for you."""
+        _check(_lib.pullstream_decoder_set_truncated_body(self._live()), "pullstream_decoder_set_truncated_body")
+
     def summary_json(self):
         """The one-line JSON summary, exactly as `pullstream --json` prints it (no newline)."""
         handle = self._live()
@@ -323,11 +331,13 @@ class HttpResponse(_Handle):
         decoder = pullstream.Decoder()
         for piece in socket_reads:
             events = decoder.feed(http.feed(piece))
-        http.finish()
+        http.finish(decoder)
         result = decoder.finish()
 
     `feed` returns the body bytes the piece completed. Malformed responses raise
     PullstreamError (with `offset`); `status` is the HTTP status once the head has arrived.
+    `finish(decoder)` tells the decoder when a success response's body was cut short, so its
+    verdict says "truncated_body" instead of trusting a clean-looking end.
     """
 
     _FREE = _lib.pullstream_http_free
@@ -362,11 +372,22 @@ class HttpResponse(_Handle):
             self._raise(status, "pullstream_http_feed")
         return b"".join(body)
 
-    def finish(self):
-        """Ends the input; raises PullstreamError when the response was cut short."""
-        status = _lib.pullstream_http_finish(self._live())
-        if status != STATUS_OK:
-            self._raise(status, "pullstream_http_finish")
+    def finish(self, decoder=None):
+        """Ends the input.
+
+        Without a decoder, raises PullstreamError when the response was cut short. With the
+        Decoder the body went to, a body cut short is told to it instead of raised (a 2xx
+        body's verdict becomes incomplete, "truncated_body"; an error response keeps the
+        verdict of its JSON message); a response cut inside its head still raises."""
+        if decoder is None:
+            status = _lib.pullstream_http_finish(self._live())
+            if status != STATUS_OK:
+                self._raise(status, "pullstream_http_finish")
+            return
+        status = _lib.pullstream_http_finish_into(self._live(), decoder._live())
+        if status == STATUS_OK or (status == STATUS_HTTP_TRUNCATED and self.info()["head_complete"]):
+            return
+        self._raise(status, "pullstream_http_finish_into")
 
     def info(self):
         """{"status", "head_complete", "chunked", "complete", "body_len"} so far."""

@@ -211,6 +211,7 @@ SIGNATURES = {
         "pullstream_decoder *", "const uint8_t *", "size_t", "uint64_t", "pullstream_event_callback", "void *"]),
     "pullstream_decoder_finish": ("pullstream_status", [
         "pullstream_decoder *", "uint64_t", "pullstream_event_callback", "void *"]),
+    "pullstream_decoder_set_truncated_body": ("pullstream_status", ["pullstream_decoder *"]),
     "pullstream_decoder_summary_json": ("pullstream_status", [
         "const pullstream_decoder *", "char *", "size_t", "size_t *"]),
     "pullstream_decoder_exit_code": ("pullstream_status", ["const pullstream_decoder *", "int32_t *"]),
@@ -226,6 +227,7 @@ SIGNATURES = {
     "pullstream_http_feed": ("pullstream_status", [
         "pullstream_http *", "const uint8_t *", "size_t", "pullstream_body_callback", "void *"]),
     "pullstream_http_finish": ("pullstream_status", ["pullstream_http *"]),
+    "pullstream_http_finish_into": ("pullstream_status", ["pullstream_http *", "pullstream_decoder *"]),
     "pullstream_http_get_info": ("pullstream_status", ["pullstream_http *", "pullstream_http_info *"]),
     "pullstream_http_last_error": ("pullstream_status", [
         "pullstream_http *", "char *", "size_t", "size_t *", "uint64_t *"]),

@@ -60,3 +60,75 @@ def test_malformed_and_truncated_responses_raise_with_an_offset():
     cut.feed(chunked(BODY, [40])[:-9])
     with pytest.raises(pullstream.PullstreamError):
         cut.finish()
+
+
+def cut_short(body, how):
+    """A 200 response carrying `body`, cut short: no `0` chunk, inside a chunk, or shorter
+    than its Content-Length."""
+    if how == "no-zero-chunk":
+        return chunked(body, [40] * (len(body) // 40 + 1))[: -len(b"0\r\n\r\n")]
+    if how == "inside-chunk":
+        return b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n" % (len(body) + 30) + body
+    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (len(body) + 1) + body
+
+
+def through_http(response, read_size, tell):
+    http = pullstream.HttpResponse()
+    decoder = pullstream.Decoder()
+    for start in range(0, len(response), read_size):
+        decoder.feed(http.feed(response[start:start + read_size]))
+    if tell:
+        http.finish(decoder)  # a cut body is told to the decoder, not raised
+    else:
+        with pytest.raises(pullstream.PullstreamError):
+            http.finish()
+    return decoder.finish()
+
+
+@pytest.mark.parametrize("how", ["no-zero-chunk", "inside-chunk", "short-identity"])
+@pytest.mark.parametrize("read_size", [1, 7, 4096])
+def test_a_success_body_cut_short_is_a_truncated_stream(how, read_size):
+    response = cut_short(BODY, how)
+    # Told nothing, the records alone look like a finished pull.
+    assert through_http(response, read_size, tell=False)["summary"]["outcome"] == "success"
+    result = through_http(response, read_size, tell=True)
+    assert result["summary"]["outcome"] == "incomplete"
+    assert result["summary"]["incomplete_reason"] == "truncated_body"
+    assert result["exit_code"] == 2
+    assert result["summary"]["records"] == 3
+
+
+def test_decoder_can_be_told_directly_and_an_error_response_keeps_its_verdict():
+    decoder = pullstream.Decoder()
+    decoder.feed(BODY)
+    decoder.set_truncated_body()
+    assert decoder.finish()["summary"]["incomplete_reason"] == "truncated_body"
+
+    message = b'{"message":"manifest unknown: nope"}\r\n'
+    response = b"HTTP/1.1 404 Not Found\r\nContent-Length: 99\r\n\r\n" + message
+    http = pullstream.HttpResponse()
+    decoder = pullstream.Decoder()
+    decoder.feed(http.feed(response))
+    http.finish(decoder)
+    result = decoder.finish()
+    assert result["exit_code"] == 1
+    assert result["summary"]["error"]["kind"] == "not_found"
+
+    # A response cut inside its head still raises.
+    http = pullstream.HttpResponse()
+    http.feed(b"HTTP/1.1 200 OK\r\nContent-")
+    with pytest.raises(pullstream.PullstreamError):
+        http.finish(pullstream.Decoder())
+
+
+def test_not_a_progress_stream_is_told_from_a_cut_stream():
+    decoder = pullstream.Decoder()
+    decoder.feed(b"<html><body>502 Bad Gateway</body></html>\n")
+    result = decoder.finish()
+    assert result["summary"]["incomplete_reason"] == "not_a_progress_stream"
+    assert result["exit_code"] == 3
+    decoder = pullstream.Decoder()
+    decoder.feed(b'{"status":"Pulling from libr')
+    result = decoder.finish()
+    assert result["summary"]["incomplete_reason"] == "cut_mid_record"
+    assert result["exit_code"] == 2
