@@ -302,14 +302,6 @@ enum Item {
     Error { offset: u64, kind: ErrorKind },
 }
 
-impl Item {
-    fn offset(&self) -> u64 {
-        match self {
-            Item::Record { offset, .. } | Item::Error { offset, .. } => *offset,
-        }
-    }
-}
-
 fn items(config: &Config, input: &[u8]) -> Vec<Item> {
     let mut decoder = Decoder::with_config(config.clone());
     let mut out = Vec::new();
