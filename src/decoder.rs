@@ -29,7 +29,9 @@ pub const DEFAULT_MAX_RECORD_LEN: usize = 8 << 20;
 /// # Warning
 /// The stream is untrusted input: it comes from a daemon, a proxy or anything that answers on a
 /// socket. Raising a limit raises the memory a hostile peer can make the decoder hold (up to
-/// about twice `max_record_len` per decoder, plus whatever the caller itself leaves unread by
+/// about four times `max_record_len` per decoder (the open record, the record lent from
+/// assembled bytes, a failed record's bytes copied to be re-read, bytes left unread), plus
+/// whatever the caller itself leaves unread by
 /// dropping iterators early and feeding more: drain the held items with `feed(&[])` first).
 ///
 /// ```
