@@ -686,3 +686,71 @@ fn not_a_progress_stream_is_told_from_a_cut_stream() {
         (2, "empty_stream".into())
     );
 }
+
+/// The faults of issue 12 through the command-line tool: a record cut where a value may begin,
+/// after a backslash (LF framing) or inside a string (no delimiters) loses neither the digest
+/// nor the final status nor an error record after it; an error record that is not valid JSON
+/// still fails the pull.
+#[test]
+fn faults_lose_no_record_and_no_error_through_the_tool() {
+    let pulling = r#"{"status":"Pulling from library/alpine","id":"3.20"}"#;
+    let digest = r#"{"status":"Digest: sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}"#;
+    let done = r#"{"status":"Status: Downloaded newer image for alpine:3.20"}"#;
+    let error = r#"{"errorDetail":{"message":"toomanyrequests: rate limit"},"error":"toomanyrequests: rate limit"}"#;
+    let cuts = [
+        (r#"{"status":"Downloading","progressDetail":"#, "\r\n"),
+        (r#"{"status":"Downloading","aux":[1,"#, "\r\n"),
+        (r#"{"status":"Downloading","progress":"[=> ] 1\"#, "\n"),
+        (r#"{"status":"Downloading","progress":"[=> ] 1"#, ""),
+    ];
+    for (cut, delimiter) in cuts {
+        let stream = [pulling, cut, digest, done].join(delimiter) + delimiter;
+        let summary = summary_of(&run(&["--json"], stream.as_bytes()));
+        assert_eq!(summary["outcome"], "success", "{cut}: {summary}");
+        assert!(
+            summary["digest"]
+                .as_str()
+                .unwrap()
+                .starts_with("sha256:0123"),
+            "{cut}: {summary}"
+        );
+        assert_eq!(summary["malformed_records"], 1, "{cut}: {summary}");
+        // An error record swallowed by the cut one still fails the pull.
+        let stream = [pulling, cut, error, done].join(delimiter) + delimiter;
+        let run = run(&["--json"], stream.as_bytes());
+        let summary = summary_of(&run);
+        assert_eq!(
+            (run.code, &summary["outcome"]),
+            (1, &Value::from("failed")),
+            "{cut}: {summary}"
+        );
+        assert_eq!(summary["error"]["kind"], "rate_limited", "{cut}: {summary}");
+    }
+    // Error records that do not validate: a string code, invalid UTF-8, a raw tab, `error`
+    // as an object, a repeated key.
+    let bad_errors: [&[u8]; 5] = [
+        br#"{"errorDetail":{"code":"ENOSPC","message":"no space left on device"},"error":"no space left on device"}"#,
+        b"{\"errorDetail\":{\"message\":\"no space left on device \xff\"},\"error\":\"no space left on device \xff\"}",
+        b"{\"error\":\"no space left\ton device\"}",
+        br#"{"error":{"message":"no space left on device"}}"#,
+        br#"{"error":"no space left on device","error":"no space left on device"}"#,
+    ];
+    for bad in bad_errors {
+        let mut stream = format!("{pulling}\r\n").into_bytes();
+        stream.extend_from_slice(bad);
+        stream.extend_from_slice(format!("\r\n{done}\r\n").as_bytes());
+        let run = run(&["--json"], &stream);
+        let summary = summary_of(&run);
+        assert_eq!(run.code, 1, "{}: {summary}", bad.escape_ascii());
+        assert_eq!(
+            summary["error"]["kind"],
+            "disk_full",
+            "{}: {summary}",
+            bad.escape_ascii()
+        );
+        assert!(
+            summary["malformed_records"].as_u64().unwrap() >= 1,
+            "{summary}"
+        );
+    }
+}
