@@ -123,6 +123,13 @@ elif case == "references_1mib":
               b'{"aux":{"ID":"sha256:' + big + b'"}}\r\n']
     for i in range(n):
         out.write(shapes[i % len(shapes)])
+elif case == "unclosed_then_records":
+    # A record cut after 100 000 `[`, then a line break and a whole pull: the pull is read
+    # again out of the cut record (docs/FORMAT.md §2.3), whole.
+    out.write(b'{"a":' + b"[" * 100_000 + b"\r\n")
+    out.write(b'{"status":"Pulling from library/alpine","id":"3.20"}\r\n')
+    out.write(b'{"status":"Digest: sha256:' + b"0" * 64 + b'"}\r\n')
+    out.write(b'{"status":"Status: Downloaded newer image for alpine:3.20"}\r\n')
 elif case == "errors_100kb":
     # Error records of 100 KB: the first is kept (cut) for the verdict.
     n = 10_000 // div
@@ -197,8 +204,11 @@ run segments_1m     16 2 "s['records'] == $N1M and s['outcome'] == 'incomplete'"
     "more than 1024 images"
 run long_ids        16 2 "s['records'] == 2 * (4096 // $DIV) and s['layers']['seen'] == 0" \
     "layer id longer than 256 bytes"
-run references_1mib 32 0 "s['records'] == 10000 // $DIV and len(s['reference']) <= 1024 and s['reference'].endswith('\u2026')" \
+# The shapes mix operations (pull, push, build, load), so no operation finishes: incomplete.
+run references_1mib 32 2 "s['records'] == 10000 // $DIV and len(s['reference']) <= 1024 and s['reference'].endswith('\u2026')" \
     "longer than 1024 bytes; kept cut"
+run unclosed_then_records 16 0 "s['records'] == 3 and s['outcome'] == 'success' and s['digest'] is not None" \
+    "nested deeper than the limit of 128"
 run errors_100kb    16 1 "s['records'] == 10000 // $DIV and len(s['error']['message'].encode()) <= 65536" \
     "error message longer than 65536 bytes"
 
