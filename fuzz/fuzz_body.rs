@@ -222,12 +222,9 @@ mod fuzz_body {
             let _ = record.message().status.map(|s| s.decode());
             records += 1;
         }
-        for item in decoder.finish() {
-            assert!(
-                item.is_err(),
-                "finish delivered a record after a whole feed"
-            );
-        }
+        // `finish` may still deliver records: those a record cut off at the end had swallowed,
+        // read again (docs/FORMAT.md §2.3).
+        records += decoder.finish().flatten().count() as u64;
         assert_eq!(decoder.stats().records, records);
         run
     }

@@ -526,7 +526,7 @@ impl<'a> Records<'a> {
         *self.carry_buf = retained;
         *self.carry_offset = *self.record_start;
         let mut state = *self.splitter;
-        state.reset();
+        state.rewind_to_record_start();
         *self.carry = Carry::Retained {
             state,
             skipping: false,
@@ -580,6 +580,13 @@ impl<'a> Records<'a> {
         let allowance = allowance - len;
         self.allowance.0 = allowance;
         let (_, base) = self.source();
+        // In a line-delimited stream every record begins a line, and the splitter already
+        // ended the record at any `{` that began one: only line starts are looked for there.
+        let starts = if self.splitter.began_a_line() {
+            Starts::LineStarts
+        } else {
+            starts
+        };
         let index = match assembled {
             Some(bytes) => resync_point(bytes, &[], len as usize, starts),
             None => {
@@ -587,7 +594,7 @@ impl<'a> Records<'a> {
                 resync_point(head, tail, len as usize, starts)
             }
         };
-        let Some(index) = index else {
+        let Some(ResyncPoint { index, line_start }) = index else {
             return false;
         };
         // The re-read itself costs as much again (capped by what is left).
@@ -623,7 +630,7 @@ impl<'a> Records<'a> {
         }
         self.drop_open_record();
         *self.skipping = false;
-        self.splitter.restart_between();
+        self.splitter.restart_between(line_start);
         // The UTF-8 check ahead of the fast path may describe bytes that are no longer read.
         self.utf8 = ("", 0, false, false);
         true
@@ -939,7 +946,7 @@ impl Drop for Records<'_> {
             // Nothing was read yet: keep the open record's bytes and rescan them next time.
             retained = mem::take(self.carry_buf);
             offset = *self.record_start;
-            state.reset();
+            state.rewind_to_record_start();
             skipping = false;
         }
         retained.extend_from_slice(rest);
@@ -971,9 +978,12 @@ enum Starts {
     LineStarts,
 }
 
-/// How far past a fault [`resync_point`] may read to see the key after a `{`: the longest of
-/// [`RECORD_KEYS`] and its three quotes and brace.
-const LOOK_AHEAD: usize = 18;
+/// How far past a fault [`resync_point`] may read to see the key after a `{`: the byte that
+/// showed the fault, which is often the quote closing that key (`{"status":"Downlo` +
+/// `{"status"…` fails at the quote after the second `status`). It is always in the bytes at
+/// hand; anything further might not be, and the outcome would depend on how the stream was cut
+/// into chunks.
+const LOOK_AHEAD: usize = 1;
 
 /// The keys a record can begin with: the fields of Docker's `JSONMessage` (moby,
 /// `pkg/jsonmessage/jsonmessage.go`), which Go writes in declaration order with empty ones left
@@ -1005,12 +1015,12 @@ const RECORD_KEYS: &[&[u8]] = &[
 /// there is none.
 ///
 /// Only a `{` before `limit` counts; the bytes after it are read to see what follows a `{`.
-fn resync_point(head: &[u8], tail: &[u8], limit: usize, starts: Starts) -> Option<usize> {
+fn resync_point(head: &[u8], tail: &[u8], limit: usize, starts: Starts) -> Option<ResyncPoint> {
     let byte = |i: usize| match i.checked_sub(head.len()) {
         None => head.get(i).copied(),
         Some(j) => tail.get(j).copied(),
     };
-    let begins_record = |at: usize| {
+    let begins_line = |at: usize| {
         // Each walk back stops at the previous `{` at the latest, so all of them together
         // read each byte once.
         let mut j = at;
@@ -1021,6 +1031,9 @@ fn resync_point(head: &[u8], tail: &[u8], limit: usize, starts: Starts) -> Optio
                 _ => break,
             }
         }
+        false
+    };
+    let begins_record = |at: usize| {
         if starts == Starts::LineStarts {
             return false;
         }
@@ -1049,5 +1062,17 @@ fn resync_point(head: &[u8], tail: &[u8], limit: usize, starts: Starts) -> Optio
         .chain(memchr::memchr_iter(b'{', tail).map(|i| i + head.len()))
         .take_while(|&i| i < limit)
         .filter(|&i| i > 0)
-        .find(|&i| begins_record(i))
+        .find_map(|index| {
+            let line_start = begins_line(index);
+            (line_start || begins_record(index)).then_some(ResyncPoint { index, line_start })
+        })
+}
+
+/// Where [`resync_point`] found a record may begin.
+#[derive(Clone, Copy, Debug)]
+struct ResyncPoint {
+    /// Index in the failed record's bytes.
+    index: usize,
+    /// Whether it begins a line (the record found there is then a line-delimited one).
+    line_start: bool,
 }

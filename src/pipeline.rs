@@ -56,9 +56,8 @@ pub struct Pipeline {
     ending: Option<Ending>,
     /// The transport said the body ended before its own end ([`Pipeline::note_truncated_body`]).
     truncated_body: bool,
-    /// Bytes of the records with at least one field of the progress vocabulary (not
-    /// [`Event::Empty`]).
-    progress_bytes: u64,
+    /// Records with at least one field of the progress vocabulary (not [`Event::Empty`]).
+    progress_records: u64,
     limit_notices: LimitNotices,
 }
 
@@ -116,7 +115,7 @@ impl Pipeline {
             tracker: Tracker::with_config(tracker),
             ending: None,
             truncated_body: false,
-            progress_bytes: 0,
+            progress_records: 0,
             limit_notices: LimitNotices::default(),
         }
     }
@@ -160,7 +159,7 @@ impl Pipeline {
             &mut on_item,
             &mut None,
             &mut self.limit_notices,
-            &mut self.progress_bytes,
+            &mut self.progress_records,
         )
     }
 
@@ -181,7 +180,7 @@ impl Pipeline {
             &mut on_item,
             &mut ending,
             &mut self.limit_notices,
-            &mut self.progress_bytes,
+            &mut self.progress_records,
         );
         if flow.is_continue() {
             self.ending = Some(ending.unwrap_or(Ending::Clean));
@@ -246,15 +245,12 @@ impl Pipeline {
     /// The summary of everything seen so far. Before [`Pipeline::finish`] has run to its end,
     /// the stream counts as ending cleanly here.
     ///
-    /// When some bytes could not be decoded and the records with a field of the progress
-    /// vocabulary (not [`Event::Empty`]) make up less than half of the input, the input is not
-    /// a progress stream ([`Summary::set_not_a_progress_stream`]): a daemon writes little but
-    /// records, while a document that happens to hold a JSON line (a README's example summary,
-    /// `docker inspect` output) is mostly other text.
+    /// When no record carried a field of the progress vocabulary (every record, if any, was
+    /// [`Event::Empty`], like `docker inspect` output) and some bytes could not be decoded, the
+    /// input is not a progress stream ([`Summary::set_not_a_progress_stream`]).
     pub fn summary(&self) -> Summary {
         let mut summary = Summary::new(&self.tracker, self.decoder.stats(), self.ending());
-        let mostly_records = 2 * self.progress_bytes >= self.decoder.position();
-        if summary.malformed_records > 0 && !mostly_records {
+        if self.progress_records == 0 && summary.malformed_records > 0 {
             summary.set_not_a_progress_stream();
         }
         summary
@@ -275,7 +271,7 @@ fn drive(
     on_item: &mut impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
     ending: &mut Option<Ending>,
     limit_notices: &mut LimitNotices,
-    progress_bytes: &mut u64,
+    progress_records: &mut u64,
 ) -> ControlFlow<()> {
     loop {
         // Read in place, by reference: binding the item by value (as `for` does) copied its
@@ -289,9 +285,7 @@ fn drive(
                 // A record re-read after a cut-off one at the end: the stream did not end cut.
                 *ending = None;
                 let event = Event::classify(record.message());
-                if !matches!(event, Event::Empty) {
-                    *progress_bytes += record.as_bytes().len() as u64;
-                }
+                *progress_records += u64::from(!matches!(event, Event::Empty));
                 if tracker.observe(&event, now_ms).is_err() {
                     limit_notices.note_new(tracker);
                 }

@@ -97,13 +97,22 @@ pub struct Splitter {
     prev: u8,
     /// One bit per open container, innermost in bit 0: set for an object, clear for an array.
     /// Only the innermost 64 levels are known; deeper ones read as arrays, which can only make
-    /// the cut-record check below more lenient, never wrong about a valid record.
+    /// the cut-record check below more lenient, never wrong about a valid record. Once a record
+    /// went deeper than 64 levels its outer bits are lost, and closing brackets are no longer
+    /// matched against them (`levels_lost`).
     objects: u64,
+    levels_lost: bool,
     max_depth: u32,
     /// What lay between the previous record and the current position (see [`Gap`]).
     gap: u8,
     /// The open record is being skipped (see [`Splitter::skip_rest_of_record`]).
     skipping: bool,
+    /// The open record began after a line feed: the stream is line-delimited here, so a `{`
+    /// that begins a line begins a record (see [`Splitter::scan_record`]).
+    line_record: bool,
+    /// Outside strings in a record: only blanks since a line feed that came after the last
+    /// significant byte.
+    line_start: bool,
 }
 
 /// What separated a record from the one before it, as seen by [`Splitter::gap`].
@@ -144,9 +153,12 @@ impl Splitter {
             place: Place::Between,
             prev: 0,
             objects: 0,
+            levels_lost: false,
             max_depth: max_depth.max(1),
             gap: 0,
             skipping: false,
+            line_record: false,
+            line_start: false,
         }
     }
 
@@ -159,6 +171,12 @@ impl Splitter {
             GAP_LF => Gap::Lf,
             _ => Gap::Other,
         }
+    }
+
+    /// True when the open (or last) record began after a line feed: the stream is
+    /// line-delimited there.
+    pub(crate) fn began_a_line(&self) -> bool {
+        self.line_record
     }
 
     /// True while the splitter is inside a record.
@@ -203,6 +221,7 @@ impl Splitter {
                     Some(k) if input[i + k] == b'{' => return self.start(i + k),
                     Some(k) => {
                         self.place = Place::Between;
+                        self.gap |= GAP_LF;
                         i += k + 1;
                     }
                     None => return Split::NeedMore,
@@ -226,16 +245,32 @@ impl Splitter {
         }
     }
 
-    /// Puts the splitter outside any record, as after bytes that were not JSON, so that the
-    /// next `{` starts a record (the decoder re-reads a failed record's bytes from here).
-    pub(crate) fn restart_between(&mut self) {
+    /// Puts the splitter outside any record, as after bytes that were not JSON (and a line feed,
+    /// when `after_line_feed`), so that the next `{` starts a record (the decoder re-reads a
+    /// failed record's bytes from here).
+    pub(crate) fn restart_between(&mut self, after_line_feed: bool) {
         *self = Self::with_max_depth(self.max_depth);
-        self.gap = GAP_OTHER;
+        self.gap = if after_line_feed {
+            GAP_OTHER | GAP_LF
+        } else {
+            GAP_OTHER
+        };
+    }
+
+    /// Forgets the open record, so that its bytes can be scanned again from its `{`: what lay
+    /// before it (see [`Splitter::gap`]) is kept, so the record reads the same the second time.
+    pub(crate) fn rewind_to_record_start(&mut self) {
+        let gap = self.gap;
+        *self = Self::with_max_depth(self.max_depth);
+        self.gap = gap;
     }
 
     fn start(&mut self, at: usize) -> Split {
         self.place = Place::Record;
         self.skipping = false;
+        self.line_record = self.gap & GAP_LF != 0;
+        self.line_start = false;
+        self.levels_lost = false;
         self.depth = 1;
         self.prev = b'{';
         self.objects = 1;
@@ -327,6 +362,7 @@ impl Splitter {
                         self.place = Place::Garbage;
                         return cut;
                     }
+                    self.line_start = false;
                     let mut start = at + 1;
                     loop {
                         match self.cross_string(input, start) {
@@ -351,7 +387,10 @@ impl Splitter {
                 }
                 b'{' | b'[' => {
                     // A value may follow `:`, `[`, or `,` inside an array; a `{` anywhere else
-                    // is a new record after one that was cut off.
+                    // is a new record after one that was cut off. So is a `{` that begins a
+                    // line in a line-delimited stream: daemons write a record per line and
+                    // escape every line feed in strings, so a record cut where a value may
+                    // begin cannot take the next line's record as that value.
                     let value_may_start = match self.prev {
                         b':' | b'[' => true,
                         b',' => self.objects & 1 == 0,
@@ -360,15 +399,29 @@ impl Splitter {
                     if byte == b'{' && !value_may_start {
                         return self.abandon(at, "a new record began before this one closed");
                     }
+                    if byte == b'{' && self.line_start && self.line_record {
+                        let cut = self.abandon(at, "a record began at the start of a line");
+                        self.gap |= GAP_LF;
+                        return cut;
+                    }
                     self.depth = self.depth.saturating_add(1);
                     self.objects = (self.objects << 1) | u64::from(byte == b'{');
+                    self.levels_lost |= self.depth > 64;
                     self.prev = byte;
                     if self.depth == self.max_depth.saturating_add(1) {
                         return Split::TooDeep(at);
                     }
                 }
                 _ => {
-                    // `}` or `]`.
+                    // `}` or `]`, which must close what was opened (known for the innermost
+                    // 64 levels): a record cut inside a string and followed by other records
+                    // may otherwise close on the wrong bracket and frame as one.
+                    let closes_object = byte == b'}';
+                    if !self.levels_lost && closes_object != (self.objects & 1 == 1) {
+                        let cut = self.abandon(at, "a bracket that does not match");
+                        self.place = Place::Garbage;
+                        return cut;
+                    }
                     self.depth = self.depth.saturating_sub(1);
                     self.objects >>= 1;
                     self.prev = byte;
@@ -379,6 +432,7 @@ impl Splitter {
                     }
                 }
             }
+            self.line_start = false;
             i = at + 1;
         }
     }
@@ -483,17 +537,25 @@ impl Splitter {
     }
 
     /// Sets `prev` to the last byte of `input[from..to]` that is not whitespace, if any (those
-    /// bytes were skipped outside strings: numbers, literals, `:` and `,`).
+    /// bytes were skipped outside strings: numbers, literals, `:` and `,`), and `line_start` to
+    /// whether a line feed follows it (when the span is all blanks, a line feed in it sets
+    /// `line_start`, which may carry over from the previous chunk).
     #[inline(always)]
     fn note_prev(&mut self, input: &[u8], from: usize, to: usize) {
-        if let Some(span) = input.get(from..to) {
-            if let Some(&byte) = span
-                .iter()
-                .rev()
-                .find(|&&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
-            {
-                self.prev = byte;
+        let Some(span) = input.get(from..to) else {
+            return;
+        };
+        let significant = span
+            .iter()
+            .rposition(|&b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n'));
+        let blanks = &span[significant.map_or(0, |k| k + 1)..];
+        let line_feed = memchr::memchr(b'\n', blanks).is_some();
+        match significant {
+            Some(k) => {
+                self.prev = span[k];
+                self.line_start = line_feed;
             }
+            None => self.line_start |= line_feed,
         }
     }
 }

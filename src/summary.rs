@@ -149,23 +149,18 @@ impl Summary {
         summary
     }
 
-    /// Marks the input as not a progress stream: unless the outcome is a success (a finished
-    /// operation proves the input was a progress stream), the outcome becomes incomplete with
-    /// the reason [`IncompleteReason::NotAProgressStream`] (exit code 3). An error found in such
-    /// input (the example summary line of a README says `"error":{…}`) is not the daemon's.
-    /// Returns whether the reason was set.
+    /// Marks the input as not a progress stream: when the outcome is incomplete, its reason
+    /// becomes [`IncompleteReason::NotAProgressStream`] (exit code 3). A failed or successful
+    /// summary is left as it is: an error the daemon reported, or a finished operation, proves
+    /// the input was a progress stream. Returns whether the reason was set.
     ///
     /// [`crate::pipeline::Pipeline::summary`] calls it when no record carried a field of the
     /// progress vocabulary and some bytes could not be decoded; the command-line tool also calls
     /// it when its input could not be read before any record, or was an HTTP response whose
     /// head or status says it holds no progress stream.
     pub fn set_not_a_progress_stream(&mut self) -> bool {
-        if self.outcome == "success" {
+        if self.outcome != "incomplete" {
             return false;
-        }
-        if self.outcome == "failed" {
-            self.outcome = "incomplete";
-            self.error = None;
         }
         self.incomplete_reason = Some(IncompleteReason::NotAProgressStream.as_str());
         true

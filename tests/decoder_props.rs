@@ -178,7 +178,7 @@ fn record_text() -> impl Strategy<Value = String> {
             .map(|(k, v)| {
                 let key = serde_json::to_string(k).unwrap();
                 let value = if spaced {
-                    serde_json::to_string_pretty(v).unwrap()
+                    no_brace_begins_a_line(&serde_json::to_string_pretty(v).unwrap())
                 } else {
                     serde_json::to_string(v).unwrap()
                 };
@@ -200,6 +200,27 @@ fn record_text() -> impl Strategy<Value = String> {
             text
         }
     })
+}
+
+/// Pretty-printed JSON with every line that begins with `{` joined to the line before: in a
+/// line-delimited stream a `{` that begins a line begins a record (docs/FORMAT.md §2.2).
+fn no_brace_begins_a_line(pretty: &str) -> String {
+    let mut out = String::new();
+    for line in pretty.split('\n') {
+        match line.trim_start() {
+            rest if rest.starts_with('{') && !out.is_empty() => {
+                out.push(' ');
+                out.push_str(rest);
+            }
+            _ => {
+                if !out.is_empty() {
+                    out.push('\n');
+                }
+                out.push_str(line);
+            }
+        }
+    }
+    out
 }
 
 const DELIMITERS: &[&str] = &["", "\r\n", "\n", " ", "\t\n"];

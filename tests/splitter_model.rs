@@ -16,7 +16,15 @@ struct Model {
     prev: u8,
     /// One bit per open container, innermost in bit 0: set for an object.
     objects: u64,
+    /// The record went deeper than the 64 levels `objects` can hold.
+    levels_lost: bool,
     max_depth: u32,
+    /// A line feed stood outside records since the last record ended.
+    line_feed_between: bool,
+    /// The open record began after such a line feed.
+    line_record: bool,
+    /// Outside strings in a record: only blanks since a line feed.
+    line_start: bool,
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -35,7 +43,11 @@ impl Model {
             escaped: false,
             prev: 0,
             objects: 0,
+            levels_lost: false,
             max_depth: max_depth.max(1),
+            line_feed_between: false,
+            line_record: false,
+            line_start: false,
         }
     }
 
@@ -45,6 +57,7 @@ impl Model {
             depth: 1,
             prev: b'{',
             objects: 1,
+            line_record: self.line_feed_between,
             ..Model::new(self.max_depth)
         };
         Split::Start(at)
@@ -59,7 +72,8 @@ impl Model {
         for (at, &byte) in input.iter().enumerate().skip(from) {
             match self.place {
                 Place::Between => match byte {
-                    b' ' | b'\t' | b'\r' | b'\n' => {}
+                    b'\n' => self.line_feed_between = true,
+                    b' ' | b'\t' | b'\r' => {}
                     b'{' => return self.start(at),
                     _ => {
                         self.place = Place::Garbage;
@@ -68,7 +82,10 @@ impl Model {
                 },
                 Place::Garbage => match byte {
                     b'{' => return self.start(at),
-                    b'\n' => self.place = Place::Between,
+                    b'\n' => {
+                        self.place = Place::Between;
+                        self.line_feed_between = true;
+                    }
                     _ => {}
                 },
                 Place::Record if self.in_string => {
@@ -94,6 +111,7 @@ impl Model {
                     b'"' => {
                         self.in_string = true;
                         self.prev = b'"';
+                        self.line_start = false;
                     }
                     b'{' | b'[' => {
                         let value_may_start = match self.prev {
@@ -104,24 +122,42 @@ impl Model {
                         if byte == b'{' && !value_may_start {
                             return self.abandon(at, "a new record began before this one closed");
                         }
+                        if byte == b'{' && self.line_start && self.line_record {
+                            let cut = self.abandon(at, "a record began at the start of a line");
+                            self.line_feed_between = true;
+                            return cut;
+                        }
+                        self.line_start = false;
                         self.depth = self.depth.saturating_add(1);
                         self.objects = (self.objects << 1) | u64::from(byte == b'{');
+                        self.levels_lost |= self.depth > 64;
                         self.prev = byte;
                         if self.depth == self.max_depth.saturating_add(1) {
                             return Split::TooDeep(at);
                         }
                     }
                     b'}' | b']' => {
+                        if !self.levels_lost && (byte == b'}') != (self.objects & 1 == 1) {
+                            let cut = self.abandon(at, "a bracket that does not match");
+                            self.place = Place::Garbage;
+                            return cut;
+                        }
+                        self.line_start = false;
                         self.depth = self.depth.saturating_sub(1);
                         self.objects >>= 1;
                         self.prev = byte;
                         if self.depth == 0 {
                             self.place = Place::Between;
+                            self.line_feed_between = false;
                             return Split::End(at + 1);
                         }
                     }
-                    b' ' | b'\t' | b'\r' | b'\n' => {}
-                    _ => self.prev = byte,
+                    b'\n' => self.line_start = true,
+                    b' ' | b'\t' | b'\r' => {}
+                    _ => {
+                        self.prev = byte;
+                        self.line_start = false;
+                    }
                 },
             }
         }
