@@ -7,16 +7,27 @@
 //!
 //! # How a message is read
 //! The text is split into words: runs of ASCII letters and digits (bytes of 0x80 and above count
-//! as letters, so a word with one is simply not known). Everything else separates words, so
-//! `MANIFEST_UNKNOWN`, `manifest unknown` and `i/o timeout` are the words they look like, and a
+//! as letters, so a word with one is simply not known). Everything else separates words, and a
 //! word never matches inside another (`eof` is not in `geoffrey`). JSON escapes (`\n`, `\"`,
 //! `\u003c`) separate words too; Go never escapes a letter or a digit. A word is looked up only
 //! if some known word has its first byte and length; then, ASCII case folded into two `u64`
-//! keys, in a hash table built at compile time. Each known word is checked against the phrases
-//! that end with it, longest first (only the longest match at a word counts, so
-//! `permission denied` is not read as the registry's `denied`). Cost: one pass over the bytes
-//! (eight at a time inside words), at most one table probe per word, and a few comparisons per
-//! known word: linear in the text, however long, and no allocation.
+//! keys, in a hash table built at compile time.
+//!
+//! Words joined by [`JOINER`] bytes alone (`-./_:@?=&%+~`, or an escape of one, with no space)
+//! make one *compound*: an image reference, a path, a host name, a URL. Its words are never read
+//! as phrase words, so a made-up name such as `acme/broken-pipe:1.0` or a tag `code-500` cannot
+//! turn a missing image into a retryable network error. A compound is one token: a lone word is
+//! itself; a few compounds are one term of Go's or the registry's text (`i/o`, `read-only`,
+//! `non-zero`, `Client.Timeout`, `MANIFEST_UNKNOWN`, …, see [`COMPOUNDS`]) and read as that
+//! term; any other is `JOINED`, which only a phrase that steps over a URL uses (containerd's
+//! `unexpected status code <url>: 520 `). A separator at the end of a word with no word after it
+//! (`timeout.`, `denied:`) joins nothing.
+//!
+//! Each token is checked against the phrases that end with it, longest first (only the longest
+//! match at a token counts, so `permission denied` is not read as the registry's `denied`).
+//! Cost: one pass over the bytes (eight at a time inside words), at most one table probe per
+//! word, a few comparisons per compound of known words, and a few per known token: linear in
+//! the text, however long, and no allocation.
 //!
 //! # Precedence
 //! Every phrase belongs to a tier; the lowest tier found anywhere in the message wins, and
@@ -28,11 +39,15 @@
 //!    `pull access denied … repository does not exist …` (read as `not_found`: Docker Hub
 //!    answers a missing repository with `denied`, so the trailing registry code cannot tell),
 //!    and an expired token (`token has expired`, ECR: `unauthorized`, which wins over the
-//!    `pull access denied` wrapper). These name what failed; the rest of their text is a
+//!    `pull access denied` wrapper). The registry's `DENIED` after Podman's `reading manifest`
+//!    is read as Docker's `pull access denied` (moby's `translatePullError` turns `DENIED` on a
+//!    pull into not found). These name what failed; the rest of their text is a
 //!    command line or a wrapped cause.
 //! 1. **An HTTP status code**: `429`, `401`, `403`, `404`, `408` or any `5xx`, either followed
 //!    by its reason phrase (`429 Too Many Requests`) or after `status`, `code`, `StatusCode` or
-//!    `HTTP` (`HTTP 429`, `status code 503`). A bare number is never read as a status.
+//!    `HTTP` (`HTTP 429`, `status code 503`), or a 5xx after containerd's `code <url>:` or
+//!    `request to <url>:` (Go has no reason phrase for `520`). A bare number is never read as
+//!    a status.
 //! 2. **Registry error codes** (distribution's `errcode`, as `MANIFEST_UNKNOWN` or as their
 //!    error text `manifest unknown`): `TOOMANYREQUESTS`, `UNAUTHORIZED`, `DENIED`,
 //!    `NAME_UNKNOWN`, `MANIFEST_UNKNOWN`, `BLOB_UNKNOWN`, `BLOB_UPLOAD_UNKNOWN`,
@@ -40,7 +55,7 @@
 //! 3. **Go's error texts**: `Client.Timeout exceeded`, `context deadline exceeded`,
 //!    `i/o timeout`, `TLS handshake timeout`, `connection refused`, `connection reset`,
 //!    `no such host`, `Temporary failure in name resolution`, `unexpected EOF`, gRPC's
-//!    `code = Unavailable`, … (network), and
+//!    `code = Unavailable`, `cannot assign requested address`, … (network), and
 //!    `context canceled`, `request canceled`, `operation was canceled` (cancelled). Network comes
 //!    before cancelled in [`KIND_ORDER`], so net/http's
 //!    `request canceled (Client.Timeout exceeded …)` is a timeout.
