@@ -7,16 +7,27 @@
 //!
 //! # How a message is read
 //! The text is split into words: runs of ASCII letters and digits (bytes of 0x80 and above count
-//! as letters, so a word with one is simply not known). Everything else separates words, so
-//! `MANIFEST_UNKNOWN`, `manifest unknown` and `i/o timeout` are the words they look like, and a
+//! as letters, so a word with one is simply not known). Everything else separates words, and a
 //! word never matches inside another (`eof` is not in `geoffrey`). JSON escapes (`\n`, `\"`,
 //! `\u003c`) separate words too; Go never escapes a letter or a digit. A word is looked up only
 //! if some known word has its first byte and length; then, ASCII case folded into two `u64`
-//! keys, in a hash table built at compile time. Each known word is checked against the phrases
-//! that end with it, longest first (only the longest match at a word counts, so
-//! `permission denied` is not read as the registry's `denied`). Cost: one pass over the bytes
-//! (eight at a time inside words), at most one table probe per word, and a few comparisons per
-//! known word: linear in the text, however long, and no allocation.
+//! keys, in a hash table built at compile time.
+//!
+//! Words joined by [`JOINER`] bytes alone (`-./_:@?=&%+~`, or an escape of one, with no space)
+//! make one *compound*: an image reference, a path, a host name, a URL. Its words are never read
+//! as phrase words, so a made-up name such as `acme/broken-pipe:1.0` or a tag `code-500` cannot
+//! turn a missing image into a retryable network error. A compound is one token: a lone word is
+//! itself; a few compounds are one term of Go's or the registry's text (`i/o`, `read-only`,
+//! `non-zero`, `Client.Timeout`, `MANIFEST_UNKNOWN`, …, see [`COMPOUNDS`]) and read as that
+//! term; any other is `JOINED`, which only a phrase that steps over a URL uses (containerd's
+//! `unexpected status code <url>: 520 `). A separator at the end of a word with no word after it
+//! (`timeout.`, `denied:`) joins nothing.
+//!
+//! Each token is checked against the phrases that end with it, longest first (only the longest
+//! match at a token counts, so `permission denied` is not read as the registry's `denied`).
+//! Cost: one pass over the bytes (eight at a time inside words), at most one table probe per
+//! word, a few comparisons per compound of known words, and a few per known token: linear in
+//! the text, however long, and no allocation.
 //!
 //! # Precedence
 //! Every phrase belongs to a tier; the lowest tier found anywhere in the message wins, and
@@ -28,11 +39,15 @@
 //!    `pull access denied … repository does not exist …` (read as `not_found`: Docker Hub
 //!    answers a missing repository with `denied`, so the trailing registry code cannot tell),
 //!    and an expired token (`token has expired`, ECR: `unauthorized`, which wins over the
-//!    `pull access denied` wrapper). These name what failed; the rest of their text is a
+//!    `pull access denied` wrapper). The registry's `DENIED` after Podman's `reading manifest`
+//!    is read as Docker's `pull access denied` (moby's `translatePullError` turns `DENIED` on a
+//!    pull into not found). These name what failed; the rest of their text is a
 //!    command line or a wrapped cause.
 //! 1. **An HTTP status code**: `429`, `401`, `403`, `404`, `408` or any `5xx`, either followed
 //!    by its reason phrase (`429 Too Many Requests`) or after `status`, `code`, `StatusCode` or
-//!    `HTTP` (`HTTP 429`, `status code 503`). A bare number is never read as a status.
+//!    `HTTP` (`HTTP 429`, `status code 503`), or a 5xx after containerd's `code <url>:` or
+//!    `request to <url>:` (Go has no reason phrase for `520`). A bare number is never read as
+//!    a status.
 //! 2. **Registry error codes** (distribution's `errcode`, as `MANIFEST_UNKNOWN` or as their
 //!    error text `manifest unknown`): `TOOMANYREQUESTS`, `UNAUTHORIZED`, `DENIED`,
 //!    `NAME_UNKNOWN`, `MANIFEST_UNKNOWN`, `BLOB_UNKNOWN`, `BLOB_UPLOAD_UNKNOWN`,
@@ -40,7 +55,7 @@
 //! 3. **Go's error texts**: `Client.Timeout exceeded`, `context deadline exceeded`,
 //!    `i/o timeout`, `TLS handshake timeout`, `connection refused`, `connection reset`,
 //!    `no such host`, `Temporary failure in name resolution`, `unexpected EOF`, gRPC's
-//!    `code = Unavailable`, … (network), and
+//!    `code = Unavailable`, `cannot assign requested address`, … (network), and
 //!    `context canceled`, `request canceled`, `operation was canceled` (cancelled). Network comes
 //!    before cancelled in [`KIND_ORDER`], so net/http's
 //!    `request canceled (Client.Timeout exceeded …)` is a timeout.
@@ -152,8 +167,11 @@ enum Tier {
 // Words
 
 macro_rules! words {
-    ($($name:ident = $text:literal,)*) => {
-        /// A known word; `Unknown` for every other word.
+    (
+        words { $($name:ident = $text:literal,)* }
+        compounds { $($compound:ident = [$($part:ident)+],)* }
+    ) => {
+        /// A known word or known compound; `Unknown` for every other word.
         #[allow(non_camel_case_types)]
         #[derive(Clone, Copy, PartialEq, Eq, Debug)]
         #[repr(u8)]
@@ -162,14 +180,18 @@ macro_rules! words {
             #[allow(dead_code)]
             Unknown,
             $($name,)*
+            $($compound,)*
         }
         /// Each known word's text, lower case, in the order of `W` (after `Unknown`).
         const WORD_TEXTS: &[&[u8]] = &[$($text,)*];
         const ALL_WORDS: &[W] = &[$(W::$name,)*];
+        /// Each known compound: its words, and the token it reads as.
+        const COMPOUNDS: &[(&[W], W)] = &[$((&[$(W::$part,)+], W::$compound),)*];
     };
 }
 
 words! {
+    words {
     // status codes; every 5xx code reads as `S5xx`
     S401 = b"401", S403 = b"403", S404 = b"404", S408 = b"408", S429 = b"429",
     Status = b"status", StatusCode = b"statuscode", Code = b"code", Http = b"http",
@@ -211,14 +233,57 @@ words! {
     Username = b"username", Password = b"password", Unauthenticated = b"unauthenticated",
     Insufficient = b"insufficient", Scope = b"scope", Authorization = b"authorization",
     Invalid = b"invalid", Token = b"token", Has = b"has", Expired = b"expired",
+    // Podman's pull, EADDRNOTAVAIL, net/http's Client.Timeout
+    Reading = b"reading", Assign = b"assign", Requested = b"requested", Address = b"address",
+    Client = b"client",
+    }
+    // Joined words that are one term of Go's or the registry's text (see `COMPOUNDS`).
+    compounds {
+    IO_ = [I O],
+    ReadOnly = [Read Only],
+    NonZero = [Non Zero],
+    ClientTimeout = [Client Timeout],
+    NameUnknown = [Name Unknown_],
+    ManifestUnknown = [Manifest Unknown_],
+    BlobUnknown = [Blob Unknown_],
+    BlobUploadUnknown = [Blob Upload Unknown_],
+    ManifestBlobUnknown = [Manifest Blob Unknown_],
+    InsufficientScope = [Insufficient Scope],
+    }
 }
 
-/// Every 5xx status code (after `Unknown` and the listed words).
-const S5XX: u8 = ALL_WORDS.len() as u8 + 1;
+/// Every 5xx status code (after `Unknown`, the listed words and the compounds).
+const S5XX: u8 = (ALL_WORDS.len() + COMPOUNDS.len()) as u8 + 1;
 /// `EOF` in upper case, as Go's `io.EOF` writes it (`eof` in any other case is `W::Eof`).
-const EOF_UPPER: u8 = ALL_WORDS.len() as u8 + 2;
-/// Number of word ids, `Unknown`, `S5xx` and `EofUpper` included.
-const WORD_IDS: usize = ALL_WORDS.len() + 3;
+const EOF_UPPER: u8 = S5XX + 1;
+/// Any other compound: words joined without a space (a reference, a path, a URL, a host name).
+/// None of its words is read; the compound is one token, so a phrase can step over it.
+const JOINED: u8 = S5XX + 2;
+/// Number of token ids, `Unknown`, the compounds, `S5xx`, `EofUpper` and `Joined` included.
+const WORD_IDS: usize = JOINED as usize + 1;
+
+/// Longest known compound, in words.
+const MAX_COMPOUND: usize = 3;
+
+/// Each known compound's word ids packed as `Compound::parts` holds them (newest in the low
+/// byte), with its word count and token.
+const COMPOUND_PACKED: [(u32, u8, u8); COMPOUNDS.len()] = {
+    let mut packed = [(0u32, 0u8, 0u8); COMPOUNDS.len()];
+    let mut c = 0;
+    while c < COMPOUNDS.len() {
+        let (parts, token) = COMPOUNDS[c];
+        assert!(parts.len() >= 2 && parts.len() <= MAX_COMPOUND);
+        let mut value = 0u32;
+        let mut j = 0;
+        while j < parts.len() {
+            value = (value << 8) | parts[j] as u32;
+            j += 1;
+        }
+        packed[c] = (value, parts.len() as u8, token as u8);
+        c += 1;
+    }
+    packed
+};
 
 /// Longest known word: longer words are not looked up.
 const MAX_WORD: usize = 16;
@@ -369,11 +434,25 @@ fn lookup(text: &[u8], start: usize, len: usize) -> u8 {
 // ---------------------------------------------------------------------------------------------
 // Phrases
 
-/// Consecutive words; `kind: None` only masks shorter phrases that end on the same word.
+/// What a phrase does when it is the longest match at a word.
+#[derive(Clone, Copy)]
+enum Effect {
+    /// The message is of this kind, at the phrase's tier.
+    Kind(FailureKind),
+    /// Nothing: the phrase only masks shorter phrases that end on the same word.
+    Mask,
+    /// Marks the message as a pull (Podman's `reading manifest … in …:`); no kind.
+    Pull,
+    /// The registry's `DENIED`: `unauthorized`, or `not_found` once the message is a pull,
+    /// as Docker reads it (see `docs/ERRORS.md`).
+    Denied,
+}
+
+/// Consecutive tokens (words and compounds), and what they mean.
 struct Phrase {
     words: &'static [u8],
     tier: Tier,
-    kind: Option<FailureKind>,
+    effect: Effect,
 }
 
 /// Longest phrase, in words.
@@ -385,7 +464,7 @@ macro_rules! phrases {
         const PHRASES: &[Phrase] = &[$(Phrase {
             words: &[$(phrase_word!($word),)+],
             tier: Tier::$tier,
-            kind: phrase_kind!($kind),
+            effect: phrase_effect!($kind),
         },)*];
     };
 }
@@ -396,22 +475,31 @@ macro_rules! phrase_word {
     (EofUpper) => {
         EOF_UPPER
     };
+    (Joined) => {
+        JOINED
+    };
     ($word:ident) => {
         W::$word as u8
     };
 }
-macro_rules! phrase_kind {
+macro_rules! phrase_effect {
     (Mask) => {
-        None
+        Effect::Mask
+    };
+    (Pull) => {
+        Effect::Pull
+    };
+    (Denied) => {
+        Effect::Denied
     };
     ($kind:ident) => {
-        Some(FailureKind::$kind)
+        Effect::Kind(FailureKind::$kind)
     };
 }
 
 phrases! {
     // 0: what failed
-    Operation BuildFailed [Non Zero Code],
+    Operation BuildFailed [NonZero Code],
     Operation BuildFailed [Did Not Complete Successfully],
     Operation BuildFailed [Executor Failed Running],
     Operation BuildFailed [Copy Failed],
@@ -429,6 +517,9 @@ phrases! {
     Operation PlatformMismatch [Cannot Be Used On This Platform],
     Operation NotFound [Pull Access Denied],
     Operation Unauthorized [Token Has Expired],
+    // Podman reading a manifest: the registry's `DENIED` after it means what Docker's
+    // `pull access denied` means.
+    Operation Pull [Reading Manifest],
     // 1: HTTP status codes
     HttpStatus RateLimited [S429 Too Many],
     HttpStatus Unauthorized [S401 Unauthorized],
@@ -451,20 +542,29 @@ phrases! {
     HttpStatus Network [Code S408], HttpStatus Network [Http S408],
     HttpStatus Network [Status S5xx], HttpStatus Network [StatusCode S5xx],
     HttpStatus Network [Code S5xx], HttpStatus Network [Http S5xx],
+    // containerd: `unexpected status code <url>: 520 ` and `… request to <url>: 520 `; Go has
+    // no reason phrase for some 5xx codes.
+    HttpStatus Network [Code Joined S5xx], HttpStatus Network [Request To Joined S5xx],
     // 2: registry error codes
     RegistryCode RateLimited [TooManyRequests],
     RegistryCode RateLimited [Too Many Requests],
     RegistryCode Unauthorized [Unauthorized],
-    RegistryCode Unauthorized [Denied],
+    RegistryCode Denied [Denied],
     RegistryCode NotFound [Name Unknown_],
     RegistryCode NotFound [Manifest Unknown_],
     RegistryCode NotFound [Blob Unknown_],
     RegistryCode NotFound [Blob Upload Unknown_],
+    RegistryCode NotFound [NameUnknown],
+    RegistryCode NotFound [ManifestUnknown],
+    RegistryCode NotFound [BlobUnknown],
+    RegistryCode NotFound [BlobUploadUnknown],
+    RegistryCode NotFound [ManifestBlobUnknown],
     RegistryCode Network [Service Unavailable],
     // 3: Go's error texts
     GoError Network [Timeout Exceeded],
+    GoError Network [ClientTimeout Exceeded],
     GoError Network [Deadline Exceeded],
-    GoError Network [I O Timeout],
+    GoError Network [IO_ Timeout],
     GoError Network [Handshake Timeout],
     GoError Network [Connection Refused],
     GoError Network [Connection Reset],
@@ -485,13 +585,14 @@ phrases! {
     GoError Network [Server Closed Idle Connection],
     GoError Network [Forcibly Closed],
     GoError Network [Code Unavailable],
+    GoError Network [Cannot Assign Requested Address],
     GoError Cancelled [Context Canceled],
     GoError Cancelled [Request Canceled],
     GoError Cancelled [Operation Was Canceled],
     // 4: errno texts
     Errno DiskFull [No Space Left On Device],
     Errno DiskFull [Disk Quota Exceeded],
-    Errno DiskFull [Read Only File System],
+    Errno DiskFull [ReadOnly File System],
     Errno Mask [Permission Denied],
     // 5: words
     Word RateLimited [Rate Limit],
@@ -508,6 +609,7 @@ phrases! {
     Word Unauthorized [Invalid Username Password],
     Word Unauthorized [Unauthenticated],
     Word Unauthorized [Insufficient Scope],
+    Word Unauthorized [InsufficientScope],
     Word Unauthorized [Authorization Failed],
     Word Unauthorized [Forbidden],
     Word Network [EofUpper],
@@ -556,18 +658,22 @@ const PHRASE_INDEX: ([u8; PHRASES.len()], [u16; WORD_IDS + 1]) = {
     (order, start)
 };
 
-/// Each phrase's precedence: tier, then the rank of its kind (lower wins); `u8::MAX` for the
-/// phrases that only mask.
+/// A precedence: tier, then the rank of the kind (lower wins).
+const fn priority(tier: Tier, kind: FailureKind) -> u8 {
+    tier as u8 * 16 + kind_rank(kind)
+}
+
+/// Each phrase's precedence (`u8::MAX` for the phrases that give no kind of their own).
 const PHRASE_PRIORITY: [u8; PHRASES.len()] = {
-    let mut priority = [u8::MAX; PHRASES.len()];
+    let mut priorities = [u8::MAX; PHRASES.len()];
     let mut p = 0;
     while p < PHRASES.len() {
-        if let Some(kind) = PHRASES[p].kind {
-            priority[p] = PHRASES[p].tier as u8 * 16 + kind_rank(kind);
+        if let Effect::Kind(kind) = PHRASES[p].effect {
+            priorities[p] = priority(PHRASES[p].tier, kind);
         }
         p += 1;
     }
-    priority
+    priorities
 };
 
 /// Each phrase's words packed as the shift register of recent words holds them (newest in the
@@ -641,20 +747,125 @@ fn word_end(text: &[u8], mut from: usize) -> usize {
     from
 }
 
+/// The separators that join two words into one compound when nothing else stands between them:
+/// the punctuation of references (`acme/app:1.0`, `app@sha256:…`), paths, host names and URLs
+/// (`?`, `=`, `&`, `%`, `+`, `~` of a query).
+const JOINER: [bool; 256] = {
+    let mut table = [false; 256];
+    let joiners = b"-./_:@?=&%+~";
+    let mut j = 0;
+    while j < joiners.len() {
+        table[joiners[j] as usize] = true;
+        j += 1;
+    }
+    table
+};
+
+/// Whether the JSON escape after the backslash at `text[at - 1]` stands for a joiner (`\/`,
+/// `\u0026` for `&`, which Go escapes inside URLs).
+fn escape_joins(text: &[u8], at: usize) -> bool {
+    match text.get(at) {
+        Some(b'/') => true,
+        Some(b'u') => match text.get(at + 1..at + 5) {
+            Some([b'0', b'0', high, low]) => {
+                let hex = |digit: u8| (digit as char).to_digit(16);
+                match (hex(*high), hex(*low)) {
+                    (Some(high), Some(low)) => JOINER[(high * 16 + low) as usize],
+                    _ => false,
+                }
+            }
+            _ => false,
+        },
+        _ => false,
+    }
+}
+
+/// The words of the compound being read (words joined by `JOINER` bytes alone).
+#[derive(Clone, Copy)]
+struct Compound {
+    /// The last word ids, newest in the low byte.
+    parts: u32,
+    /// Number of words, saturating.
+    count: u8,
+    /// Whether some word is not known (then the compound cannot be a known one).
+    has_unknown: bool,
+}
+
+impl Compound {
+    const EMPTY: Compound = Compound {
+        parts: 0,
+        count: 0,
+        has_unknown: false,
+    };
+
+    #[inline]
+    fn push(&mut self, id: u8) {
+        self.parts = (self.parts << 8) | id as u32;
+        self.count = self.count.saturating_add(1);
+        self.has_unknown |= id == 0;
+    }
+
+    /// The token the compound reads as: a lone word is itself; joined words are a known compound
+    /// (`i/o`, `read-only`, `MANIFEST_UNKNOWN`, …) or else `JOINED`, none of their words read.
+    fn token(self) -> u8 {
+        if self.count == 1 {
+            return self.parts as u8;
+        }
+        if self.has_unknown || self.count as usize > MAX_COMPOUND {
+            return JOINED;
+        }
+        // A compound of known words only: compared with the ten known compounds.
+        for &(parts, count, token) in &COMPOUND_PACKED {
+            if parts == self.parts && count == self.count {
+                return token;
+            }
+        }
+        JOINED
+    }
+}
+
+/// What the pass has found so far.
+struct Found {
+    /// The best phrase: its priority (tier * 16 + kind rank, lower wins) and kind.
+    best: (u8, FailureKind),
+    /// The last MAX_PHRASE tokens, newest in the low byte.
+    recent: u64,
+    /// Whether Podman's `reading manifest` was seen.
+    pull: bool,
+}
+
+impl Found {
+    #[inline]
+    fn token(&mut self, token: u8) {
+        self.recent = (self.recent << 8) | token as u64;
+        if token != 0 {
+            match_phrases(self);
+        }
+    }
+}
+
 fn classify_bytes(text: &[u8], escaped: bool) -> FailureKind {
-    // The best phrase so far: its priority (tier * 16 + kind rank, lower wins) and kind.
-    let mut best = (u8::MAX, FailureKind::Other);
-    // The last MAX_PHRASE word ids, newest in the low byte.
-    let mut recent = 0u64;
+    let mut found = Found {
+        best: (u8::MAX, FailureKind::Other),
+        recent: 0,
+        pull: false,
+    };
+    let mut compound = Compound::EMPTY;
     let mut i = 0;
     while i < text.len() {
         let byte = text[i];
         if !WORD_BYTE[byte as usize] {
             i += 1;
+            let mut joins = JOINER[byte as usize];
             if byte == b'\\' && escaped {
                 // `\n`, `\"`, `\u003c`: the escaped character is never a letter or digit, and
                 // the letter after the backslash must not start a word.
+                joins = escape_joins(text, i);
                 i += if text.get(i) == Some(&b'u') { 5 } else { 1 };
+            }
+            if !joins && compound.count != 0 {
+                found.token(compound.token());
+                compound = Compound::EMPTY;
             }
             continue;
         }
@@ -670,31 +881,46 @@ fn classify_bytes(text: &[u8], escaped: bool) -> FailureKind {
         if id == W::Eof as u8 && word == b"EOF" {
             id = EOF_UPPER;
         }
-        recent = (recent << 8) | id as u64;
-        if id != 0 {
-            match_phrases(recent, &mut best);
-        }
+        compound.push(id);
     }
-    best.1
+    if compound.count != 0 {
+        found.token(compound.token());
+    }
+    found.best.1
 }
 
-/// Checks the phrases that end with the newest word, longest first; only the longest match
+/// Checks the phrases that end with the newest token, longest first; only the longest match
 /// counts. Out of line: most words are not known, and the scanning loop keeps its registers.
 #[inline(never)]
-fn match_phrases(recent: u64, best: &mut (u8, FailureKind)) {
+fn match_phrases(found: &mut Found) {
     let (order, start) = &PHRASE_INDEX;
-    let newest = (recent & 0xff) as usize;
+    let newest = (found.recent & 0xff) as usize;
     let group = &order[start[newest] as usize..start[newest + 1] as usize];
     for &p in group {
         let (packed, mask) = PHRASE_PACKED[p as usize];
-        if recent & mask != packed {
+        if found.recent & mask != packed {
             continue;
         }
-        let priority = PHRASE_PRIORITY[p as usize];
-        if priority < best.0 {
-            if let Some(kind) = PHRASES[p as usize].kind {
-                *best = (priority, kind);
+        let (priority, kind) = match PHRASES[p as usize].effect {
+            Effect::Kind(kind) => (PHRASE_PRIORITY[p as usize], kind),
+            Effect::Mask => return,
+            Effect::Pull => {
+                found.pull = true;
+                return;
             }
+            // Docker reads the registry's `DENIED` on a pull as not found and says
+            // `pull access denied` (tier 0); Podman's pull gets the same reading.
+            Effect::Denied if found.pull => (
+                priority(Tier::Operation, FailureKind::NotFound),
+                FailureKind::NotFound,
+            ),
+            Effect::Denied => (
+                priority(PHRASES[p as usize].tier, FailureKind::Unauthorized),
+                FailureKind::Unauthorized,
+            ),
+        };
+        if priority < found.best.0 {
+            found.best = (priority, kind);
         }
         return;
     }

@@ -189,6 +189,130 @@ fn words_match_only_whole_words() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
+/// Words joined to others by reference, path or URL punctuation are not phrase words: a name
+/// cannot make a missing image look retryable.
+#[test]
+fn joined_words_are_not_phrase_words() {
+    let cases: &[(&str, FailureKind)] = &[
+        // Every Go error text or status inside a reference, with no other cue: nothing.
+        ("pulling acme/broken-pipe:1.0", FailureKind::Other),
+        ("pulling acme/connection-refused", FailureKind::Other),
+        ("pulling acme/app:code-500", FailureKind::Other),
+        ("pulling acme/status-429", FailureKind::Other),
+        ("pulling acme/timeout", FailureKind::Other),
+        ("pulling timeout@sha256:abc", FailureKind::Other),
+        ("pulling acme/manifest_unknown:1", FailureKind::Other),
+        ("pulling acme/i/o:1", FailureKind::Other),
+        (
+            "GET https://r/v2/?q=rate-limit&x=toomanyrequests",
+            FailureKind::Other,
+        ),
+        // The same words standing alone are read.
+        ("pulling acme: broken pipe", FailureKind::Network),
+        ("status 429", FailureKind::RateLimited),
+        // A trailing separator joins nothing.
+        ("TLS handshake timeout.", FailureKind::Network),
+        (
+            "you have reached your pull rate limit.",
+            FailureKind::RateLimited,
+        ),
+        // Compounds that are one term of Go's or the registry's text.
+        (
+            "read udp 1.2.3.4:5->6.7.8.9:53: i/o timeout",
+            FailureKind::Network,
+        ),
+        (
+            "(Client.Timeout exceeded while awaiting headers)",
+            FailureKind::Network,
+        ),
+        ("{\"code\":\"BLOB_UPLOAD_UNKNOWN\"}", FailureKind::NotFound),
+        ("mkdir /x: read-only file system", FailureKind::DiskFull),
+        ("returned a non-zero code: 1", FailureKind::BuildFailed),
+        (
+            "server message: insufficient_scope: nope",
+            FailureKind::Unauthorized,
+        ),
+        // containerd's status with no reason phrase steps over the URL, joined or not.
+        (
+            "unexpected status code https://r/v2/a/blobs/sha256:abc: 520 ",
+            FailureKind::Network,
+        ),
+        (
+            "unexpected status code https://r/v2/a: 404 ",
+            FailureKind::Other,
+        ),
+        ("unexpected status code 520", FailureKind::Network),
+    ];
+    let wrong: Vec<String> = cases
+        .iter()
+        .filter(|(message, want)| classify(message) != *want)
+        .map(|(message, want)| {
+            format!(
+                "{message:?}: {} want {}",
+                classify(message).as_str(),
+                want.as_str()
+            )
+        })
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Escapes as the decoder sees them: `\u002f` is `/` and joins, `\n` separates.
+    for (raw, want) in [
+        (
+            &br#"{"error":"No such image: broken\u002fpipe"}"#[..],
+            FailureKind::NotFound,
+        ),
+        (
+            br#"{"error":"No such image: x\nbroken pipe"}"#,
+            FailureKind::Network,
+        ),
+        (
+            br#"{"error":"No such image: broken\/pipe"}"#,
+            FailureKind::NotFound,
+        ),
+    ] {
+        let mut decoder = pullstream::Decoder::new();
+        let record = decoder.feed(raw).next().expect("a record").expect("valid");
+        let message = record.message().error.expect("an error");
+        assert!(message.has_escapes());
+        assert_eq!(FailureKind::classify(message), want);
+    }
+}
+
+/// The registry's `DENIED` after Podman's `reading manifest` reads as Docker's `pull access
+/// denied` (not found, tier 0); alone it is a refusal.
+#[test]
+fn denied_on_a_pull_is_not_found() {
+    let cases: &[(&str, FailureKind)] = &[
+        (
+            "reading manifest latest in docker.io/library/nosuch: requested access to the resource is denied",
+            FailureKind::NotFound,
+        ),
+        // Tier 0: it beats a status code in the same message.
+        (
+            "reading manifest 1 in r/a: denied: denied (HTTP 401)",
+            FailureKind::NotFound,
+        ),
+        ("denied: requested access to the resource is denied", FailureKind::Unauthorized),
+        // The wrapper comes first in a Go error chain; `denied` before it is not a pull's.
+        (
+            "denied: requested access to the resource is denied; reading manifest x in y",
+            FailureKind::Unauthorized,
+        ),
+        // An expired token still wins.
+        (
+            "reading manifest latest in x/y: denied: Your authorization token has expired.",
+            FailureKind::Unauthorized,
+        ),
+        (
+            "reading manifest latest in x/y: unauthorized: authentication required",
+            FailureKind::Unauthorized,
+        ),
+    ];
+    for (message, want) in cases {
+        assert_eq!(classify(message), *want, "{message:?}");
+    }
+}
+
 #[test]
 fn precedence_between_tiers() {
     let cases: &[(&str, FailureKind)] = &[
