@@ -1095,13 +1095,16 @@ pullstream_status pullstream_http_finish(struct pullstream_http *http);
 // Ends the input like `pullstream_http_finish`, and tells `decoder` (the decoder the body
 // went to) how the body ended: when the response is a success (`2xx`) and its body was cut
 // short (a chunked body without its `0` chunk or cut inside a chunk, an identity body shorter
-// than its `Content-Length`), it calls `pullstream_decoder_set_truncated_body(decoder)`, so the
-// verdict is incomplete with reason `TRUNCATED_BODY` (exit code 2). The body of an error
+// than its `Content-Length`, or chunked framing that broke after part of the body arrived),
+// it calls `pullstream_decoder_set_truncated_body(decoder)`, so the verdict is incomplete with
+// reason `TRUNCATED_BODY` (exit code 2), as the command-line tool says. The body of an error
 // response keeps its own verdict. Call it before or after `pullstream_decoder_finish`.
 //
-// Returns what `pullstream_http_finish` returns (`HTTP_TRUNCATED` for a cut response: the
-// decoder has been told, the status is for your logs); `NULL_ARGUMENT` when `http` or
-// `decoder` is NULL (nothing is done); `INVALID_STATE` when either handle panicked earlier.
+// Returns `HTTP_TRUNCATED` whenever the body was cut short in that sense (for a `2xx`
+// response the decoder has been told; the status is for your logs, and
+// `pullstream_http_last_error` names the framing error, if that was the cause); otherwise
+// what `pullstream_http_finish` returns. `NULL_ARGUMENT` when `http` or `decoder` is NULL
+// (nothing is done); `INVALID_STATE` when either handle panicked earlier.
 //
 // # Safety
 // `http` is NULL or a live handle; `decoder` is NULL or a live decoder handle.

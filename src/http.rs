@@ -399,11 +399,15 @@ impl ResponseDecoder {
         self.state == State::Done
     }
 
-    /// True once [`ResponseDecoder::finish`] found the body cut short: a chunked body without
-    /// its `0` chunk (or cut inside a chunk), or an identity body shorter than its
-    /// `Content-Length` ([`HttpErrorKind::TruncatedBody`]). For a success (`2xx`) response
-    /// the progress stream inside is then a cut stream: tell the pipeline with
-    /// [`crate::pipeline::Pipeline::note_truncated_body`].
+    /// True once the body is known to be cut short: [`ResponseDecoder::finish`] found a chunked
+    /// body without its `0` chunk (or cut inside a chunk), or an identity body shorter than its
+    /// `Content-Length` ([`HttpErrorKind::TruncatedBody`]); or the chunked framing broke
+    /// ([`HttpErrorKind::BadChunkSize`], [`HttpErrorKind::ChunkLineTooLong`],
+    /// [`HttpErrorKind::MissingChunkDelimiter`]) after some of the body had been handed out.
+    /// Bytes past a broken chunk line cannot be read as body, so the body ends there, short of
+    /// its `0` chunk: it is cut just as surely as when the connection closed early. For a
+    /// success (`2xx`) response the progress stream inside is then a cut stream: tell the
+    /// pipeline with [`crate::pipeline::Pipeline::note_truncated_body`].
     ///
     /// ```
     /// use pullstream::http::ResponseDecoder;
@@ -414,8 +418,33 @@ impl ResponseDecoder {
     /// assert!(http.is_success() && http.is_body_truncated());
     /// # Ok::<(), pullstream::http::HttpError>(())
     /// ```
+    ///
+    /// A framing error once the body began counts too (a mangled `0` chunk line after every
+    /// record), one before any body byte does not (nothing of a stream arrived):
+    ///
+    /// ```
+    /// use pullstream::http::{HttpErrorKind, ResponseDecoder};
+    /// let head = &b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"[..];
+    /// let mut http = ResponseDecoder::new();
+    /// let wire = [head, b"3\r\n{}\n\r\nzz\r\n\r\n"].concat();
+    /// let err = http.feed_all(&wire, |_| {}).unwrap_err();
+    /// assert_eq!(err.kind(), HttpErrorKind::BadChunkSize);
+    /// assert!(http.is_body_truncated());
+    /// let mut http = ResponseDecoder::new();
+    /// assert!(http.feed_all(&[head, b"zz\r\n"].concat(), |_| {}).is_err());
+    /// assert!(!http.is_body_truncated());
+    /// ```
     pub fn is_body_truncated(&self) -> bool {
-        matches!(self.state, State::Failed(error) if error.kind == HttpErrorKind::TruncatedBody)
+        let State::Failed(error) = self.state else {
+            return false;
+        };
+        match error.kind {
+            HttpErrorKind::TruncatedBody => true,
+            HttpErrorKind::BadChunkSize
+            | HttpErrorKind::ChunkLineTooLong { .. }
+            | HttpErrorKind::MissingChunkDelimiter => self.body_len > 0,
+            _ => false,
+        }
     }
 
     /// True when the head announced `Transfer-Encoding: chunked` but the body began with `{`

@@ -438,8 +438,9 @@ impl Session {
             } else if !success {
                 // An error response: its body's JSON message, if any, is the verdict.
                 notes.push(line);
-            } else if error.is_truncation() || began {
-                // The body was cut short, or its framing broke after the stream began.
+            } else if http.is_some_and(ResponseDecoder::is_body_truncated) {
+                // The body was cut short, or its framing broke after the body began: the
+                // library's notion, which the C and Python calls share.
                 self.pipeline.note_truncated_body();
                 notes.push(line);
             } else {

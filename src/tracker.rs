@@ -439,6 +439,11 @@ impl std::fmt::Display for TrackerLimit {
 
 impl std::error::Error for TrackerLimit {}
 
+/// True when every byte of `text` is a lowercase hexadecimal digit, as Go's ids are written.
+fn is_hex(text: &str) -> bool {
+    text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// `text` decoded, cut to at most `limit` bytes when longer (at a character boundary, ending in
 /// [`CUT_MARK`]); the flag says whether it was cut. Reads at most about `limit` bytes of it.
 fn cut_text(text: JsonStr<'_>, limit: usize) -> (String, bool) {
@@ -562,9 +567,15 @@ struct Findings {
     build_finished: bool,
     /// The latest `Step N/M` (Docker) or `STEP N/M:` (Podman) a build started.
     build_step: Option<BuildStep>,
+    /// A Docker `Step N` line came: the build is not a quiet (`q=1`) one, so an id line is a
+    /// step's own output, never the build's result.
+    docker_build_steps: bool,
     tagged: Option<String>,
     loaded_reference: Option<String>,
     loaded_id: Option<String>,
+    /// A `Loaded image…` line came and no layer loaded after it (a later `Loading layer`
+    /// belongs to the archive's next image).
+    load_finished: bool,
     imported_id: Option<String>,
     podman_image: Option<String>,
     /// The last record could be Podman's closing record (see [`Tracker::podman_final_image`]):
@@ -803,25 +814,19 @@ impl Tracker {
                 Ok(())
             }
             Event::BuiltImage { id, origin } => {
+                let (is_result, finishes) = self.build_result(id, origin);
                 // The full `sha256:` id from aux (the last stage's wins) beats the short id
                 // of `Successfully built`, which names the same image.
-                if id.starts_with("sha256:") || self.found.built_image.is_none() {
+                if is_result && (id.starts_with("sha256:") || self.found.built_image.is_none()) {
                     self.found.built_image = Some(self.keep_text(id));
                 }
-                self.found.build_finished |= match origin {
-                    // The classic builder writes this at the end of every stage: only the
-                    // one after the last step is the build's result.
-                    BuiltImageOrigin::StageAux => self
-                        .found
-                        .build_step
-                        .is_some_and(|step| step.total == Some(step.current)),
-                    _ => true,
-                };
+                self.found.build_finished |= finishes;
                 Ok(())
             }
             Event::BuildOutput { text } => {
                 if let Some(step) = BuildStep::parse(text.raw()) {
                     self.found.build_step = Some(step);
+                    self.found.docker_build_steps |= text.starts_with("Step ");
                 }
                 Ok(())
             }
@@ -848,7 +853,10 @@ impl Tracker {
                 Ok(())
             }
             _ => match event.layer_id() {
-                Some(id) => self.observe_layer(event, id, now_ms),
+                Some(id) => {
+                    self.reopen_if_more_follows(event);
+                    self.observe_layer(event, id, now_ms)
+                }
                 None => Ok(()),
             },
         };
@@ -1029,10 +1037,58 @@ impl Tracker {
 
     /// `Loaded image` means every layer read from the archive is in.
     fn finish_loading(&mut self) {
+        self.found.load_finished = true;
         for layer in &mut self.layers[self.segment_start..] {
             if layer.phase == Phase::Transferring {
                 layer.phase = Phase::Done;
                 layer.completion = Some(Completion::Loaded);
+            }
+        }
+    }
+
+    /// A layer event after a record that ends one image of a push or a load means the daemon
+    /// went on with another one: the operation is unfinished until that one's own closing
+    /// record. moby `distribution/push_v2.go` pushes tag after tag (layers, then
+    /// `<tag>: digest:`), and `image/tarexport/load.go` loads image after image (layers, then
+    /// `Loaded image…`); the v1 and Docker 1.6–1.8 pushers go tag by tag likewise.
+    fn reopen_if_more_follows(&mut self, event: &Event<'_>) {
+        match (self.operation, event) {
+            (Operation::Push, _) => self.found.push_finished = false,
+            (Operation::Load, Event::LoadingLayer { .. }) => self.found.load_finished = false,
+            _ => {}
+        }
+    }
+
+    /// Whether a built-image record names the build's result, and whether it says that the
+    /// whole build finished. Build steps print what they like (pip writes `Successfully built
+    /// <package>`, a `RUN` may print a digest), so a record counts only in the form the daemon
+    /// writes it and only where no step is still to come:
+    ///
+    /// - `Successfully built <id>`: moby `api/server/backend/build/backend.go` writes it once
+    ///   `Build` returned, with the 12-digit short id (`stringid.TruncateID`); Podman's compat
+    ///   handler writes the same 12 digits.
+    /// - an id line (`sha256:<64 hex>` or 64 hex): Docker writes it only for a quiet build
+    ///   (`build_routes.go` `postBuild`), whose steps are never shown, so it never counts after
+    ///   a Docker `Step` line; Podman's builder writes it at the end, after its last `STEP`.
+    /// - a stage's aux id: the classic builder writes one per stage; it is the result only
+    ///   after the last `Step M/M` started.
+    /// - BuildKit's `moby.image.id` aux: always the result.
+    fn build_result(&self, id: JsonStr<'_>, origin: BuiltImageOrigin) -> (bool, bool) {
+        let step = self.found.build_step;
+        // No step is still to come: none was announced, its count is unknown (Docker before
+        // 1.13 wrote `Step N :`), or the last one started.
+        let steps_done = step.is_none_or(|s| s.total.is_none_or(|total| s.current >= total));
+        let last_step_started = step.is_some_and(|s| s.total == Some(s.current));
+        match origin {
+            BuiltImageOrigin::StageAux => (true, last_step_started),
+            BuiltImageOrigin::BuildResultAux => (true, true),
+            BuiltImageOrigin::SuccessfullyBuilt => {
+                let counts = steps_done && id.raw().len() == 12 && is_hex(id.raw());
+                (counts, counts)
+            }
+            BuiltImageOrigin::IdLine => {
+                let counts = steps_done && !self.found.docker_build_steps;
+                (counts, counts)
             }
         }
     }
@@ -1546,8 +1602,7 @@ impl Tracker {
                 details.image_id = found.loaded_id.clone();
                 // A layer still loading after the last `Loaded image` line belongs to the
                 // archive's next image.
-                (found.loaded_reference.is_some() || found.loaded_id.is_some())
-                    && self.pending_layers().is_empty()
+                found.load_finished && self.pending_layers().is_empty()
             }
             Operation::Import => {
                 details.kind = SuccessKind::Imported;

@@ -1000,50 +1000,67 @@ unsafe extern "C" fn body_to_decoder(userdata: *mut c_void, body: pullstream_byt
 #[test]
 fn a_cut_body_told_through_http_finish_into_gives_the_rust_summary() {
     use pullstream::http::ResponseDecoder;
-    for (name, body) in fixtures() {
-        // Every chunk arrives, the terminating `0` chunk does not.
-        let mut wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
-        for piece in body.chunks(50) {
-            wire.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
-            wire.extend_from_slice(piece);
-            wire.extend_from_slice(b"\r\n");
-        }
-        // The Rust way.
-        let mut http = ResponseDecoder::new();
-        let mut model = Pipeline::new();
-        http.feed_all(&wire, |piece| {
-            let _ = model.feed(piece, 0, |_| ControlFlow::Continue(()));
-        })
-        .unwrap();
-        let _ = http.finish();
-        if http.is_success() && http.is_body_truncated() {
-            model.note_truncated_body();
-        }
-        let _ = model.finish(0, |_| ControlFlow::Continue(()));
-        // The C way.
-        let decoder = Handle::new(ptr::null());
-        let mut c_http = ptr::null_mut();
-        // SAFETY: valid pointers; the callback gets the live decoder.
-        unsafe {
-            assert_eq!(pullstream_http_new(&mut c_http), pullstream_status::Ok);
-            let status = pullstream_http_feed(
-                c_http,
-                wire.as_ptr(),
-                wire.len(),
-                Some(body_to_decoder),
-                decoder.0.cast(),
-            );
-            assert_eq!(status, pullstream_status::Ok);
-            let status = pullstream_http_finish_into(c_http, decoder.0);
-            assert_eq!(status, pullstream_status::HttpTruncated, "{name}");
-            pullstream_http_free(c_http);
-        }
-        assert_eq!(decoder.finish(&mut collector()), pullstream_status::Ok);
-        let summary = model.summary();
-        assert_eq!(decoder.summary_json(), summary.to_json(), "{name}");
-        assert_eq!(decoder.exit_code(), summary.exit_code(), "{name}");
-        if summary.outcome != "failed" && summary.records > 0 {
-            assert_eq!(summary.incomplete_reason, Some("truncated_body"), "{name}");
+    // After every chunk: nothing (the `0` chunk never came), or a mangled line where it is
+    // due. Either way the body ends short of its end: the C call, the Rust calls and the
+    // command-line tool all call it a truncated body.
+    for (ending, feed_status) in [
+        (&b""[..], pullstream_status::Ok),
+        (&b"zz\r\n\r\n"[..], pullstream_status::HttpBadChunk),
+    ] {
+        for (name, body) in fixtures() {
+            let name = format!("{name} ending {:?}", String::from_utf8_lossy(ending));
+            let mut wire = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+            for piece in body.chunks(50) {
+                wire.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
+                wire.extend_from_slice(piece);
+                wire.extend_from_slice(b"\r\n");
+            }
+            wire.extend_from_slice(ending);
+            // The Rust way.
+            let mut http = ResponseDecoder::new();
+            let mut model = Pipeline::new();
+            let _ = http.feed_all(&wire, |piece| {
+                let _ = model.feed(piece, 0, |_| ControlFlow::Continue(()));
+            });
+            let _ = http.finish();
+            // A mangled line before any body byte is a broken response, not a cut stream.
+            let truncated = ending.is_empty() || !body.is_empty();
+            assert_eq!(http.is_body_truncated(), truncated, "{name}");
+            if http.is_success() && http.is_body_truncated() {
+                model.note_truncated_body();
+            }
+            let _ = model.finish(0, |_| ControlFlow::Continue(()));
+            // The C way.
+            let decoder = Handle::new(ptr::null());
+            let mut c_http = ptr::null_mut();
+            // SAFETY: valid pointers; the callback gets the live decoder.
+            unsafe {
+                assert_eq!(pullstream_http_new(&mut c_http), pullstream_status::Ok);
+                let status = pullstream_http_feed(
+                    c_http,
+                    wire.as_ptr(),
+                    wire.len(),
+                    Some(body_to_decoder),
+                    decoder.0.cast(),
+                );
+                assert_eq!(status, feed_status, "{name}");
+                let status = pullstream_http_finish_into(c_http, decoder.0);
+                let want = if truncated {
+                    pullstream_status::HttpTruncated
+                } else {
+                    feed_status
+                };
+                assert_eq!(status, want, "{name}");
+                pullstream_http_free(c_http);
+            }
+            assert_eq!(decoder.finish(&mut collector()), pullstream_status::Ok);
+            let summary = model.summary();
+            assert_eq!(decoder.summary_json(), summary.to_json(), "{name}");
+            assert_eq!(decoder.exit_code(), summary.exit_code(), "{name}");
+            if summary.outcome != "failed" && summary.records > 0 {
+                assert_eq!(summary.incomplete_reason, Some("truncated_body"), "{name}");
+                assert_eq!(decoder.exit_code(), 2, "{name}");
+            }
         }
     }
 }

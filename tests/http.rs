@@ -353,9 +353,22 @@ enum Cut {
     InsideChunk,
     /// An identity body shorter than its `Content-Length`.
     ShortIdentity,
+    /// Every chunk arrives, then a mangled line where the `0` chunk is due (`zz`).
+    BadZeroChunkLine,
+    /// Every chunk arrives, but the last one's data is not followed by its line ending.
+    MissingChunkDelimiter,
 }
 
-const CUTS: [Cut; 3] = [Cut::NoZeroChunk, Cut::InsideChunk, Cut::ShortIdentity];
+/// The cuts the connection makes by closing early: `finish` finds them.
+const CLOSE_CUTS: [Cut; 3] = [Cut::NoZeroChunk, Cut::InsideChunk, Cut::ShortIdentity];
+/// Every cut, also those where the framing breaks after the body began: the body ends there.
+const CUTS: [Cut; 5] = [
+    Cut::NoZeroChunk,
+    Cut::InsideChunk,
+    Cut::ShortIdentity,
+    Cut::BadZeroChunkLine,
+    Cut::MissingChunkDelimiter,
+];
 
 /// A `status` response carrying `body`, cut short the way `cut` says (or whole with `None`).
 fn response(status: &str, body: &[u8], cut: Option<Cut>) -> Vec<u8> {
@@ -372,15 +385,21 @@ fn response(status: &str, body: &[u8], cut: Option<Cut>) -> Vec<u8> {
             wire.extend_from_slice(format!("{:x}\r\n", body.len() + 40).as_bytes());
             wire.extend_from_slice(body);
         }
-        Some(Cut::NoZeroChunk) | None => {
+        Some(Cut::NoZeroChunk | Cut::BadZeroChunkLine | Cut::MissingChunkDelimiter) | None => {
             wire.extend_from_slice(b"Transfer-Encoding: chunked\r\n\r\n");
             for piece in body.chunks(97) {
                 wire.extend_from_slice(format!("{:x}\r\n", piece.len()).as_bytes());
                 wire.extend_from_slice(piece);
                 wire.extend_from_slice(b"\r\n");
             }
-            if cut.is_none() {
-                wire.extend_from_slice(b"0\r\n\r\n");
+            match cut {
+                None => wire.extend_from_slice(b"0\r\n\r\n"),
+                Some(Cut::BadZeroChunkLine) => wire.extend_from_slice(b"zz\r\n\r\n"),
+                Some(Cut::MissingChunkDelimiter) => {
+                    wire.truncate(wire.len() - 2);
+                    wire.extend_from_slice(b"XX0\r\n\r\n");
+                }
+                _ => {}
             }
         }
     }
@@ -389,6 +408,7 @@ fn response(status: &str, body: &[u8], cut: Option<Cut>) -> Vec<u8> {
 
 /// Decodes `wire` the way a socket reader with a pipeline would, `read` bytes at a time: the
 /// body goes to the pipeline, and a success response whose body was cut short is told to it.
+/// A framing error stops the reading, as it would stop a client.
 fn verdict_over_http(wire: &[u8], read: usize) -> Summary {
     let mut http = ResponseDecoder::new();
     let mut pipeline = Pipeline::new();
@@ -396,7 +416,9 @@ fn verdict_over_http(wire: &[u8], read: usize) -> Summary {
         let fed = http.feed_all(piece, |body| {
             let _ = pipeline.feed(body, 0, |_| ControlFlow::Continue(()));
         });
-        assert!(fed.is_ok(), "{fed:?}");
+        if fed.is_err() {
+            break;
+        }
     }
     let _ = http.finish();
     if http.is_success() && http.is_body_truncated() {
@@ -500,7 +522,7 @@ fn is_body_truncated_only_after_a_body_cut_short() {
     http.feed_all(&whole, |_| {}).unwrap();
     http.finish().unwrap();
     assert!(!http.is_body_truncated());
-    for cut in CUTS {
+    for cut in CLOSE_CUTS {
         let mut http = ResponseDecoder::new();
         http.feed_all(&response("200 OK", RECORDS, Some(cut)), |_| {})
             .unwrap();
@@ -511,6 +533,26 @@ fn is_body_truncated_only_after_a_body_cut_short() {
         );
         assert!(http.is_body_truncated(), "{cut:?}");
     }
+    // Framing that breaks once the body began ends the body there: it is cut at once.
+    for (cut, kind) in [
+        (Cut::BadZeroChunkLine, HttpErrorKind::BadChunkSize),
+        (
+            Cut::MissingChunkDelimiter,
+            HttpErrorKind::MissingChunkDelimiter,
+        ),
+    ] {
+        let mut http = ResponseDecoder::new();
+        let error = http.feed_all(&response("200 OK", RECORDS, Some(cut)), |_| {});
+        assert_eq!(error.unwrap_err().kind(), kind, "{cut:?}");
+        assert!(http.is_body_truncated(), "{cut:?}");
+        assert_eq!(http.finish().unwrap_err().kind(), kind, "{cut:?}");
+        assert!(http.is_body_truncated(), "{cut:?}");
+    }
+    // Before any body byte it is a broken response, not a cut stream.
+    let mut http = ResponseDecoder::new();
+    let head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
+    assert!(http.feed_all(head, |_| {}).is_err());
+    assert!(!http.is_body_truncated());
     // A cut head is not a cut body; a body that runs to the end of the connection cannot be cut.
     let mut http = ResponseDecoder::new();
     http.feed_all(b"HTTP/1.1 200 OK\r\nContent-", |_| {})

@@ -785,3 +785,79 @@ fn images_past_the_segment_limit_share_the_last_entry() {
         [Limit::Segments]
     );
 }
+
+/// The verdict of `records` (one JSON object per line) at a clean end.
+fn verdict(records: &str) -> Outcome {
+    let mut tracker = Tracker::new();
+    feed(&mut tracker, 0, records);
+    tracker.outcome(Ending::Clean)
+}
+
+fn is_no_terminal_status(outcome: &Outcome) -> bool {
+    matches!(outcome, Outcome::Incomplete(i) if i.reason == IncompleteReason::NoTerminalStatus)
+}
+
+#[test]
+fn what_a_build_step_prints_is_never_the_build_result() {
+    // FORMAT.md §8.1 rule A: pip's `Successfully built <package>` and digests printed by a
+    // step, while a step is still to come or in a non-quiet Docker build.
+    let cases = [
+        // `Successfully built` that is not a 12-hex short id, before the last step.
+        "{\"stream\":\"Step 1/3 : FROM python:3.12-slim\\n\"}\n\
+         {\"stream\":\"Step 2/3 : RUN pip install .\"}\n\
+         {\"stream\":\"Successfully built acme\\n\"}\n",
+        // A 12-hex one while step 3/3 is still to come.
+        "{\"stream\":\"Step 2/3 : RUN make\"}\n\
+         {\"stream\":\"Successfully built 0123456789ab\\n\"}\n",
+        // A digest printed by the last step of a Docker build (not a quiet build).
+        "{\"stream\":\"Step 2/2 : RUN crane digest alpine\"}\n\
+         {\"stream\":\"sha256:4d8794547a06b7c1bf740295237dbd28e4ef1083f09179218e9bb99f70308dc2\\n\"}\n",
+        // Podman: a 64-hex sum printed by step 2/3.
+        "{\"stream\":\"STEP 1/3: FROM alpine\\n\"}\n\
+         {\"stream\":\"STEP 2/3: RUN sha256sum f\\n\"}\n\
+         {\"stream\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\\n\"}\n",
+    ];
+    for records in cases {
+        let outcome = verdict(records);
+        assert!(is_no_terminal_status(&outcome), "{records}: {outcome:?}");
+    }
+    // The daemon's own lines still count: after the last step, and a quiet build's id line.
+    let finished = [
+        "{\"stream\":\"Step 2/2 : RUN make\"}\n\
+         {\"stream\":\"Successfully built 0123456789ab\\n\"}\n",
+        "{\"stream\":\"sha256:4d8794547a06b7c1bf740295237dbd28e4ef1083f09179218e9bb99f70308dc2\\n\"}\n",
+        "{\"stream\":\"STEP 2/2: RUN make\\n\"}\n\
+         {\"stream\":\"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855\\n\"}\n",
+    ];
+    for records in finished {
+        assert!(matches!(verdict(records), Outcome::Success(_)), "{records}");
+    }
+}
+
+#[test]
+fn a_layer_after_one_tag_or_image_finished_reopens_the_push_or_load() {
+    // FORMAT.md §8.1 rule B: `push --all-tags` goes on with the next tag (the same layers
+    // announced again), a load with the next image (even a layer at 100 %).
+    let push = format!(
+        "{}\n{}\n{}\n{}\n",
+        r#"{"status":"The push refers to repository [registry.example.com/team/app]"}"#,
+        layer("2f79cfa40df4", "Layer already exists"),
+        r#"{"status":"1.0: digest: sha256:1111111111111111111111111111111111111111111111111111111111111111 size: 528"}"#,
+        layer("2f79cfa40df4", "Preparing"),
+    );
+    assert!(is_no_terminal_status(&verdict(&push)), "{push}");
+    let pushed = format!(
+        "{push}{}\n",
+        r#"{"status":"latest: digest: sha256:2222222222222222222222222222222222222222222222222222222222222222 size: 528"}"#
+    );
+    assert!(matches!(verdict(&pushed), Outcome::Success(_)));
+    let load = format!(
+        "{}\n{}\n{}\n",
+        progress("3615967ed59f", "Loading layer", 7627776, 7627776),
+        r#"{"stream":"Loaded image: a:1\n"}"#,
+        progress("603d2ebf696f", "Loading layer", 3584000, 3584000),
+    );
+    assert!(is_no_terminal_status(&verdict(&load)), "{load}");
+    let loaded = format!("{load}{}\n", r#"{"stream":"Loaded image: b:1\n"}"#);
+    assert!(matches!(verdict(&loaded), Outcome::Success(_)));
+}

@@ -207,13 +207,16 @@ fn finish(handle: &mut pullstream_http) -> pullstream_status {
 /// Ends the input like `pullstream_http_finish`, and tells `decoder` (the decoder the body
 /// went to) how the body ended: when the response is a success (`2xx`) and its body was cut
 /// short (a chunked body without its `0` chunk or cut inside a chunk, an identity body shorter
-/// than its `Content-Length`), it calls `pullstream_decoder_set_truncated_body(decoder)`, so the
-/// verdict is incomplete with reason `TRUNCATED_BODY` (exit code 2). The body of an error
+/// than its `Content-Length`, or chunked framing that broke after part of the body arrived),
+/// it calls `pullstream_decoder_set_truncated_body(decoder)`, so the verdict is incomplete with
+/// reason `TRUNCATED_BODY` (exit code 2), as the command-line tool says. The body of an error
 /// response keeps its own verdict. Call it before or after `pullstream_decoder_finish`.
 ///
-/// Returns what `pullstream_http_finish` returns (`HTTP_TRUNCATED` for a cut response: the
-/// decoder has been told, the status is for your logs); `NULL_ARGUMENT` when `http` or
-/// `decoder` is NULL (nothing is done); `INVALID_STATE` when either handle panicked earlier.
+/// Returns `HTTP_TRUNCATED` whenever the body was cut short in that sense (for a `2xx`
+/// response the decoder has been told; the status is for your logs, and
+/// `pullstream_http_last_error` names the framing error, if that was the cause); otherwise
+/// what `pullstream_http_finish` returns. `NULL_ARGUMENT` when `http` or `decoder` is NULL
+/// (nothing is done); `INVALID_STATE` when either handle panicked earlier.
 ///
 /// # Safety
 /// `http` is NULL or a live handle; `decoder` is NULL or a live decoder handle.
@@ -228,10 +231,14 @@ pub unsafe extern "C" fn pullstream_http_finish_into(
     let body = |decoder: &mut pullstream_decoder| {
         let body = |handle: &mut pullstream_http| {
             let status = finish(handle);
-            if handle.response.is_success() && handle.response.is_body_truncated() {
+            if !handle.response.is_body_truncated() {
+                return status;
+            }
+            if handle.response.is_success() {
                 decoder.note_truncated_body();
             }
-            status
+            // A framing error after the body began cut it: say so, as for a closed connection.
+            pullstream_status::HttpTruncated
         };
         // SAFETY: forwarded from the caller.
         unsafe { with_handle_mut(http, body) }

@@ -348,17 +348,22 @@ class HttpResponse(_Handle):
         _check(_lib.pullstream_http_new(ctypes.byref(handle)), "pullstream_http_new")
         self._handle = handle
 
-    def _raise(self, status, what):
+    def _raise(self, status, what, body=b""):
         message = ctypes.create_string_buffer(512)
         length = ctypes.c_size_t(0)
         offset = ctypes.c_uint64(0)
         _lib.pullstream_http_last_error(self._live(), message, len(message), ctypes.byref(length), ctypes.byref(offset))
         error = PullstreamError(status, f"{what}: {message.value.decode('utf-8', 'replace')}")
         error.offset = offset.value
+        error.body = body
         raise error
 
     def feed(self, data):
-        """Feeds the next bytes of the response; returns the body bytes they completed."""
+        """Feeds the next bytes of the response; returns the body bytes they completed.
+
+        A malformed response raises PullstreamError; its `body` holds the body bytes that came
+        before the error in this piece (feed them to the decoder too, then call
+        `finish(decoder)`: framing that breaks after the body began is a truncated body)."""
         data = bytes(data)
         body = []
 
@@ -369,16 +374,17 @@ class HttpResponse(_Handle):
         buffer = (ctypes.c_uint8 * len(data)).from_buffer_copy(data) if data else None
         status = _lib.pullstream_http_feed(self._live(), buffer, len(data), callback, None)
         if status != STATUS_OK:
-            self._raise(status, "pullstream_http_feed")
+            self._raise(status, "pullstream_http_feed", b"".join(body))
         return b"".join(body)
 
     def finish(self, decoder=None):
         """Ends the input.
 
         Without a decoder, raises PullstreamError when the response was cut short. With the
-        Decoder the body went to, a body cut short is told to it instead of raised (a 2xx
-        body's verdict becomes incomplete, "truncated_body"; an error response keeps the
-        verdict of its JSON message); a response cut inside its head still raises."""
+        Decoder the body went to, a body cut short (also by chunked framing that broke after
+        the body began) is told to it instead of raised (a 2xx body's verdict becomes
+        incomplete, "truncated_body"; an error response keeps the verdict of its JSON
+        message); a response cut inside its head, or broken before its body, still raises."""
         if decoder is None:
             status = _lib.pullstream_http_finish(self._live())
             if status != STATUS_OK:

@@ -132,3 +132,21 @@ def test_not_a_progress_stream_is_told_from_a_cut_stream():
     result = decoder.finish()
     assert result["summary"]["incomplete_reason"] == "cut_mid_record"
     assert result["exit_code"] == 2
+
+
+@pytest.mark.parametrize("read_size", [1, 7, 4096])
+def test_a_success_body_whose_framing_breaks_is_a_truncated_stream(read_size):
+    # Every record arrives, then a mangled line where the `0` chunk is due: the body ends
+    # there, short of its end, as the command-line tool and the Rust and C calls say too.
+    response = chunked(BODY, [40] * (len(BODY) // 40 + 1))[: -len(b"0\r\n\r\n")] + b"zz\r\n\r\n"
+    http = pullstream.HttpResponse()
+    decoder = pullstream.Decoder()
+    with pytest.raises(pullstream.PullstreamError) as broken:
+        for start in range(0, len(response), read_size):
+            decoder.feed(http.feed(response[start:start + read_size]))
+    decoder.feed(broken.value.body)  # the body that came before the error in that piece
+    http.finish(decoder)  # told to the decoder, not raised
+    result = decoder.finish()
+    assert result["summary"]["incomplete_reason"] == "truncated_body"
+    assert result["exit_code"] == 2
+    assert result["summary"]["records"] == 3
