@@ -571,8 +571,11 @@ impl<'a> Records<'a> {
         let start = *self.record_start;
         let len = end.saturating_sub(start);
         let (allowance, credited_to) = *self.allowance;
-        let cap = 2 * self.config.max_record_len as u64;
-        let allowance = (allowance + end.saturating_sub(credited_to)).min(cap);
+        // Saturating: the record size limit may be as large as the address space.
+        let cap = (self.config.max_record_len as u64).saturating_mul(2);
+        let allowance = allowance
+            .saturating_add(end.saturating_sub(credited_to))
+            .min(cap);
         *self.allowance = (allowance, credited_to.max(end));
         if len > allowance {
             return false;
