@@ -193,6 +193,7 @@ impl Splitter {
     ///
     /// Indices in the result are indices into `input`. When the result is [`Split::NeedMore`],
     /// the state is kept, so the next chunk is scanned from where this one stopped.
+    #[inline]
     pub fn split(&mut self, input: &[u8], from: usize) -> Split {
         let mut i = from;
         while i < input.len() {
