@@ -65,6 +65,11 @@ const FINISHED_TAIL: &[(&str, usize, &str)] = &[
     ),
     ("load_image_id", 1, "the only record"),
     (
+        "load_containerd",
+        1,
+        "the last image's `Loaded image` (containerd image_exporter.go writes one per image)",
+    ),
+    (
         "pull_all_tags",
         1,
         "the graphdriver writes one `Status:` after the last tag",
@@ -141,6 +146,11 @@ const ALSO_FINISHED: &[(&str, &[usize], &str)] = &[
     (
         "load_two_images",
         &[2],
+        "the first image's `Loaded image`: an archive of that image alone ends there",
+    ),
+    (
+        "load_containerd",
+        &[0],
         "the first image's `Loaded image`: an archive of that image alone ends there",
     ),
 ];
