@@ -535,9 +535,12 @@ struct Fast<'a> {
 }
 
 impl<'a> Fast<'a> {
+    /// Skips spaces, tabs and carriage returns, but not a line feed: the fast path gives up on
+    /// a record with a line feed outside its strings, because there the splitter may end the
+    /// record (a `{` that begins a line, docs/FORMAT.md §2.2), and only the general path decides.
     #[inline(always)]
     fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\r' | b'\n') = self.bytes.get(self.pos) {
+        while let Some(b' ' | b'\t' | b'\r') = self.bytes.get(self.pos) {
             self.pos += 1;
         }
     }

@@ -243,6 +243,11 @@ impl Splitter {
     pub fn skip_rest_of_record(&mut self) {
         if self.place == Place::Record {
             self.skipping = true;
+            // The skip's own line rule reads line starts from `prev`: a line feed the record's
+            // scan has just passed counts too.
+            if self.line_start {
+                self.prev = b'\n';
+            }
         }
     }
 
@@ -339,6 +344,9 @@ impl Splitter {
                 Some([b'"' | b'{' | b'}' | b'[' | b']', _]) => i,
                 Some(&[b @ (b':' | b','), b'"' | b'{' | b'[']) => {
                     self.prev = b;
+                    // A significant byte: whatever line feed came before it (perhaps at the end
+                    // of the previous chunk) no longer begins the line the stop is on.
+                    self.line_start = false;
                     i + 1
                 }
                 _ => {

@@ -294,3 +294,55 @@ proptest! {
         prop_assert_eq!(&delivered.records, &expected, "{}", stream.escape_ascii());
     }
 }
+
+/// The same items whatever the chunking, on the shapes that once told chunkings apart: a line
+/// feed carried from one chunk into the next past a `,`, and a `{` that begins a line inside a
+/// known object field (which the fast reader used to take as the record's own).
+#[test]
+fn line_starts_read_the_same_at_every_cut() {
+    let inputs: [&[u8]; 3] = [
+        b"\n{\"a\":[1\n,{\"status\":\"a\"}]}\n{\"status\":\"b\"}\n",
+        b"{\"status\":\"x\"}\n{\"a\":1,\"b\":\n :{}}\n",
+        b"{\"status\":\"x\"}\n{\"progressDetail\":\n{}}\n{\"status\":\"b\"}\n",
+    ];
+    let config = pullstream::Config::default();
+    for input in inputs {
+        let whole = common::log_whole(&config, input);
+        for cut in 0..=input.len() {
+            assert_eq!(
+                common::log_cut_at(&config, input, &[cut]),
+                whole,
+                "{} cut at {cut}",
+                input.escape_ascii()
+            );
+        }
+    }
+}
+
+/// A record that outgrows the limit right after a line feed: the skip that follows still sees
+/// that the next `{` begins a line, and the record there is delivered.
+#[test]
+fn a_record_too_large_just_after_a_line_feed_hides_nothing() {
+    for (padding, delimiter) in [(11, &b"\n"[..]), (10, b"\r\n")] {
+        let mut stream = b"{\"status\":\"".to_vec();
+        stream.extend(std::iter::repeat_n(b'a', padding));
+        stream.extend_from_slice(b"\"[");
+        stream.extend_from_slice(delimiter);
+        let at_b = stream.len() as u64;
+        stream.extend_from_slice(b"{\"status\":\"b\"}");
+        stream.extend_from_slice(delimiter);
+        stream.extend_from_slice(b"{\"status\":\"c\"}");
+        stream.extend_from_slice(delimiter);
+        for chunk in CHUNK_SIZES {
+            let mut decoder =
+                Decoder::with_config(pullstream::Config::default().max_record_len(25));
+            let mut offsets = Vec::new();
+            for piece in stream.chunks(chunk.min(stream.len())) {
+                offsets.extend(decoder.feed(piece).flatten().map(|r| r.offset()));
+            }
+            offsets.extend(decoder.finish().flatten().map(|r| r.offset()));
+            assert_eq!(offsets[0], at_b, "{} chunk {chunk}", stream.escape_ascii());
+            assert_eq!(offsets.len(), 2, "{} chunk {chunk}", stream.escape_ascii());
+        }
+    }
+}
