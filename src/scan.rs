@@ -413,6 +413,8 @@ impl Splitter {
                         self.gap |= GAP_LF;
                         return cut;
                     }
+                    // Before the depth check, which may return with the scan resumed after it.
+                    self.line_start = false;
                     self.depth = self.depth.saturating_add(1);
                     self.objects = (self.objects << 1) | u64::from(byte == b'{');
                     self.levels_lost |= self.depth > 64;
