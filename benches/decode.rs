@@ -38,14 +38,14 @@ use std::time::{Duration, SystemTime};
 use criterion::{criterion_group, BenchmarkId, Criterion, SamplingMode, Throughput};
 use serde::Deserialize;
 
-use pullstream::ffi::{
-    pullstream_decoder_feed, pullstream_decoder_finish, pullstream_decoder_free,
-    pullstream_decoder_new, pullstream_event, pullstream_status,
-};
 use pullstream::pipeline::{Item, Pipeline};
 use pullstream::scan::{Split, Splitter};
 use pullstream::synth::{Framing, Generator, StreamSize};
 use pullstream::Decoder;
+use pullstream_capi::{
+    pullstream_decoder_feed, pullstream_decoder_finish, pullstream_decoder_free,
+    pullstream_decoder_new, pullstream_event, pullstream_status,
+};
 
 /// Seed of every generated input: change it and every figure in docs/PERFORMANCE.md changes.
 const SEED: u64 = 6;

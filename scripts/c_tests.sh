@@ -21,7 +21,7 @@ TARGET=$(realpath -m "${CARGO_TARGET_DIR:-target}")
 LIB=$TARGET/$PROFILE
 OUT=$TARGET/ctest-$PROFILE
 mkdir -p "$OUT"
-if [ ! -f "$LIB/libpullstream.so" ] || [ ! -f "$LIB/libpullstream.a" ]; then
+if [ ! -f "$LIB/libpullstream_capi.so" ] || [ ! -f "$LIB/libpullstream_capi.a" ]; then
   echo "c_tests: $LIB/libpullstream.{so,a} not found: run \`cargo build --$PROFILE\` first" >&2
   [ "$PROFILE" = debug ] && echo "c_tests: (for debug: \`cargo build\`)" >&2
   echo "bindings: 0 passed, 1 failed"
@@ -30,8 +30,10 @@ fi
 
 CFLAGS=(-std=c99 -Wall -Wextra -Wpedantic -Werror -Iinclude)
 CXXFLAGS=(-std=c++17 -Wall -Wextra -Wpedantic -Werror -Iinclude -Ibindings/cpp)
-DYN=(-L"$LIB" -lpullstream -Wl,-rpath,"$LIB")
-STATIC=("$LIB/libpullstream.a" -lpthread -ldl -lm -lrt -lutil)
+# The shared library's SONAME is libpullstream.so.0: give the loader that name.
+mkdir -p "$OUT/lib" && ln -sf "$LIB/libpullstream_capi.so" "$OUT/lib/libpullstream.so.0"
+DYN=(-L"$LIB" -lpullstream_capi -Wl,-rpath,"$OUT/lib")
+STATIC=("$LIB/libpullstream_capi.a" -lpthread -ldl -lm -lrt -lutil)
 SAN=(-fsanitize=address,undefined -fno-omit-frame-pointer -g)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
@@ -180,7 +182,7 @@ if ! python3 -c 'import pytest' >/dev/null 2>&1; then
   python3 -m pip install --quiet pytest >/dev/null 2>&1 || echo "note: could not install pytest"
 fi
 python_tests() {
-  PYTHONDONTWRITEBYTECODE=1 PULLSTREAM_LIB="$LIB/libpullstream.so" python3 -m pytest -q -p no:cacheprovider bindings/python/tests
+  PYTHONDONTWRITEBYTECODE=1 PULLSTREAM_LIB="$LIB/libpullstream_capi.so" python3 -m pytest -q -p no:cacheprovider bindings/python/tests
 }
 run python_pytest python_tests
 

@@ -12,8 +12,8 @@ step() {
   echo; echo "=== $name"
   if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
 }
-step "cargo test (unit, doc, integration, proptest)" cargo test --locked
-step "release build (rlib + cdylib + staticlib + command-line tool)" cargo build --locked --release
+step "cargo test (every package: unit, doc, integration, proptest)" cargo test --workspace --locked
+step "release build (rlib + cdylib + staticlib + command-line tool)" cargo build --workspace --locked --release
 if [ -x scripts/c_tests.sh ]; then step "C / C++ / Python bindings" scripts/c_tests.sh; fi
 if [ -x scripts/hostile.sh ]; then step "hostile input through the command-line tool" scripts/hostile.sh; fi
 if [ -x scripts/fuzz_ci.sh ] && [ "${SKIP_FUZZ:-0}" != 1 ]; then step "fuzz smoke" scripts/fuzz_ci.sh; fi

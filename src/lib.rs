@@ -54,8 +54,6 @@ pub mod decoder;
 pub mod error;
 pub mod event;
 mod failure;
-#[allow(unsafe_code)]
-pub mod ffi;
 pub mod http;
 pub mod json;
 pub mod message;
@@ -63,6 +61,7 @@ pub mod outcome;
 pub mod pipeline;
 pub mod scan;
 pub mod summary;
+#[cfg(feature = "synth")]
 pub mod synth;
 pub mod tracker;
 

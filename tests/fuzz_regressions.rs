@@ -9,8 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-include!("../fuzz/fuzz_body.rs");
-include!("../fuzz/c_api_body.rs");
+include!("common/fuzz_body.rs");
 
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = match std::fs::read_dir(dir) {
@@ -30,7 +29,8 @@ fn replay(target: &str, data: &[u8]) {
         "whole" => drop(fuzz_body::check_whole(data)),
         "chunked" => fuzz_body::check_chunked(&fuzz_body::ChunkedCase::from_bytes(data)),
         "tracker" => fuzz_body::check_tracker(&fuzz_body::TrackerCase::from_bytes(data)),
-        "c_api" => c_api_body::check_c_api(data),
+        // Replayed by the C library's own tests (capi/tests/fuzz_regressions.rs).
+        "c_api" => {}
         "http" => fuzz_body::check_http(&fuzz_body::ChunkedCase::from_bytes(data)),
         other => panic!("unknown fuzz target {other:?}"),
     }
@@ -73,12 +73,6 @@ fn replay_seeds_tracker() {
 #[test]
 fn replay_seeds_http() {
     replay_seeds("http");
-}
-
-/// The C call sequences (also run under valgrind by `scripts/hostile.sh`).
-#[test]
-fn replay_seeds_c_api() {
-    replay_seeds("c_api");
 }
 
 /// Every file in `tests/fuzz_regressions/` (named `<target>-<anything>`) passes its target.
@@ -152,100 +146,5 @@ fn tracker_edge_values() {
             ],
         };
         fuzz_body::check_tracker(&case);
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Found by the `c_api` target (FINDINGS.md F3, fixed): the minimized crash files are
-// `tests/fuzz_regressions/c_api-crash-59de0877…` and `c_api-crash-5cde7400…`.
-
-mod c_api_finish_then_feed {
-    use std::ffi::c_void;
-    use std::ptr;
-
-    use pullstream::ffi::*;
-
-    unsafe extern "C" fn pause(_: *mut c_void, _: *const pullstream_event) -> i32 {
-        1
-    }
-
-    const STREAM: &[u8] = b"{\"status\":\"a\"}\n{\"status\":\"b\"}\n{\"status\":\"cut";
-
-    /// A decoder whose `finish` is paused with events still held.
-    fn paused_in_finish() -> *mut pullstream_decoder {
-        let mut decoder = ptr::null_mut();
-        // SAFETY: valid out-pointer; the callbacks ignore userdata.
-        unsafe {
-            assert_eq!(
-                pullstream_decoder_new(ptr::null(), &mut decoder),
-                pullstream_status::Ok
-            );
-            let status = pullstream_decoder_feed(
-                decoder,
-                STREAM.as_ptr(),
-                STREAM.len(),
-                0,
-                Some(pause),
-                ptr::null_mut(),
-            );
-            assert_eq!(status, pullstream_status::Paused);
-            let status = pullstream_decoder_finish(decoder, 0, Some(pause), ptr::null_mut());
-            assert_eq!(status, pullstream_status::Paused);
-        }
-        decoder
-    }
-
-    fn summary(decoder: *mut pullstream_decoder) -> String {
-        let mut buf = vec![0u8; 4096];
-        let mut len = 0;
-        // SAFETY: live decoder, valid buffer.
-        let status = unsafe {
-            pullstream_decoder_summary_json(decoder, buf.as_mut_ptr().cast(), buf.len(), &mut len)
-        };
-        assert_eq!(status, pullstream_status::Ok);
-        String::from_utf8(buf[..len].to_vec()).unwrap()
-    }
-
-    /// Bytes fed after `finish` (paused, not yet completed) are past the end of the stream: they
-    /// must be refused, as they are after a completed `finish`.
-    ///
-    /// Root cause: `pullstream_decoder_feed` checked only `handle.finished`, which is set when
-    /// `finish` completes, so during a paused finish the bytes went to `Pipeline::feed` and were
-    /// decoded as if the stream had not ended (the fuzz model's summary then differed). Fixed
-    /// with a `finishing` flag set by the first `finish` call.
-    #[test]
-    fn bytes_fed_while_finish_is_paused_are_refused() {
-        let decoder = paused_in_finish();
-        let late = b"{\"status\":\"late\"}\n";
-        // SAFETY: live decoder, valid data.
-        let status = unsafe {
-            pullstream_decoder_feed(decoder, late.as_ptr(), late.len(), 0, None, ptr::null_mut())
-        };
-        let text = summary(decoder);
-        // SAFETY: live decoder, freed once.
-        unsafe { pullstream_decoder_free(decoder) };
-        assert_eq!(status, pullstream_status::InvalidState, "summary: {text}");
-    }
-
-    /// `feed(NULL, 0)` during a paused finish answered OK, yet left the finish undone: the
-    /// record cut off by the end of the stream goes back to being an open record and the verdict
-    /// lost `cut_mid_record`. It must be refused (INVALID_STATE) or resume the finish.
-    ///
-    /// Root cause: as above; `Pipeline::feed(&[])` drained the items the paused `finish` left
-    /// unread with `at_eof = false`, so the cut record was kept as an open tail instead of being
-    /// reported as truncated.
-    #[test]
-    fn empty_feed_while_finish_is_paused_does_not_undo_the_finish() {
-        let decoder = paused_in_finish();
-        // SAFETY: live decoder; NULL data with length 0 is allowed.
-        let status =
-            unsafe { pullstream_decoder_feed(decoder, ptr::null(), 0, 0, None, ptr::null_mut()) };
-        let text = summary(decoder);
-        // SAFETY: live decoder, freed once.
-        unsafe { pullstream_decoder_free(decoder) };
-        assert!(
-            status == pullstream_status::InvalidState || text.contains("cut_mid_record"),
-            "status {status:?}, summary {text}"
-        );
     }
 }

@@ -17,7 +17,7 @@ use pullstream::pipeline::Pipeline;
 use pullstream::tracker::{Ending, TrackerConfig};
 use pullstream::Config;
 
-include!("../fuzz/fuzz_body.rs");
+include!("common/fuzz_body.rs");
 
 use fuzz_body::{TrackerCase, TrackerOp, SHAPES};
 

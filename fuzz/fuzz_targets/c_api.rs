@@ -5,8 +5,8 @@
 
 use libfuzzer_sys::fuzz_target;
 
-include!("../fuzz_body.rs");
-include!("../c_api_body.rs");
+include!("../../tests/common/fuzz_body.rs");
+include!("../../capi/tests/common/c_api_body.rs");
 
 fuzz_target!(|data: &[u8]| {
     c_api_body::check_c_api(data);

@@ -6,7 +6,7 @@
 use libfuzzer_sys::arbitrary::{self, Arbitrary, Unstructured};
 use libfuzzer_sys::{fuzz_target, Corpus};
 
-include!("../fuzz_body.rs");
+include!("../../tests/common/fuzz_body.rs");
 
 /// The case, decoded from the fuzzer's bytes with the fixed layout of
 /// `ChunkedCase::from_bytes`, so crash files and seeds replay without `arbitrary`.

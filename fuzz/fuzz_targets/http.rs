@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-include!("../fuzz_body.rs");
+include!("../../tests/common/fuzz_body.rs");
 
 fuzz_target!(|data: &[u8]| {
     fuzz_body::check_http(&fuzz_body::ChunkedCase::from_bytes(data));

@@ -3,7 +3,7 @@
 
 use libfuzzer_sys::fuzz_target;
 
-include!("../fuzz_body.rs");
+include!("../../tests/common/fuzz_body.rs");
 
 fuzz_target!(|data: &[u8]| {
     let _ = fuzz_body::check_whole(data);

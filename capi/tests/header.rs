@@ -1,4 +1,4 @@
-//! `include/pullstream.h` is generated from `src/ffi/` by cbindgen and committed, so C users and
+//! `include/pullstream.h` is generated from `capi/src/` by cbindgen and committed, so C users and
 //! the C tests never need cbindgen. This test regenerates it in memory and fails when the
 //! committed file differs.
 
@@ -9,7 +9,7 @@ fn manifest_dir() -> &'static str {
 }
 
 fn header_path() -> String {
-    format!("{}/include/pullstream.h", manifest_dir())
+    format!("{}/../include/pullstream.h", manifest_dir())
 }
 
 /// The version macros, from Cargo.toml's version.
@@ -36,9 +36,9 @@ fn generate() -> Vec<u8> {
     cbindgen::Builder::new()
         .with_config(config)
         // Only the C ABI: public constants elsewhere in the crate are not part of it.
-        .with_src(format!("{dir}/src/ffi/mod.rs"))
+        .with_src(format!("{dir}/src/lib.rs"))
         .generate()
-        .expect("cbindgen failed on src/ffi")
+        .expect("cbindgen failed on capi/src")
         .write(&mut out);
     out
 }
@@ -48,7 +48,7 @@ fn header_is_fresh() {
     let generated = generate();
     let path = header_path();
     if std::env::var_os("UPDATE_HEADER").is_some() {
-        std::fs::create_dir_all(format!("{}/include", manifest_dir())).unwrap();
+        std::fs::create_dir_all(format!("{}/../include", manifest_dir())).unwrap();
         std::fs::write(&path, &generated).unwrap();
         return;
     }
@@ -95,15 +95,15 @@ fn header_version_macros_match_the_crate() {
         format!("\"{}\"", env!("CARGO_PKG_VERSION"))
     );
     // SAFETY: `pullstream_version` returns a static NUL-terminated string.
-    let library = unsafe { std::ffi::CStr::from_ptr(pullstream::ffi::pullstream_version()) };
+    let library = unsafe { std::ffi::CStr::from_ptr(pullstream_capi::pullstream_version()) };
     assert_eq!(library.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
 }
 
 #[test]
 fn every_exported_function_is_declared() {
     let header = std::fs::read_to_string(header_path()).unwrap();
-    let sources = ["config.rs", "decoder.rs", "mod.rs"]
-        .map(|f| std::fs::read_to_string(format!("{}/src/ffi/{f}", manifest_dir())).unwrap());
+    let sources = ["config.rs", "decoder.rs", "lib.rs"]
+        .map(|f| std::fs::read_to_string(format!("{}/src/{f}", manifest_dir())).unwrap());
     let mut count = 0;
     for source in &sources {
         for line in source.lines() {

@@ -5,12 +5,12 @@ use std::cell::{Cell, OnceCell};
 use std::ffi::{c_char, c_void};
 use std::ops::ControlFlow;
 
-use super::config::pullstream_config;
-use super::convert::{self, Scratch};
-use super::types::*;
-use super::{copy_out, panic_text, with_handle, with_handle_mut, Guarded};
-use crate::pipeline::{Item, Pipeline};
-use crate::summary::Summary;
+use crate::config::pullstream_config;
+use crate::convert::{self, Scratch};
+use crate::types::*;
+use crate::{copy_out, panic_text, with_handle, with_handle_mut, Guarded};
+use pullstream::pipeline::{Item, Pipeline};
+use pullstream::summary::Summary;
 
 /// The last decode error a handle reported; its text is the scratch's error text.
 #[derive(Clone, Copy, Debug)]
@@ -160,7 +160,7 @@ pub unsafe extern "C" fn pullstream_decoder_new(
     }
     // SAFETY: the caller guarantees `config` is NULL or a live config.
     let config = unsafe { config.as_ref() };
-    super::boundary(|| {
+    crate::boundary(|| {
         let pipeline = match config {
             Some(c) => Pipeline::with_config(c.decoder.clone(), c.tracker.clone()),
             None => Pipeline::new(),
@@ -194,7 +194,7 @@ pub unsafe extern "C" fn pullstream_decoder_free(decoder: *mut pullstream_decode
     }
     // SAFETY: `decoder` came from `Box::into_raw` in `pullstream_decoder_new`, freed once.
     let handle = unsafe { Box::from_raw(decoder) };
-    let _ = super::boundary(move || {
+    let _ = crate::boundary(move || {
         drop(handle);
         pullstream_status::Ok
     });

@@ -1,11 +1,11 @@
 //! `pullstream_config`: an opaque bag of options with one setter per option, so that new
 //! options never change an existing signature.
 
-use super::boundary;
-use super::convert;
-use super::types::{pullstream_stall_phase, pullstream_status};
-use crate::decoder::Config;
-use crate::tracker::{StallPhase, TrackerConfig};
+use crate::boundary;
+use crate::convert;
+use crate::types::{pullstream_stall_phase, pullstream_status};
+use pullstream::decoder::Config;
+use pullstream::tracker::{StallPhase, TrackerConfig};
 
 /// Options for a new decoder: limits of the byte decoder and thresholds of the layer tracker.
 ///

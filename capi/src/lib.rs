@@ -1,4 +1,4 @@
-//! The C ABI: an opaque decoder handle over [`crate::pipeline::Pipeline`], events delivered to a
+//! The C ABI: an opaque decoder handle over [`pullstream::pipeline::Pipeline`], events delivered to a
 //! callback, the tracker's snapshot and the verdict as plain C structs.
 //!
 //! This is the only module with `unsafe` code. Every exported function is written by hand as
@@ -10,11 +10,11 @@
 //!
 //! | C | Rust |
 //! |---|---|
-//! | `pullstream_config` | [`crate::Config`] + [`crate::tracker::TrackerConfig`] |
-//! | `pullstream_decoder` | [`crate::pipeline::Pipeline`] + finish state + last error |
-//! | `pullstream_event` | [`crate::Record`] + [`crate::Event`], or a decode [`crate::Error`] |
-//! | `pullstream_snapshot`, `pullstream_layer` | [`crate::tracker::Snapshot`], [`crate::tracker::Layer`] |
-//! | `pullstream_outcome`, `pullstream_decoder_summary_json` | [`crate::summary::Summary`] |
+//! | `pullstream_config` | [`pullstream::Config`] + [`pullstream::tracker::TrackerConfig`] |
+//! | `pullstream_decoder` | [`pullstream::pipeline::Pipeline`] + finish state + last error |
+//! | `pullstream_event` | [`pullstream::Record`] + [`pullstream::Event`], or a decode [`pullstream::Error`] |
+//! | `pullstream_snapshot`, `pullstream_layer` | [`pullstream::tracker::Snapshot`], [`pullstream::tracker::Layer`] |
+//! | `pullstream_outcome`, `pullstream_decoder_summary_json` | [`pullstream::summary::Summary`] |
 #![allow(non_camel_case_types)]
 #![deny(unsafe_op_in_unsafe_fn)]
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
@@ -198,7 +198,7 @@ pub unsafe extern "C" fn pullstream_failure_kind_name(kind: u32) -> *const c_cha
 #[doc(hidden)]
 /// Hooks for the crate's own tests; not part of the C ABI and not stable.
 pub mod testing {
-    use super::{pullstream_decoder, pullstream_status, with_handle_mut};
+    use crate::{pullstream_decoder, pullstream_status, with_handle_mut};
 
     /// Panics inside the handle's boundary, exactly as a bug in the library would.
     ///

@@ -6,8 +6,8 @@ use std::ffi::{c_void, CStr};
 use std::ops::ControlFlow;
 use std::ptr;
 
-use pullstream::ffi::*;
 use pullstream::pipeline::{Item, Pipeline};
+use pullstream_capi::*;
 
 /// What a test callback saw of one event (copied out during the callback).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -219,7 +219,7 @@ fn status_name(status: u32) -> String {
 }
 
 fn fixtures() -> Vec<(String, Vec<u8>)> {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures");
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .unwrap()
         .map(|entry| entry.unwrap().path())
@@ -486,9 +486,11 @@ fn status_names_are_the_enumerator_names() {
         assert_eq!(status_name(status as u32), name);
     }
     // The header spells the same names.
-    let header =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/include/pullstream.h"))
-            .unwrap();
+    let header = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../include/pullstream.h"
+    ))
+    .unwrap();
     for value in 0..300 {
         let name = status_name(value);
         if name != "PULLSTREAM_STATUS_UNKNOWN" {
@@ -509,7 +511,7 @@ fn a_panic_is_caught_and_the_handle_refuses_further_work() {
         pullstream_status::Ok
     );
     // SAFETY: live handle.
-    let status = unsafe { pullstream::ffi::testing::panic_inside(handle.0) };
+    let status = unsafe { pullstream_capi::testing::panic_inside(handle.0) };
     assert_eq!(status, pullstream_status::Panic);
     assert_eq!(
         handle.feed(b"{}", &mut seen),
@@ -1077,7 +1079,7 @@ fn truncated_body_calls_on_a_panicked_handle_are_refused() {
             pullstream_status::Ok
         );
         assert_eq!(
-            pullstream::ffi::testing::panic_inside(handle.0),
+            pullstream_capi::testing::panic_inside(handle.0),
             pullstream_status::Panic
         );
         assert_eq!(

@@ -11,9 +11,9 @@ use std::cell::Cell;
 use std::ffi::{c_char, c_void};
 use std::panic::{self, AssertUnwindSafe};
 
-use crate::http::{HttpError, HttpErrorKind, ResponseDecoder};
+use pullstream::http::{HttpError, HttpErrorKind, ResponseDecoder};
 
-use super::{
+use crate::{
     copy_out, pullstream_bytes, pullstream_decoder, pullstream_status, with_handle_mut, Guarded,
 };
 
@@ -65,6 +65,7 @@ fn status_of(error: &HttpError) -> pullstream_status {
             pullstream_status::HttpTruncated
         }
         HttpErrorKind::UnsupportedTransferEncoding => pullstream_status::HttpUnsupported,
+        _ => pullstream_status::HttpBadHead,
     }
 }
 

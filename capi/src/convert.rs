@@ -1,15 +1,15 @@
-//! From the crate's Rust types to the plain C values of [`super::types`], and the static names
+//! From the crate's Rust types to the plain C values of [`crate::types`], and the static names
 //! of the C enumerations.
 
 use std::fmt::Write as _;
 
-use super::types::*;
-use crate::decoder::Record;
-use crate::error::{Error, ErrorKind};
-use crate::event::{Event, FailureKind, Progress, PullResult, Unit};
-use crate::json::{JsonStr, RawJson};
-use crate::outcome::{Dialect, IncompleteReason, Operation, SuccessKind};
-use crate::tracker::{Completion, Limit, Phase, StallReason, TrackerLimit};
+use crate::types::*;
+use pullstream::decoder::Record;
+use pullstream::error::{Error, ErrorKind};
+use pullstream::event::{Event, FailureKind, Progress, PullResult, Unit};
+use pullstream::json::{JsonStr, RawJson};
+use pullstream::outcome::{Dialect, IncompleteReason, Operation, SuccessKind};
+use pullstream::tracker::{Completion, Limit, Phase, StallReason, TrackerLimit};
 
 /// Buffers for text that must be unescaped before C can see it, one per event field. Reused
 /// for every event, so decoding allocates only when a string with escapes is longer than any

@@ -1,5 +1,5 @@
 // The `c_api` fuzz target's body: random sequences of C calls (through the `extern "C"`
-// functions of `pullstream::ffi`, exactly as C would make them), including NULL handles and
+// functions of `pullstream_capi`, exactly as C would make them), including NULL handles and
 // out-pointers, NULL data with zero and non-zero lengths, buffers too small, pause/resume from the
 // callback, feeding after finish, and free-and-recreate. A Rust `Pipeline` fed the same bytes
 // is the model: whenever the C decoder is not paused, its summary JSON and exit code must equal
@@ -17,7 +17,7 @@ mod c_api_body {
     use std::ptr;
 
     use super::fuzz_body::Bytes;
-    use pullstream::ffi::*;
+    use pullstream_capi::*;
     use pullstream::pipeline::Pipeline;
     use pullstream::tracker::{Limit, StallPhase, TrackerConfig};
     use pullstream::Config;

@@ -5,11 +5,8 @@
 //! bounded channel, so memory stays bounded and the live display can redraw while the input is
 //! quiet. `--demo` replays a sample pull through the very same loop.
 
-#[path = "cli/args.rs"]
 mod args;
-#[path = "cli/events.rs"]
 mod events;
-#[path = "cli/render.rs"]
 mod render;
 
 use std::fs::File;

@@ -2,6 +2,7 @@
 //! all three framings, `--events`, `--http`, bad input, usage errors, `--demo`, and the live
 //! display in a real pseudo-terminal.
 
+#[path = "../../tests/common/mod.rs"]
 mod common;
 
 use common::reframe;
@@ -56,7 +57,7 @@ fn run(args: &[&str], stdin: &[u8]) -> Run {
 }
 
 fn fixtures() -> Vec<(String, PathBuf, Value)> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures");
     let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -202,7 +203,7 @@ fn events_are_ndjson_and_end_with_the_summary() {
         );
     }
     let garbage =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pull_garbage_between.stream");
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/pull_garbage_between.stream");
     let events = run(&["--events", garbage.to_str().unwrap()], b"");
     assert!(events.stdout.contains("\"event\":\"malformed\""));
 }
@@ -310,7 +311,7 @@ fn http_error_responses() {
     // A chunked body cut before its terminator: the truncation is reported.
     let body = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("tests/fixtures/pull_cut_at_record_boundary.stream"),
+            .join("../tests/fixtures/pull_cut_at_record_boundary.stream"),
     )
     .unwrap();
     let mut wire = http_chunked(&body, 9);
@@ -346,7 +347,7 @@ fn bad_input_gives_a_reason_not_a_panic() {
     }
 
     let cut = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pull_cut_mid_record.stream"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/pull_cut_mid_record.stream"),
     )
     .unwrap();
     let got = run(&[], &cut);
@@ -535,7 +536,7 @@ fn http_body_cut_short_is_truncated_body_exit_2() {
 #[test]
 fn http_framing_broken_after_the_stream_began_is_a_cut_stream() {
     let body = std::fs::read(
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pull_success_crlf.stream"),
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/pull_success_crlf.stream"),
     )
     .unwrap();
     let mut wire = cut_response(&body, "no-zero-chunk");
@@ -613,7 +614,7 @@ fn raw_http_without_the_flag_is_detected_and_decoded() {
 
 #[test]
 fn not_a_progress_stream_is_told_from_a_cut_stream() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let readme = root.join("README.md");
     let readme = readme.to_str().unwrap();
     let dir = root.join("docs");
@@ -753,4 +754,47 @@ fn faults_lose_no_record_and_no_error_through_the_tool() {
             "{summary}"
         );
     }
+}
+
+/// The command-line tool's own per-layer state (the phase log it prints when piped) is bounded
+/// by the tracker's default limits: no phase line for layers past the layer limit or with ids
+/// past the id limit, and one notice per limit on stderr.
+#[test]
+fn the_command_line_phase_log_is_bounded_too() {
+    use pullstream::tracker::{DEFAULT_MAX_ID_LEN, DEFAULT_MAX_LAYERS};
+    let mut stream = String::new();
+    for i in 0..DEFAULT_MAX_LAYERS + 100 {
+        stream.push_str(&format!(
+            "{{\"status\":\"Waiting\",\"progressDetail\":{{}},\"id\":\"{i:012x}\"}}\n"
+        ));
+    }
+    let long = "l".repeat(DEFAULT_MAX_ID_LEN + 1);
+    stream.push_str(&format!(
+        "{{\"status\":\"Waiting\",\"progressDetail\":{{}},\"id\":\"{long}\"}}\n"
+    ));
+    let mut child = Command::new(BIN)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run pullstream");
+    let mut input = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || input.write_all(stream.as_bytes()));
+    let output = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let phase_lines = stdout.lines().filter(|l| l.contains("waiting")).count();
+    assert_eq!(phase_lines, DEFAULT_MAX_LAYERS, "{stderr}");
+    assert!(!stdout.contains(&long));
+    assert_eq!(
+        stderr.matches("further layers are not tracked").count(),
+        1,
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.matches("layer id longer than").count(),
+        1,
+        "{stderr}"
+    );
 }
