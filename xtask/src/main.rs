@@ -273,8 +273,8 @@ fn build_capi(profile: &str) -> Result<Vec<String>, Failure> {
     const NOTE: &str = "native-static-libs:";
     let libs = stderr
         .lines()
-        .filter_map(|line| line.split_once(NOTE).map(|(_, libs)| libs))
-        .last();
+        .rev()
+        .find_map(|line| line.split_once(NOTE).map(|(_, libs)| libs));
     match libs {
         Some(libs) => Ok(libs.split_whitespace().map(str::to_string).collect()),
         None => {
