@@ -1,39 +1,68 @@
 #!/usr/bin/env bash
-# Tests of the C ABI from C, C++ and Python, against the built library.
+# Tests of the C ABI from C, C++ and Python, against the library as a user installs it.
 #
 #   cargo build --release && scripts/c_tests.sh [release|debug]
 #
+# * `cargo xtask install` into target/ctest-<profile>/prefix; every C and C++ program below is
+#   built with the flags `pkg-config pullstream` gives for that prefix, nothing else;
+# * the install itself: the files, the SONAME (readelf), the shared programs' NEEDED entry, a
+#   static program needing no libpullstream.so, and a DESTDIR install (files under DESTDIR, the
+#   .pc naming the prefix);
 # * the header compiles alone as C99 and C++17 (-Wall -Wextra -Wpedantic -Werror);
 # * every bindings/c/tests/test_*.c, against the shared and the static library;
 # * bindings/c/examples/pull_report.c over every fixture: shared == static == the command-line
 #   tool's `--json` (byte for byte, and the exit code), when target/<profile>/pullstream has --json;
+#   and built with exactly `cc app.c $(pkg-config --cflags --libs pullstream)` (run with
+#   LD_LIBRARY_PATH) and its `--static` counterpart, over a few fixtures;
 # * the C tests and pull_report once under AddressSanitizer + UBSan (static library), and once
 #   under valgrind (shared library);
 # * the C++ wrapper's test program, shared and static;
-# * the Python package's pytest suite (installs pytest if it is missing).
+# * the Python package's pytest suite with PULLSTREAM_LIB set to the installed library (installs
+#   pytest if it is missing).
 #
 # Prints one closing line, "bindings: N passed, M failed", and exits non-zero on any failure.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 PROFILE=${1:-release}
+case $PROFILE in
+  release | debug) ;;
+  *)
+    echo "c_tests: the profile is release or debug, not $PROFILE" >&2
+    echo "bindings: 0 passed, 1 failed"
+    exit 1
+    ;;
+esac
 TARGET=$(realpath -m "${CARGO_TARGET_DIR:-target}")
-LIB=$TARGET/$PROFILE
 OUT=$TARGET/ctest-$PROFILE
+PREFIX=$OUT/prefix
 mkdir -p "$OUT"
-if [ ! -f "$LIB/libpullstream_capi.so" ] || [ ! -f "$LIB/libpullstream_capi.a" ]; then
-  echo "c_tests: $LIB/libpullstream.{so,a} not found: run \`cargo build --$PROFILE\` first" >&2
-  [ "$PROFILE" = debug ] && echo "c_tests: (for debug: \`cargo build\`)" >&2
+
+# Install as a user would (this also builds the library); a stale prefix must not mask a
+# missing file.
+rm -rf "$PREFIX"
+if ! cargo xtask install --prefix "$PREFIX" --profile "$PROFILE" >"$OUT/install.log" 2>&1; then
+  tail -n 30 "$OUT/install.log"
+  echo "c_tests: cargo xtask install --prefix $PREFIX --profile $PROFILE failed" >&2
   echo "bindings: 0 passed, 1 failed"
   exit 1
 fi
+export PKG_CONFIG_PATH=$PREFIX/lib/pkgconfig
+LIBDIR=$(pkg-config --variable=libdir pullstream)
+read -r -a PC_CFLAGS <<<"$(pkg-config --cflags pullstream)"
+read -r -a PC_LIBS <<<"$(pkg-config --libs pullstream)"
+# pkg-config --static still names -lpullstream, and the linker prefers libpullstream.so when
+# both files are in one directory: pass the archive by path, then the private libraries.
+PC_PRIVATE=()
+for flag in $(pkg-config --static --libs-only-l pullstream); do
+  [ "$flag" = -lpullstream ] || PC_PRIVATE+=("$flag")
+done
 
-CFLAGS=(-std=c99 -Wall -Wextra -Wpedantic -Werror -Iinclude)
-CXXFLAGS=(-std=c++17 -Wall -Wextra -Wpedantic -Werror -Iinclude -Ibindings/cpp)
-# The shared library's SONAME is libpullstream.so.0: give the loader that name.
-mkdir -p "$OUT/lib" && ln -sf "$LIB/libpullstream_capi.so" "$OUT/lib/libpullstream.so.0"
-DYN=(-L"$LIB" -lpullstream_capi -Wl,-rpath,"$OUT/lib")
-STATIC=("$LIB/libpullstream_capi.a" -lpthread -ldl -lm -lrt -lutil)
+CFLAGS=(-std=c99 -Wall -Wextra -Wpedantic -Werror "${PC_CFLAGS[@]}")
+CXXFLAGS=(-std=c++17 -Wall -Wextra -Wpedantic -Werror "${PC_CFLAGS[@]}" -Ibindings/cpp)
+# The rpath lets the programs find libpullstream.so.0 (their NEEDED entry) in the prefix.
+DYN=("${PC_LIBS[@]}" -Wl,-rpath,"$LIBDIR")
+STATIC=("$LIBDIR/libpullstream.a" "${PC_PRIVATE[@]}")
 SAN=(-fsanitize=address,undefined -fno-omit-frame-pointer -g)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
@@ -54,9 +83,41 @@ run() {
   fi
 }
 
+# --- the install ----------------------------------------------------------------------------
+installed_files() {
+  local file
+  for file in include/pullstream.h lib/libpullstream.so.0.1.0 lib/libpullstream.a \
+    lib/pkgconfig/pullstream.pc; do
+    [ -f "$PREFIX/$file" ] || { echo "missing $PREFIX/$file"; return 1; }
+  done
+  [ "$(readlink "$PREFIX/lib/libpullstream.so.0")" = libpullstream.so.0.1.0 ] || return 1
+  [ "$(readlink "$PREFIX/lib/libpullstream.so")" = libpullstream.so.0 ] || return 1
+  cmp include/pullstream.h "$PREFIX/include/pullstream.h"
+}
+run install_files installed_files
+soname() { readelf -d "$PREFIX/lib/libpullstream.so.0.1.0" | grep -F 'SONAME' | grep -F '[libpullstream.so.0]'; }
+run install_soname soname
+pc_fields() {
+  [ "$(pkg-config --modversion pullstream)" = 0.1.0 ] || return 1
+  [ "$(pkg-config --variable=prefix pullstream)" = "$PREFIX" ] || return 1
+  pkg-config --static --libs pullstream | grep -E -- '-lpullstream .*-l'
+}
+run install_pkg_config pc_fields
+# DESTDIR (GNU make's meaning): the files land under DESTDIR, the .pc names the prefix.
+destdir_install() {
+  local stage=$OUT/destdir prefix=/opt/pullstream-ctest
+  rm -rf "$stage"
+  DESTDIR=$stage cargo xtask install --prefix "$prefix" --profile "$PROFILE" || return 1
+  [ -f "$stage$prefix/lib/libpullstream.so.0.1.0" ] || return 1
+  [ -f "$stage$prefix/include/pullstream.h" ] || return 1
+  [ ! -e "$prefix" ] || { echo "$prefix exists outside DESTDIR"; return 1; }
+  grep -qx "prefix=$prefix" "$stage$prefix/lib/pkgconfig/pullstream.pc"
+}
+run install_destdir destdir_install
+
 # --- the header on its own ------------------------------------------------------------------
-run header_c99 gcc "${CFLAGS[@]}" -fsyntax-only -x c include/pullstream.h
-run header_cxx17 g++ "${CXXFLAGS[@]}" -fsyntax-only -x c++ include/pullstream.h
+run header_c99 gcc "${CFLAGS[@]}" -fsyntax-only -x c "$PREFIX/include/pullstream.h"
+run header_cxx17 g++ "${CXXFLAGS[@]}" -fsyntax-only -x c++ "$PREFIX/include/pullstream.h"
 run header_hpp_cxx17 g++ "${CXXFLAGS[@]}" -fsyntax-only -x c++ bindings/cpp/pullstream.hpp
 
 # --- C tests: shared and static ---------------------------------------------------------------
@@ -77,7 +138,13 @@ REPORT=bindings/c/examples/pull_report.c
 run build_pull_report_shared gcc "${CFLAGS[@]}" "$REPORT" "${DYN[@]}" -o "$OUT/pull_report_shared"
 run build_pull_report_static gcc "${CFLAGS[@]}" "$REPORT" "${STATIC[@]}" -o "$OUT/pull_report_static"
 
-CLI=$LIB/pullstream
+# The programs record the SONAME, not the file name; the static one needs no libpullstream.so.
+needed_soname() { readelf -d "$OUT/pull_report_shared" | grep -F 'NEEDED' | grep -F '[libpullstream.so.0]'; }
+run pull_report_needed_soname needed_soname
+static_needs_no_so() { ! readelf -d "$OUT/pull_report_static" | grep -F 'NEEDED' | grep -F libpullstream; }
+run pull_report_static_no_so static_needs_no_so
+
+CLI=$TARGET/$PROFILE/pullstream
 cli_has_json() {
   [ -x "$CLI" ] || return 1
   local line
@@ -125,6 +192,30 @@ for fixture in tests/fixtures/*.stream; do
     run "pull_report_bytes_$name" compare_bytes "$fixture"
   fi
 done
+# Exactly what docs/C_API.md tells a user to type: nothing but pkg-config's flags.
+# shellcheck disable=SC2046 # pkg-config's output is meant to be split into words
+run build_pull_report_pkgconfig cc "$REPORT" $(pkg-config --cflags --libs pullstream) -o "$OUT/pull_report_pkgconfig"
+# shellcheck disable=SC2046
+run build_pull_report_pkgconfig_static cc $(pkg-config --static --cflags pullstream) "$REPORT" \
+  "$(pkg-config --variable=libdir pullstream)/libpullstream.a" \
+  "${PC_PRIVATE[@]}" -o "$OUT/pull_report_pkgconfig_static"
+pkgconfig_builds_agree() {
+  local fixture expected shared static
+  for fixture in tests/fixtures/pull_up_to_date.stream tests/fixtures/pull_error_first.stream \
+    tests/fixtures/push_aux_digest.stream tests/fixtures/pull_cut_mid_record.stream; do
+    if [ "$COMPARE_WITH_CLI" = 1 ]; then
+      expected=$(capture "$CLI" --json "$fixture")
+    else
+      expected=$(capture "$OUT/pull_report_static" "$fixture")
+    fi
+    shared=$(LD_LIBRARY_PATH=$LIBDIR capture "$OUT/pull_report_pkgconfig" "$fixture")
+    static=$(capture "$OUT/pull_report_pkgconfig_static" "$fixture")
+    [ "$shared" = "$expected" ] || { echo "$fixture: shared differs:"; echo "$shared"; echo "$expected"; return 1; }
+    [ "$static" = "$expected" ] || { echo "$fixture: static differs:"; echo "$static"; echo "$expected"; return 1; }
+  done
+}
+run pull_report_pkgconfig_fixtures pkgconfig_builds_agree
+
 usage() { "$OUT/pull_report_shared" a b; [ $? -eq 64 ]; }
 run pull_report_usage usage
 missing() { "$OUT/pull_report_shared" /nonexistent/file; [ $? -eq 3 ]; }
@@ -182,7 +273,7 @@ if ! python3 -c 'import pytest' >/dev/null 2>&1; then
   python3 -m pip install --quiet pytest >/dev/null 2>&1 || echo "note: could not install pytest"
 fi
 python_tests() {
-  PYTHONDONTWRITEBYTECODE=1 PULLSTREAM_LIB="$LIB/libpullstream_capi.so" python3 -m pytest -q -p no:cacheprovider bindings/python/tests
+  PYTHONDONTWRITEBYTECODE=1 PULLSTREAM_LIB="$LIBDIR/libpullstream.so.0" python3 -m pytest -q -p no:cacheprovider bindings/python/tests
 }
 run python_pytest python_tests
 

@@ -1,7 +1,9 @@
 //! Fuzz crashes, kept as regression tests, and a replay of the committed seed corpus.
 //!
-//! The fuzz targets' checks live in `fuzz/fuzz_body.rs`, included here verbatim, so every input
-//! replays under plain `cargo test` with no fuzzing tool. A crash file from
+//! The fuzz targets' checks live in `tests/common/fuzz_body.rs`, included here verbatim, so every
+//! input replays under plain `cargo test` with no fuzzing tool; the seeds are built in memory by
+//! the encoders there (the files in `fuzz/seeds/` are the same bytes, written by
+//! `cargo xtask fuzz-seeds`). A crash file from
 //! `fuzz/artifacts/<target>/crash-<sha1>` becomes a regression by copying it to
 //! `tests/fuzz_regressions/<target>-crash-<sha1>` (it is then replayed by
 //! [`replay_regression_files`]) and adding a test below with a paragraph on its root cause.
@@ -36,22 +38,21 @@ fn replay(target: &str, data: &[u8]) {
     }
 }
 
-/// Replays every committed seed of `target` (`fuzz/seeds/<target>/`).
+fn fixtures() -> Vec<(String, Vec<u8>)> {
+    fuzz_body::seeds::fixtures(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"))
+}
+
+/// Replays the seeds of `target`, built in memory by the same encoders that write
+/// `fuzz/seeds/<target>/` (`cargo xtask fuzz-seeds`), so this needs no file outside the package.
 fn replay_seeds(target: &str) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fuzz/seeds")
-        .join(target);
-    let seeds = files(&dir);
-    assert!(
-        seeds.len() >= 10,
-        "only {} seeds in {}: run scripts/fuzz_seeds.py",
-        seeds.len(),
-        dir.display()
-    );
-    for path in seeds {
-        let data = std::fs::read(&path).unwrap();
-        let result = std::panic::catch_unwind(|| replay(target, &data));
-        assert!(result.is_ok(), "seed {} failed", path.display());
+    let seeds: Vec<_> = fuzz_body::seeds::core(&fixtures())
+        .into_iter()
+        .filter(|seed| seed.target == target)
+        .collect();
+    assert!(seeds.len() >= 10, "only {} {target} seeds", seeds.len());
+    for seed in seeds {
+        let result = std::panic::catch_unwind(|| replay(target, &seed.bytes));
+        assert!(result.is_ok(), "seed {target}/{} failed", seed.name);
     }
 }
 
@@ -73,6 +74,92 @@ fn replay_seeds_tracker() {
 #[test]
 fn replay_seeds_http() {
     replay_seeds("http");
+}
+
+/// The seeds decode to the cases they were encoded from: the encoders and the decoders agree.
+#[test]
+fn seed_cases_round_trip() {
+    let fixtures = fixtures();
+    for (index, (name, data)) in fixtures.iter().enumerate() {
+        let tracker = fuzz_body::seeds::tracker_case(data);
+        assert!(
+            !tracker.ops.is_empty() || data.is_empty(),
+            "{name}: no tracker ops"
+        );
+        assert_eq!(
+            fuzz_body::TrackerCase::from_bytes(&tracker.to_bytes()),
+            tracker,
+            "{name}: tracker case"
+        );
+        let http = fuzz_body::seeds::http_case(data, index);
+        assert_eq!(
+            fuzz_body::ChunkedCase::from_bytes(&http.to_bytes()),
+            http,
+            "{name}: http case"
+        );
+    }
+    for seed in fuzz_body::seeds::core(&fixtures) {
+        if seed.target == "chunked" || seed.target == "http" {
+            let case = fuzz_body::ChunkedCase::from_bytes(&seed.bytes);
+            assert_eq!(case.to_bytes(), seed.bytes, "{}/{}", seed.target, seed.name);
+        }
+    }
+    // Every field away from its default, time jumping back and far, ids and numbers of every
+    // encoding.
+    use fuzz_body::TrackerOp;
+    let case = fuzz_body::TrackerCase {
+        max_layers: 3,
+        stall_transfer_ms: 1,
+        stall_extract_ms: 65535,
+        min_bytes_per_sec: 7,
+        rate_window_ms: 9,
+        ops: vec![
+            TrackerOp::Expect {
+                id: fuzz_body::pool_id(0),
+                size: 70_000,
+            },
+            TrackerOp::Record {
+                shape: 19,
+                id: Some(fuzz_body::pool_id(2)),
+                text: "é".repeat(11),
+                current: Some(65_536),
+                total: Some(-1),
+                seconds_unit: true,
+                hidecounts: true,
+                n: 255,
+                now_ms: 65_535,
+            },
+            TrackerOp::Poll { now_ms: 10 },
+            TrackerOp::Record {
+                shape: 0,
+                id: Some("layer".into()),
+                text: String::new(),
+                current: Some(5),
+                total: None,
+                seconds_unit: false,
+                hidecounts: false,
+                n: 0,
+                now_ms: u64::MAX,
+            },
+            TrackerOp::Expect {
+                id: "x".into(),
+                size: 3,
+            },
+        ],
+    };
+    assert_eq!(fuzz_body::TrackerCase::from_bytes(&case.to_bytes()), case);
+}
+
+/// Writes the core targets' seeds to `$PULLSTREAM_FUZZ_SEEDS_DIR/<target>/`; run by
+/// `cargo xtask fuzz-seeds` (the C call sequences come from capi/tests/fuzz_regressions.rs).
+#[test]
+#[ignore = "writes files: run through `cargo xtask fuzz-seeds`"]
+fn write_fuzz_seeds() {
+    let dir = std::env::var_os("PULLSTREAM_FUZZ_SEEDS_DIR")
+        .expect("PULLSTREAM_FUZZ_SEEDS_DIR names the seed directory");
+    let seeds = fuzz_body::seeds::core(&fixtures());
+    fuzz_body::seeds::write(Path::new(&dir), &seeds);
+    println!("wrote {} seeds", seeds.len());
 }
 
 /// Every file in `tests/fuzz_regressions/` (named `<target>-<anything>`) passes its target.

@@ -1,5 +1,5 @@
 //! The `c_api` fuzz target's seeds and crash files, replayed as tests (the other targets' are in
-//! the core crate's `tests/fuzz_regressions.rs`).
+//! the core crate's `tests/fuzz_regressions.rs`), and the freshness check of `fuzz/seeds/`.
 
 use std::path::{Path, PathBuf};
 
@@ -22,22 +22,105 @@ fn workspace_root() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
-/// The C call sequences (also run under valgrind by `scripts/hostile.sh`).
+fn fixtures() -> Vec<(String, Vec<u8>)> {
+    fuzz_body::seeds::fixtures(&workspace_root().join("tests/fixtures"))
+}
+
+/// The C call sequences, built in memory by `c_api_body::seeds` (also run under valgrind by
+/// `scripts/hostile.sh`).
 #[test]
 fn replay_seeds_c_api() {
-    let dir = workspace_root().join("fuzz/seeds/c_api");
-    let seeds = files(&dir);
-    assert!(
-        seeds.len() >= 10,
-        "only {} seeds in {}",
-        seeds.len(),
-        dir.display()
-    );
-    for path in seeds {
-        let data = std::fs::read(&path).unwrap();
-        let result = std::panic::catch_unwind(|| c_api_body::check_c_api(&data));
-        assert!(result.is_ok(), "seed {} failed", path.display());
+    let seeds = c_api_body::seeds(&fixtures());
+    assert!(seeds.len() >= 10, "only {} c_api seeds", seeds.len());
+    for seed in seeds {
+        let result = std::panic::catch_unwind(|| c_api_body::check_c_api(&seed.bytes));
+        assert!(result.is_ok(), "seed c_api/{} failed", seed.name);
     }
+}
+
+/// Every fixture's call sequence fits in the calls one input may make, so its last calls
+/// (finish, feed after finish, free and recreate) are not cut off.
+#[test]
+fn c_api_seeds_fit_the_call_limit() {
+    for (index, (name, data)) in fixtures().iter().enumerate() {
+        let calls = c_api_body::fixture_calls(data, index % 2).calls();
+        assert!(
+            calls <= c_api_body::MAX_CALLS,
+            "{name}: {calls} calls, more than {}",
+            c_api_body::MAX_CALLS
+        );
+    }
+}
+
+/// Every seed file: the core targets' and the C call sequences.
+fn all_seeds() -> Vec<fuzz_body::seeds::Seed> {
+    let fixtures = fixtures();
+    let mut seeds = fuzz_body::seeds::core(&fixtures);
+    seeds.extend(c_api_body::seeds(&fixtures));
+    seeds
+}
+
+/// `fuzz/seeds/` (the starting corpus of `scripts/fuzz_ci.sh`) holds exactly what the encoders
+/// build today: `cargo xtask fuzz-seeds` rewrites it.
+#[test]
+fn committed_fuzz_seeds_are_fresh() {
+    let dir = workspace_root().join("fuzz/seeds");
+    let mut expected: Vec<(String, Vec<u8>)> = all_seeds()
+        .into_iter()
+        .map(|seed| (format!("{}/{}", seed.target, seed.name), seed.bytes))
+        .collect();
+    expected.sort();
+    let mut committed = Vec::new();
+    for target in files_and_dirs(&dir) {
+        let Some(target_name) = target.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+            continue;
+        };
+        for path in files(&target) {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            committed.push((
+                format!("{target_name}/{name}"),
+                std::fs::read(&path).unwrap(),
+            ));
+        }
+    }
+    committed.sort();
+    let names =
+        |list: &[(String, Vec<u8>)]| list.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(
+        names(&committed),
+        names(&expected),
+        "fuzz/seeds has other files than the encoders build: run `cargo xtask fuzz-seeds`"
+    );
+    for ((name, bytes), (_, want)) in committed.iter().zip(&expected) {
+        assert!(
+            bytes == want,
+            "fuzz/seeds/{name} differs from what the encoders build: run `cargo xtask fuzz-seeds`"
+        );
+    }
+}
+
+fn files_and_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.is_dir())
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    out.sort();
+    out
+}
+
+/// Writes the C call sequences to `$PULLSTREAM_FUZZ_SEEDS_DIR/c_api/`; run by
+/// `cargo xtask fuzz-seeds` (the other targets' come from the core crate's test).
+#[test]
+#[ignore = "writes files: run through `cargo xtask fuzz-seeds`"]
+fn write_fuzz_seeds() {
+    let dir = std::env::var_os("PULLSTREAM_FUZZ_SEEDS_DIR")
+        .expect("PULLSTREAM_FUZZ_SEEDS_DIR names the seed directory");
+    let seeds = c_api_body::seeds(&fixtures());
+    fuzz_body::seeds::write(Path::new(&dir), &seeds);
+    println!("wrote {} seeds", seeds.len());
 }
 
 /// Every `tests/fuzz_regressions/c_api-*` crash file passes the target.

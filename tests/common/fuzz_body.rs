@@ -3,7 +3,9 @@
 // fuzzing tool installed. It uses only `pullstream`, `serde_json` and `std`.
 //
 // Every fuzz input is plain bytes with a small documented layout (see `ChunkedCase::from_bytes`
-// and `TrackerCase::from_bytes`); `scripts/fuzz_seeds.sh` writes seeds in the same layouts.
+// and `TrackerCase::from_bytes`); the encoders next to them (`to_bytes`) and the seed builders in
+// `fuzz_body::seeds` write the same layouts: `cargo xtask fuzz-seeds` puts their output in
+// `fuzz/seeds/`, and the replay tests build the same seeds in memory.
 
 #[allow(dead_code)]
 mod fuzz_body {
@@ -266,6 +268,35 @@ mod fuzz_body {
             }
         }
 
+        /// The layout [`ChunkedCase::from_bytes`] reads: `from_bytes(&case.to_bytes()) == case`
+        /// whenever the case fits it (`max_record_len` the default or 2..=65535, `max_depth`
+        /// 1..=255, `pause_every` at most 255, at most 31 cuts each at most 65535); values
+        /// outside are clamped.
+        pub fn to_bytes(&self) -> Vec<u8> {
+            let len = if self.max_record_len == 8 << 20 {
+                0
+            } else {
+                self.max_record_len.min(0xffff) as u16
+            };
+            let depth = if self.max_depth == 128 {
+                0
+            } else {
+                self.max_depth.min(255) as u8
+            };
+            let cuts = &self.cuts[..self.cuts.len().min(31)];
+            let mut out = Vec::with_capacity(6 + 2 * cuts.len() + self.data.len());
+            out.extend_from_slice(&len.to_le_bytes());
+            out.push(depth);
+            out.push(u8::from(self.stop_at_first_error));
+            out.push(self.pause_every.min(255) as u8);
+            out.push(cuts.len() as u8);
+            for &cut in cuts {
+                out.extend_from_slice(&(cut.min(0xffff) as u16).to_le_bytes());
+            }
+            out.extend_from_slice(&self.data);
+            out
+        }
+
         fn config(&self) -> Config {
             Config::default()
                 .max_record_len(self.max_record_len)
@@ -473,6 +504,52 @@ mod fuzz_body {
         }
     }
 
+    /// The layer id the one-byte id `k` (0..=6) stands for in tracker cases.
+    pub fn pool_id(k: u8) -> String {
+        format!("{k}a{k}b{k}c{k}d{k}e{k}f")
+    }
+
+    /// The pool byte of `id`, if it is one of [`pool_id`]'s ids.
+    fn pool_index(id: &str) -> Option<u8> {
+        (0..7).find(|&k| pool_id(k) == id)
+    }
+
+    /// Appends what [`Bytes`] reads back: the bytes as they are.
+    pub struct Writer(pub Vec<u8>);
+
+    impl Writer {
+        pub fn u8(&mut self, value: u8) {
+            self.0.push(value);
+        }
+        pub fn u16(&mut self, value: u16) {
+            self.0.extend_from_slice(&value.to_le_bytes());
+        }
+        pub fn u32(&mut self, value: u32) {
+            self.0.extend_from_slice(&value.to_le_bytes());
+        }
+        pub fn i64(&mut self, value: i64) {
+            self.0.extend_from_slice(&value.to_le_bytes());
+        }
+        pub fn bytes(&mut self, bytes: &[u8]) {
+            self.0.extend_from_slice(bytes);
+        }
+        /// What [`Bytes::string`] reads back: at most 23 bytes, cut at a character boundary.
+        pub fn string(&mut self, text: &str) {
+            let text = truncate(text, 23);
+            self.u8(text.len() as u8);
+            self.bytes(text.as_bytes());
+        }
+    }
+
+    /// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
+    pub fn truncate(text: &str, max: usize) -> &str {
+        let mut end = text.len().min(max);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        &text[..end]
+    }
+
     /// The record shapes the tracker target builds (known Docker/Podman vocabulary).
     pub const SHAPES: &[&str] = &[
         "Pulling from {text}",
@@ -644,11 +721,7 @@ mod fuzz_body {
                         ops.push(TrackerOp::Poll { now_ms: clock });
                     } else {
                         let k = b.u8() % 8;
-                        let id = if k == 7 {
-                            b.string()
-                        } else {
-                            format!("{k}a{k}b{k}c{k}d{k}e{k}f")
-                        };
+                        let id = if k == 7 { b.string() } else { pool_id(k) };
                         let size = if tag & 0x40 != 0 {
                             b.i64() as u64
                         } else {
@@ -663,7 +736,7 @@ mod fuzz_body {
                 let id = match id_byte % 8 {
                     0 => None,
                     7 => Some(b.string()),
-                    k => Some(format!("{k}a{k}b{k}c{k}d{k}e{k}f")),
+                    k => Some(pool_id(k)),
                 };
                 let text = b.string();
                 let flags = b.u8();
@@ -697,6 +770,118 @@ mod fuzz_body {
                 rate_window_ms,
                 ops,
             }
+        }
+    }
+
+    impl TrackerCase {
+        /// The layout [`TrackerCase::from_bytes`] reads: `from_bytes(&case.to_bytes()) == case`
+        /// whenever the case fits it (configuration values up to 65535 and 255 layers, shapes
+        /// below `SHAPES.len()`, ids from [`pool_id`] or at most 23 bytes, texts at most 23
+        /// bytes, `n` at most 255, at most 256 ops); values outside are clamped or truncated.
+        /// Time moves by a step of up to 65535 ms, or jumps (bit 7 of the tag).
+        pub fn to_bytes(&self) -> Vec<u8> {
+            let mut w = Writer(Vec::new());
+            w.u8(self.max_layers.min(255) as u8);
+            for value in [
+                self.stall_transfer_ms,
+                self.stall_extract_ms,
+                self.min_bytes_per_sec,
+                self.rate_window_ms,
+            ] {
+                w.u16(value.min(0xffff) as u16);
+            }
+            let mut clock = 0u64;
+            for op in &self.ops {
+                // An expectation keeps the clock where it is.
+                let now = match op {
+                    TrackerOp::Record { now_ms, .. } | TrackerOp::Poll { now_ms } => *now_ms,
+                    TrackerOp::Expect { .. } => clock,
+                };
+                let step = now.checked_sub(clock).filter(|step| *step <= 0xffff);
+                let kind = match op {
+                    TrackerOp::Poll { .. } => 0,
+                    TrackerOp::Expect { size, .. } => 8 | if *size > 0xffff { 0x40 } else { 0 },
+                    TrackerOp::Record { .. } => 1,
+                };
+                match step {
+                    Some(step) => {
+                        w.u8(kind);
+                        w.u16(step as u16);
+                    }
+                    None => {
+                        w.u8(kind | 0x80);
+                        w.u16(0);
+                        w.i64(now as i64);
+                    }
+                }
+                clock = now;
+                match op {
+                    TrackerOp::Poll { .. } => {}
+                    TrackerOp::Expect { id, size } => {
+                        match pool_index(id) {
+                            Some(k) => w.u8(k),
+                            None => {
+                                w.u8(7);
+                                w.string(id);
+                            }
+                        }
+                        if *size > 0xffff {
+                            w.i64(*size as i64);
+                        } else {
+                            w.u16(*size as u16);
+                        }
+                    }
+                    TrackerOp::Record {
+                        shape,
+                        id,
+                        text,
+                        current,
+                        total,
+                        seconds_unit,
+                        hidecounts,
+                        n,
+                        ..
+                    } => {
+                        w.u8((shape % SHAPES.len()) as u8);
+                        match id.as_deref() {
+                            None => w.u8(0),
+                            // Pool id 0 only exists for expectations: a record reads byte 0 as
+                            // "no id".
+                            Some(id) => match pool_index(id).filter(|&k| k != 0) {
+                                Some(k) => w.u8(k),
+                                None => {
+                                    w.u8(7);
+                                    w.string(id);
+                                }
+                            },
+                        }
+                        w.string(text);
+                        let mode = |value: &Option<i64>| match value {
+                            None => 0u8,
+                            Some(-1) => 2,
+                            Some(0..=0xffff) => 1,
+                            Some(_) => 3,
+                        };
+                        let mut flags = mode(current) | mode(total) << 2;
+                        if *seconds_unit {
+                            flags |= 0x10;
+                        }
+                        if *hidecounts {
+                            flags |= 0x20;
+                        }
+                        w.u8(flags);
+                        for value in [current, total] {
+                            match (mode(value), value) {
+                                (1, Some(v)) => w.u16(*v as u16),
+                                (3, Some(v)) => w.i64(*v),
+                                _ => {}
+                            }
+                        }
+                        w.u8((*n).min(255) as u8);
+                    }
+                }
+            }
+            w.0
         }
     }
 
@@ -768,6 +953,311 @@ mod fuzz_body {
             let summary = Summary::new(&tracker, Decoder::new().stats(), ending);
             let _: serde_json::Value = serde_json::from_str(&summary.to_json()).unwrap();
             let _ = tracker.outcome(ending);
+        }
+    }
+    /// The seed corpus, built from the fixtures with the encoders above. `cargo xtask
+    /// fuzz-seeds` writes it to `fuzz/seeds/<target>/<name>`; the replay tests run it from
+    /// memory; a test in `capi/tests/fuzz_regressions.rs` checks the committed files are equal.
+    pub mod seeds {
+        use std::path::Path;
+
+        use super::{ChunkedCase, TrackerCase, TrackerOp, SHAPES};
+
+        /// One seed file.
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct Seed {
+            pub target: &'static str,
+            pub name: String,
+            pub bytes: Vec<u8>,
+        }
+
+        /// The `*.stream` fixtures of `dir` as (name without the extension, bytes), by name.
+        pub fn fixtures(dir: &Path) -> Vec<(String, Vec<u8>)> {
+            let mut out = Vec::new();
+            let entries = std::fs::read_dir(dir)
+                .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
+            for entry in entries {
+                let path = entry.expect("a directory entry").path();
+                let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                    continue;
+                };
+                if let Some(stem) = name.strip_suffix(".stream") {
+                    let bytes = std::fs::read(&path)
+                        .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+                    out.push((stem.to_string(), bytes));
+                }
+            }
+            out.sort();
+            assert!(!out.is_empty(), "no fixtures in {}", dir.display());
+            out
+        }
+
+        /// Writes `seeds` under `dir/<target>/<name>`.
+        pub fn write(dir: &Path, seeds: &[Seed]) {
+            for seed in seeds {
+                let target = dir.join(seed.target);
+                std::fs::create_dir_all(&target)
+                    .unwrap_or_else(|e| panic!("cannot create {}: {e}", target.display()));
+                let path = target.join(&seed.name);
+                std::fs::write(&path, &seed.bytes)
+                    .unwrap_or_else(|e| panic!("cannot write {}: {e}", path.display()));
+            }
+        }
+
+        fn chunked(data: &[u8], cuts: Vec<usize>) -> ChunkedCase {
+            ChunkedCase {
+                data: data.to_vec(),
+                cuts,
+                max_record_len: 8 << 20,
+                max_depth: 128,
+                stop_at_first_error: false,
+                pause_every: 0,
+            }
+        }
+
+        /// Three ways through the chunked target: even cuts with the default limits; small
+        /// limits, three cuts and a pause after every item; stop at the first error.
+        fn chunked_cases(data: &[u8]) -> [(&'static str, ChunkedCase); 3] {
+            let n = data.len();
+            let even = (1..=(n / 97).min(31)).map(|k| k * 97).collect();
+            let thirds = vec![n / 3, n / 2, n.saturating_sub(1)];
+            [
+                ("default", chunked(data, even)),
+                (
+                    "small_limits_pause",
+                    ChunkedCase {
+                        max_record_len: 96,
+                        max_depth: 3,
+                        pause_every: 1,
+                        ..chunked(data, thirds)
+                    },
+                ),
+                (
+                    "stop_first",
+                    ChunkedCase {
+                        stop_at_first_error: true,
+                        pause_every: 2,
+                        ..chunked(data, vec![1])
+                    },
+                ),
+            ]
+        }
+
+        /// The JSON objects of a fixture (any framing), skipping what does not parse.
+        fn records(data: &[u8]) -> Vec<serde_json::Map<String, serde_json::Value>> {
+            let mut out = Vec::new();
+            let mut pos = 0;
+            while let Some(start) = data[pos..].iter().position(|&b| b == b'{') {
+                let start = pos + start;
+                let mut stream = serde_json::Deserializer::from_slice(&data[start..])
+                    .into_iter::<serde_json::Value>();
+                match stream.next() {
+                    Some(Ok(value)) => {
+                        pos = start + stream.byte_offset();
+                        if let serde_json::Value::Object(map) = value {
+                            out.push(map);
+                        }
+                    }
+                    _ => pos = start + 1,
+                }
+            }
+            out
+        }
+
+        /// (index into `SHAPES`, text) for one record.
+        fn shape_of(record: &serde_json::Map<String, serde_json::Value>) -> (usize, String) {
+            let text = |key: &str| match record.get(key) {
+                Some(serde_json::Value::String(s)) => s.clone(),
+                Some(serde_json::Value::Null) | None => String::new(),
+                Some(other) => other.to_string(),
+            };
+            let shape = |name: &str| SHAPES.iter().position(|s| *s == name).expect("a shape");
+            let truthy = |key: &str| {
+                !matches!(
+                    record.get(key),
+                    None | Some(serde_json::Value::Null) | Some(serde_json::Value::Bool(false))
+                ) && record.get(key) != Some(&serde_json::Value::String(String::new()))
+            };
+            if truthy("errorDetail") || truthy("error") {
+                return (shape("<error>"), text("error"));
+            }
+            if record.contains_key("aux") {
+                return (shape("<aux>"), String::new());
+            }
+            if record.contains_key("stream") {
+                return (shape("<stream>"), text("stream"));
+            }
+            let status = match record.get("status") {
+                None | Some(serde_json::Value::Null) => {
+                    return if record.contains_key("message") {
+                        (shape("<message>"), text("message"))
+                    } else {
+                        (shape("<empty>"), String::new())
+                    };
+                }
+                Some(_) => text("status"),
+            };
+            if let Some(index) = SHAPES.iter().position(|s| *s == status) {
+                return (index, String::new());
+            }
+            // A shape that ends with its text: "Pulling from {text}", "Digest: sha256:{text}"…
+            for (index, shape) in SHAPES.iter().enumerate() {
+                if let Some(prefix) = shape.strip_suffix("{text}") {
+                    if !prefix.is_empty() {
+                        if let Some(rest) = status.strip_prefix(prefix) {
+                            return (index, rest.to_string());
+                        }
+                    }
+                }
+            }
+            (shape("{text}"), status)
+        }
+
+        /// A fixture's records as tracker ops, 250 ms apart, with a `poll_stalls` 40 s later
+        /// after every fifth; the first six layer ids map to the id pool, later ones stay.
+        pub fn tracker_case(data: &[u8]) -> TrackerCase {
+            let mut ops = Vec::new();
+            let mut ids: Vec<String> = Vec::new();
+            let mut clock = 0u64;
+            for (i, record) in records(data).iter().enumerate() {
+                clock += 250;
+                let (shape, text) = shape_of(record);
+                let id = match record.get("id") {
+                    None | Some(serde_json::Value::Null) => None,
+                    Some(value) => {
+                        let layer = value.as_str().map_or_else(|| value.to_string(), str::to_string);
+                        match ids.iter().position(|known| *known == layer) {
+                            Some(k) => Some(super::pool_id(k as u8 + 1)),
+                            None if ids.len() < 6 => {
+                                ids.push(layer);
+                                Some(super::pool_id(ids.len() as u8))
+                            }
+                            None => Some(super::truncate(&layer, 23).to_string()),
+                        }
+                    }
+                };
+                let detail = record.get("progressDetail").and_then(|d| d.as_object());
+                let number = |key: &str| detail.and_then(|d| d.get(key)).and_then(|v| v.as_i64());
+                let flag = |key: &str| detail.and_then(|d| d.get(key));
+                ops.push(TrackerOp::Record {
+                    shape,
+                    id,
+                    text: super::truncate(&text, 23).to_string(),
+                    current: number("current"),
+                    total: number("total"),
+                    seconds_unit: flag("units").and_then(|u| u.as_str()) == Some("s"),
+                    hidecounts: flag("hidecounts").and_then(|h| h.as_bool()) == Some(true),
+                    n: (i % 2 * 2) as u32,
+                    now_ms: clock,
+                });
+                if i % 5 == 4 {
+                    clock += 40_000;
+                    ops.push(TrackerOp::Poll { now_ms: clock });
+                }
+            }
+            ops.truncate(256);
+            TrackerCase {
+                max_layers: 8,
+                stall_transfer_ms: 3000,
+                stall_extract_ms: 6000,
+                min_bytes_per_sec: 0,
+                rate_window_ms: 1000,
+                ops,
+            }
+        }
+
+        /// The fixture as the body of an HTTP/1.1 response, Content-Length or chunked (with and
+        /// without a chunk extension and a trailer, by `index`), cut in the head and the body.
+        pub fn http_case(data: &[u8], index: usize) -> ChunkedCase {
+            let head: &[u8] =
+                b"HTTP/1.1 200 OK\r\nApi-Version: 1.45\r\nContent-Type: application/json\r\n";
+            let mut wire = head.to_vec();
+            if index % 3 == 0 {
+                wire.extend_from_slice(format!("Content-Length: {}\r\n\r\n", data.len()).as_bytes());
+                wire.extend_from_slice(data);
+            } else {
+                wire.extend_from_slice(b"Transfer-Encoding: chunked\r\n\r\n");
+                let step = 37 + 50 * (index % 5);
+                for (k, piece) in data.chunks(step).enumerate() {
+                    let extension = if k == 0 && index % 2 == 1 { ";x=1" } else { "" };
+                    wire.extend_from_slice(format!("{:x}{extension}\r\n", piece.len()).as_bytes());
+                    wire.extend_from_slice(piece);
+                    wire.extend_from_slice(b"\r\n");
+                }
+                wire.extend_from_slice(if index % 4 != 0 {
+                    b"0\r\n\r\n"
+                } else {
+                    b"0\r\nTrailer: x\r\n\r\n"
+                });
+            }
+            let n = wire.len();
+            chunked(&wire, vec![head.len() - 3, head.len() + 40, n / 2, n - 2])
+        }
+
+        /// Hostile shapes the fixtures do not have (whole and chunked targets).
+        pub const HOSTILE: &[(&str, &[u8])] = &[
+            ("alternating", b"{\"status\":\"Waiting\",\"id\":\"a\"}\ngarbage line\n{\"status\":\"Waiting\",\"id\":\"a\"}\ngarbage line\n{\"status\":\"Waiting\",\"id\":\"a\"}\ngarbage line\n{\"status\":\"Waiting\",\"id\":\"a\"}\ngarbage line\n"),
+            ("duplicates", b"{\"status\":\"a\",\"status\":\"b\",\"id\":\"x\",\"id\":\"y\"}\r\n"),
+            ("nul_and_bad_utf8", b"\x00\xff{\"status\":\"a\xff\x00b\",\"id\":\"\xc3(\"}\r\n\x00{}"),
+            ("numbers", b"{\"status\":\"Downloading\",\"id\":\"a\",\"progressDetail\":{\"current\":1e400,\"total\":-5}}\n{\"status\":\"Downloading\",\"id\":\"a\",\"progressDetail\":{\"current\":99999999999999999999,\"total\":1.5}}\n"),
+            ("surrogate", b"{\"status\":\"\\ud800\",\"id\":\"\\udc00\\ud800x\"}\n{\"status\":\"\\u0000\"}"),
+        ];
+
+        /// Responses that are not a 200 with a good body (http target).
+        pub const HTTP_ERRORS: &[(&str, &[u8])] = &[
+            ("http_404", b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: 29\r\n\r\n{\"message\":\"No such image\"}\n"),
+            ("http_502", b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\n\r\n<html>bad</html>"),
+            ("http_bad_chunk", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n{}\r\n"),
+            ("http_continue", b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\n{}\n0\n\n"),
+            ("http_huge_chunk", b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\n{}"),
+        ];
+
+        /// A 300-level nesting (past the default depth limit) built rather than spelled out.
+        fn deep() -> Vec<u8> {
+            let mut data = b"{\"a\":".to_vec();
+            data.extend(std::iter::repeat_n(b'[', 300));
+            data.extend(std::iter::repeat_n(b']', 300));
+            data.extend_from_slice(b"}\r\n{}");
+            data
+        }
+
+        /// The seeds of the core targets: whole, chunked, tracker and http.
+        pub fn core(fixtures: &[(String, Vec<u8>)]) -> Vec<Seed> {
+            let mut out = Vec::new();
+            let mut seed = |target: &'static str, name: String, bytes: Vec<u8>| {
+                out.push(Seed {
+                    target,
+                    name,
+                    bytes,
+                })
+            };
+            for (index, (name, data)) in fixtures.iter().enumerate() {
+                seed("whole", name.clone(), data.clone());
+                for (variant, case) in chunked_cases(data) {
+                    seed("chunked", format!("{name}.{variant}"), case.to_bytes());
+                }
+                seed("tracker", name.clone(), tracker_case(data).to_bytes());
+                seed("http", name.clone(), http_case(data, index).to_bytes());
+            }
+            let deep = deep();
+            let hostile = HOSTILE
+                .iter()
+                .map(|(name, data)| (*name, data.to_vec()))
+                .chain([("deep", deep)]);
+            for (name, data) in hostile {
+                seed("whole", format!("hostile_{name}"), data.clone());
+                let case = ChunkedCase {
+                    max_record_len: 64,
+                    max_depth: 4,
+                    pause_every: 1,
+                    ..chunked(&data, vec![data.len() / 2])
+                };
+                seed("chunked", format!("hostile_{name}"), case.to_bytes());
+            }
+            for (name, wire) in HTTP_ERRORS {
+                seed("http", name.to_string(), chunked(wire, vec![20]).to_bytes());
+            }
+            out
         }
     }
 }

@@ -6,19 +6,76 @@ header, so a change to the C API that this file does not follow fails the tests.
 """
 
 import ctypes
+import ctypes.util
 import os
 import pathlib
 import sys
 
-_ROOT = pathlib.Path(__file__).resolve().parents[3]
+_PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
+# The repository root when the package is used from a source checkout (bindings/python/pullstream).
+_SOURCE_ROOT = _PACKAGE_DIR.parents[2]
+
+# The shared library's file names: the SONAME first (what an installed program loads).
+if sys.platform == "darwin":
+    _NAMES = ["libpullstream.0.dylib", "libpullstream.dylib"]
+    _CARGO_NAME = "libpullstream_capi.dylib"
+elif sys.platform == "win32":
+    _NAMES = ["pullstream.dll"]
+    _CARGO_NAME = "pullstream_capi.dll"
+else:
+    _NAMES = ["libpullstream.so.0", "libpullstream.so"]
+    _CARGO_NAME = "libpullstream_capi.so"
 
 
-def _default_library():
-    name = {"darwin": "libpullstream.dylib", "win32": "pullstream.dll"}.get(sys.platform, "libpullstream.so")
-    return _ROOT / "target" / "release" / name
+def library_candidates():
+    """Where `load()` looks for the C library, in order, as (what, path or name) pairs.
+
+    1. `$PULLSTREAM_LIB`: when set, the only candidate (an explicit choice that fails to load is
+       an error, never silently replaced by another copy);
+    2. the package directory (a wheel that bundles the library);
+    3. the system loader: `ctypes.util.find_library("pullstream")`, then the SONAME as it is
+       (LD_LIBRARY_PATH, the ld.so cache), e.g. after `cargo xtask install --prefix /usr/local`;
+    4. a source tree's cargo output, `target/{release,debug}/libpullstream_capi.so`
+       (or under `$CARGO_TARGET_DIR`).
+    """
+    explicit = os.environ.get("PULLSTREAM_LIB")
+    if explicit:
+        return [("$PULLSTREAM_LIB", explicit)]
+    candidates = [("package directory", str(_PACKAGE_DIR / name)) for name in _NAMES
+                  if (_PACKAGE_DIR / name).exists()]
+    found = ctypes.util.find_library("pullstream")
+    if found:
+        candidates.append(("ctypes.util.find_library", found))
+    candidates.append(("system loader", _NAMES[0]))
+    target_dirs = [_SOURCE_ROOT / "target"]
+    if os.environ.get("CARGO_TARGET_DIR"):
+        target_dirs.insert(0, pathlib.Path(os.environ["CARGO_TARGET_DIR"]))
+    for target in target_dirs:
+        for profile in ("release", "debug"):
+            path = target / profile / _CARGO_NAME
+            if path.exists():
+                candidates.append(("source tree", str(path)))
+    return candidates
 
 
-LIBRARY_PATH = os.environ.get("PULLSTREAM_LIB") or str(_default_library())
+def _open_library():
+    """The first candidate that loads, or an OSError naming every one tried and how to fix it."""
+    tried = []
+    for what, where in library_candidates():
+        try:
+            return ctypes.CDLL(where), where
+        except OSError as error:
+            tried.append(f"  {what}: {where}: {error}")
+    raise OSError(
+        "pullstream: cannot load the C library. Tried:\n" + "\n".join(tried) + "\n"
+        "Install it (`cargo xtask install --prefix DIR`, then add DIR/lib to LD_LIBRARY_PATH), "
+        "build it in this source tree (`cargo build --release -p pullstream-capi`), "
+        "or set PULLSTREAM_LIB to the library's path."
+    )
+
+
+# The library `load()` opened last (None before).
+LIBRARY_PATH = None
 
 
 class Decoder(ctypes.Structure):
@@ -235,8 +292,14 @@ SIGNATURES = {
 
 
 def load(path=None):
-    """Loads the shared library and declares every function of SIGNATURES on it."""
-    lib = ctypes.CDLL(path or LIBRARY_PATH)
+    """Loads the shared library (`path`, else the first of `library_candidates()` that loads) and
+    declares every function of SIGNATURES on it."""
+    global LIBRARY_PATH
+    if path is not None:
+        lib = ctypes.CDLL(path)
+    else:
+        lib, path = _open_library()
+    LIBRARY_PATH = path
     for name, (restype, argtypes) in SIGNATURES.items():
         function = getattr(lib, name)
         function.restype = CTYPES[restype]

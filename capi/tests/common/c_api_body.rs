@@ -152,7 +152,11 @@ mod c_api_body {
         );
     }
 
-    /// Runs the call sequence encoded in `data` (see the op list in the code).
+    /// The calls one input makes at most; later bytes are ignored.
+    pub const MAX_CALLS: usize = 200;
+
+    /// Runs the call sequence encoded in `data` (see the op list in the code, and [`Calls`],
+    /// which writes it).
     pub fn check_c_api(data: &[u8]) {
         use pullstream_status as S;
         let mut b = Bytes::new(data);
@@ -170,7 +174,7 @@ mod c_api_body {
             },
         };
         let mut steps = 0;
-        while !b.is_empty() && steps < 200 {
+        while !b.is_empty() && steps < MAX_CALLS {
             steps += 1;
             let op = b.u8();
             let slot = (op >> 4 & 1) as usize;
@@ -737,5 +741,294 @@ mod c_api_body {
                 "final C summary != model"
             );
         }
+    }
+
+    /// Writes the call sequences [`check_c_api`] reads, one method per op, so a seed says what
+    /// it calls and its bytes follow the layout of the code above.
+    pub struct Calls {
+        out: super::fuzz_body::Writer,
+        calls: usize,
+    }
+
+    /// The `summary_json` buffer cases (op 7).
+    #[derive(Clone, Copy)]
+    pub enum SummaryBuffer {
+        /// NULL with capacity 0: asks for the length.
+        Null,
+        /// A buffer of this many bytes (may be too small).
+        Small(u8),
+        /// A large buffer and a NULL length pointer.
+        NoLength,
+        /// NULL with a capacity: rejected.
+        NullWithCapacity,
+        /// A large buffer.
+        Large,
+    }
+
+    /// The `last_error` buffer cases (op 11).
+    #[derive(Clone, Copy)]
+    pub enum ErrorBuffer {
+        Empty,
+        Small(u8),
+        Large,
+    }
+
+    impl Default for Calls {
+        fn default() -> Self {
+            Self::new()
+        }
+    }
+
+    impl Calls {
+        pub fn new() -> Calls {
+            Calls {
+                out: super::fuzz_body::Writer(Vec::new()),
+                calls: 0,
+            }
+        }
+
+        /// The op byte: the call in the low nibble, the config slot in bit 4, `flag` (0x20,
+        /// whose meaning depends on the call) and a NULL handle (0xc0).
+        fn op(&mut self, call: u8, slot: u8, flag: bool, null: bool) -> &mut Self {
+            let mut op = call | (slot & 1) << 4;
+            if flag {
+                op |= 0x20;
+            }
+            if null {
+                op |= 0xc0;
+            }
+            self.out.u8(op);
+            self.calls += 1;
+            self
+        }
+
+        /// How many calls the sequence makes (to stay under [`MAX_CALLS`]).
+        pub fn calls(&self) -> usize {
+            self.calls
+        }
+
+        pub fn into_bytes(self) -> Vec<u8> {
+            self.out.0
+        }
+
+        /// `pullstream_config_new` into `slot`.
+        pub fn config_new(&mut self, slot: u8) -> &mut Self {
+            self.op(0, slot, false, false)
+        }
+
+        /// `pullstream_config_free(slot)`.
+        pub fn config_free(&mut self, slot: u8) -> &mut Self {
+            self.op(1, slot, false, false)
+        }
+
+        /// A setter on `slot`: `which` 0 max_record_len, 1 max_depth, 2 stop_at_first_error,
+        /// 3 max_layers, 4 stall_after_ms (with `phase`), 5 min_bytes_per_sec,
+        /// 6 rate_window_ms, 7 set_limit (with `limit`, the index into `Limit::ALL`).
+        pub fn config_set(&mut self, slot: u8, which: u8, value: u64, phase: u8, limit: u8) -> &mut Self {
+            self.op(2, slot, false, false);
+            self.out.u8(which);
+            match value {
+                0 => self.out.u8(0),
+                1..=0xff => {
+                    self.out.u8(1);
+                    self.out.u8(value as u8);
+                }
+                0x100..=0xffff => {
+                    self.out.u8(2);
+                    self.out.u16(value as u16);
+                }
+                _ => {
+                    self.out.u8(3);
+                    self.out.i64(value as i64);
+                }
+            }
+            self.out.u8(phase);
+            self.out.u8(limit);
+            self
+        }
+
+        /// `pullstream_decoder_new` from `slot`'s config (or NULL: the defaults), freeing the
+        /// decoder there was.
+        pub fn decoder_new(&mut self, slot: u8, null_config: bool) -> &mut Self {
+            self.op(3, slot, null_config, false)
+        }
+
+        /// `pullstream_decoder_new(.., NULL)`: rejected.
+        pub fn decoder_new_null_out(&mut self) -> &mut Self {
+            self.op(3, 0, false, true)
+        }
+
+        /// The mode byte of feed and finish: pause after every `pause_every` events (0: never),
+        /// no callback when `callback` is false; `data` 0 NULL/0, 1 NULL/len, 2 the data.
+        fn mode(pause_every: u8, data: u8, callback: bool) -> u8 {
+            (pause_every.min(15) << 4) | (data & 3) << 1 | u8::from(!callback)
+        }
+
+        /// `pullstream_decoder_feed` with `data` (at most 511 bytes).
+        pub fn feed(&mut self, data: &[u8], now_ms: u16, pause_every: u8) -> &mut Self {
+            assert!(data.len() < 512, "feed takes at most 511 bytes");
+            self.op(4, 0, false, false);
+            self.out.u16(data.len() as u16);
+            self.out.bytes(data);
+            self.out.u16(now_ms);
+            self.out.u8(Self::mode(pause_every, 2, true));
+            self
+        }
+
+        /// `pullstream_decoder_feed(NULL, 0)`: resumes after a pause.
+        pub fn resume(&mut self, now_ms: u16) -> &mut Self {
+            self.op(4, 0, false, false);
+            self.out.u16(0);
+            self.out.u16(now_ms);
+            self.out.u8(Self::mode(0, 0, true));
+            self
+        }
+
+        /// `pullstream_decoder_feed(NULL, len)`: rejected.
+        pub fn feed_null_data(&mut self, len: u16) -> &mut Self {
+            self.op(4, 0, false, false);
+            let len = len.clamp(1, 511);
+            self.out.u16(len);
+            self.out.bytes(&vec![b'x'; usize::from(len)]);
+            self.out.u16(0);
+            self.out.u8(Self::mode(0, 1, true));
+            self
+        }
+
+        /// `pullstream_decoder_finish`.
+        pub fn finish(&mut self, pause_every: u8) -> &mut Self {
+            self.op(6, 0, false, false);
+            self.out.u8(Self::mode(pause_every, 0, true));
+            self
+        }
+
+        /// `pullstream_decoder_summary_json`.
+        pub fn summary_json(&mut self, buffer: SummaryBuffer) -> &mut Self {
+            self.op(7, 0, false, false);
+            match buffer {
+                SummaryBuffer::Null => self.out.u8(0),
+                SummaryBuffer::Small(cap) => {
+                    self.out.u8(1);
+                    self.out.u8(cap);
+                }
+                SummaryBuffer::NoLength => self.out.u8(2),
+                SummaryBuffer::NullWithCapacity => self.out.u8(3),
+                SummaryBuffer::Large => self.out.u8(4),
+            }
+            self
+        }
+
+        /// `pullstream_decoder_exit_code` and `pullstream_decoder_outcome`.
+        pub fn exit_code_and_outcome(&mut self) -> &mut Self {
+            self.op(8, 0, false, false)
+        }
+
+        /// `pullstream_decoder_snapshot` and `pullstream_decoder_layer(index)`.
+        pub fn snapshot_and_layer(&mut self, index: u8) -> &mut Self {
+            self.op(9, 0, false, false);
+            self.out.u8(index);
+            self
+        }
+
+        /// `pullstream_decoder_poll_stalls(now_ms)`.
+        pub fn poll_stalls(&mut self, now_ms: u32) -> &mut Self {
+            self.op(10, 0, false, false);
+            self.out.u32(now_ms);
+            self
+        }
+
+        /// `pullstream_decoder_last_error`.
+        pub fn last_error(&mut self, buffer: ErrorBuffer) -> &mut Self {
+            self.op(11, 0, false, false);
+            match buffer {
+                ErrorBuffer::Empty => self.out.u8(0),
+                ErrorBuffer::Small(cap) => {
+                    self.out.u8(1);
+                    self.out.u8(cap);
+                }
+                ErrorBuffer::Large => self.out.u8(2),
+            }
+            self
+        }
+
+        /// `pullstream_decoder_free` of the decoder (`null`: of NULL, a no-op).
+        pub fn decoder_free(&mut self, null: bool) -> &mut Self {
+            self.op(12, 0, false, null)
+        }
+
+        /// `pullstream_decoder_set_truncated_body`.
+        pub fn set_truncated_body(&mut self) -> &mut Self {
+            self.op(13, 0, false, false)
+        }
+
+        /// The `*_name` and version functions with `value`.
+        pub fn static_texts(&mut self, value: u32) -> &mut Self {
+            self.op(14, 0, false, false);
+            self.out.u32(value);
+            self
+        }
+    }
+
+    /// A fixture as a C call sequence: a config (five layers, a 2 s transfer stall; in variant
+    /// 1 also a 200-byte record limit and stop at the first error), the fixture fed in pieces
+    /// with pauses and resumes, every query now and then, finish (pausing), feed after finish,
+    /// NULL arguments, free and recreate.
+    pub fn fixture_calls(data: &[u8], variant: usize) -> Calls {
+        let mut calls = Calls::new();
+        calls
+            .config_new(0)
+            .config_set(0, 3, 5, 0, 0)
+            .config_set(0, 4, 2000, 1, 0);
+        if variant == 1 {
+            calls.config_set(0, 0, 200, 0, 0).config_set(0, 2, 1, 0, 0);
+        }
+        calls.decoder_new(0, false);
+        let step = if variant == 0 { 300 } else { 97 };
+        for (i, piece) in data.chunks(step).enumerate() {
+            let pause_every = if i % 2 == 1 { 1 } else { 3 };
+            calls
+                .feed(piece, (i * 500 % 65536) as u16, pause_every)
+                .resume(0);
+            if i % 3 == 0 {
+                calls
+                    .summary_json(SummaryBuffer::Large)
+                    .exit_code_and_outcome()
+                    .snapshot_and_layer((i % 7) as u8)
+                    .poll_stalls((i * 3000) as u32)
+                    .last_error(ErrorBuffer::Large);
+            }
+        }
+        calls
+            .finish(1)
+            .finish(0)
+            .summary_json(SummaryBuffer::Large)
+            .summary_json(SummaryBuffer::Small(10))
+            .summary_json(SummaryBuffer::Null)
+            .exit_code_and_outcome()
+            .snapshot_and_layer(0)
+            .last_error(ErrorBuffer::Small(8))
+            .feed(b"{}\n", 0, 0)
+            .feed_null_data(3)
+            .decoder_new_null_out()
+            .decoder_free(false)
+            .decoder_free(true)
+            .decoder_new(0, true)
+            .set_truncated_body()
+            .static_texts(u32::MAX)
+            .static_texts(7);
+        calls
+    }
+
+    /// The `c_api` seeds: one call sequence per fixture, the variants alternating.
+    pub fn seeds(fixtures: &[(String, Vec<u8>)]) -> Vec<super::fuzz_body::seeds::Seed> {
+        fixtures
+            .iter()
+            .enumerate()
+            .map(|(index, (name, data))| super::fuzz_body::seeds::Seed {
+                target: "c_api",
+                name: name.clone(),
+                bytes: fixture_calls(data, index % 2).into_bytes(),
+            })
+            .collect()
     }
 }
