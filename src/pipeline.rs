@@ -194,9 +194,9 @@ impl Pipeline {
         now_ms: u64,
         on_item: impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
     ) -> Result<ControlFlow<()>, serde_json::Error> {
-        // Taken out so that `feed` can borrow the pipeline; put back to keep its capacity.
+        // Taken out so that `feed` can borrow the pipeline; put back (empty) to keep its
+        // capacity.
         let mut text = std::mem::take(&mut self.record_text);
-        text.clear();
         let written = serde_json::to_writer(&mut text, record);
         let flow = written.map(|()| {
             text.push(b'\n');

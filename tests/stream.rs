@@ -247,7 +247,7 @@ fn a_whole_successful_stream_cut_by_an_error_is_not_a_success() {
 }
 
 #[test]
-fn dropping_the_adapter_early_drops_the_body_and_loses_nothing_else() {
+fn dropping_the_adapter_early_drops_the_body_at_once() {
     let bytes = std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/pull_success_crlf.stream"),
     )
@@ -342,6 +342,7 @@ fn the_injected_clock_times_rates_and_stalls() {
 #[test]
 fn owned_events_carry_the_records_text_and_the_daemons_error() {
     let body = concat!(
+        "{\"status\":\"Pulling from library/alpine\",\"id\":\"3.20\"}\r\n",
         "{\"status\":\"Pulling fs layer\",\"progressDetail\":{},\"id\":\"a1\\u0062\"}\r\n",
         "\u{1}",
         "{\"errorDetail\":{\"code\":7,\"message\":\"toomanyrequests: slow down\"},",
@@ -349,15 +350,21 @@ fn owned_events_carry_the_records_text_and_the_daemons_error() {
     );
     let mut stream = PullStream::new(Body::of(body.as_bytes(), 5));
     let (items, finished) = collect(&mut stream);
-    let [OwnedItem::Event(layer), OwnedItem::Malformed(garbage), OwnedItem::Event(error)] =
+    let [OwnedItem::Event(pulling), OwnedItem::Event(layer), OwnedItem::Malformed(garbage), OwnedItem::Event(error)] =
         &items[..]
     else {
-        panic!("three items: {items:?}");
+        panic!("four items: {items:?}");
     };
+    assert_eq!(pulling.kind, "pulling_from");
+    assert_eq!(pulling.id.as_deref(), Some("3.20"));
+    assert_eq!(pulling.layer, None, "a tag is not a layer");
     assert_eq!(layer.kind, "pulling_fs_layer");
     assert_eq!(layer.layer.as_deref(), Some("a1b"), "decoded");
     assert_eq!(layer.status.as_deref(), Some("Pulling fs layer"));
-    assert_eq!(layer.offset, 0);
+    assert_eq!(
+        layer.offset,
+        body.find("{\"status\":\"Pulling fs").unwrap() as u64
+    );
     assert_eq!(garbage.offset(), body.find('\u{1}').unwrap() as u64);
     assert!(garbage.to_string().contains("not JSON"), "{garbage}");
     let daemon = error.error.as_ref().unwrap();
