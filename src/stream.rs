@@ -9,12 +9,18 @@
 //! building owned items altogether.
 //!
 //! ```
+//! use std::pin::Pin;
+//! use futures_core::Stream;
 //! use pullstream::stream::{summary_of, OwnedItem, PullStream};
-//! # use std::pin::Pin;
+//!
+//! /// The next item of a stream (what `StreamExt::next` does).
+//! async fn next<S: Stream + Unpin>(stream: &mut S) -> Option<S::Item> {
+//!     std::future::poll_fn(|cx| Pin::new(&mut *stream).poll_next(cx)).await
+//! }
 //! # use std::task::{Context, Poll};
-//! # /// A ready-made stream of chunks, standing in for an HTTP body.
+//! # /// Ready-made chunks, standing in for an HTTP body.
 //! # struct Chunks(std::vec::IntoIter<Result<&'static [u8], std::io::Error>>);
-//! # impl futures_core::Stream for Chunks {
+//! # impl Stream for Chunks {
 //! #     type Item = Result<&'static [u8], std::io::Error>;
 //! #     fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
 //! #         Poll::Ready(self.0.next())
@@ -26,12 +32,11 @@
 //! #         Ok(&b"est: sha256:00\"}\r\n{\"status\":\"Status: Image is up to date for alpine:3.20\"}\r\n"[..]),
 //! #     ].into_iter())
 //! # }
+//!
 //! # async fn example() {
-//! // Every item, owned:
-//! let mut stream = PullStream::new(body());
-//! # let mut stream = std::pin::pin!(stream);
-//! # let mut next = || std::future::poll_fn(|cx| futures_core::Stream::poll_next(stream.as_mut(), cx));
-//! while let Some(item) = next().await {
+//! // Every item, owned (`body()` is any `Stream` of `Result<impl AsRef<[u8]>, impl Display>`):
+//! let mut items = PullStream::new(body());
+//! while let Some(item) = next(&mut items).await {
 //!     match item {
 //!         OwnedItem::Event(event) => println!("{} {:?}", event.kind, event.layer),
 //!         OwnedItem::Malformed(error) => eprintln!("skipped: {error}"),
@@ -43,12 +48,12 @@
 //! let finished = summary_of(body()).await;
 //! assert_eq!(finished.summary.result, Some("up_to_date"));
 //! # }
-//! # let waker = std::sync::Arc::new(NoopWake).into();
-//! # struct NoopWake;
-//! # impl std::task::Wake for NoopWake { fn wake(self: std::sync::Arc<Self>) {} }
+//! # struct NoWake;
+//! # impl std::task::Wake for NoWake { fn wake(self: std::sync::Arc<Self>) {} }
+//! # let waker = std::sync::Arc::new(NoWake).into();
 //! # let mut future = std::pin::pin!(example());
-//! # assert!(future.as_mut().poll(&mut Context::from_waker(&waker)).is_ready());
 //! # use std::future::Future;
+//! # assert!(future.as_mut().poll(&mut Context::from_waker(&waker)).is_ready());
 //! ```
 //!
 //! An error from the body stream (a connection reset, a timeout) ends the stream as a cut one:
