@@ -438,3 +438,64 @@ fn the_async_example_prints_what_the_command_line_tool_prints_on_every_fixture()
         [Some(0), Some(1), Some(2), Some(3)]
     );
 }
+
+/// Throughput of the adapter next to the pipeline's on the benchmark stream (benches/decode.rs:
+/// `pullstream::synth` seed 6, `Large`, CRLF), 64 KiB chunks. A measurement, not a check:
+/// `cargo test --release -p pullstream --features stream,synth --test stream -- --ignored --nocapture throughput`
+#[cfg(feature = "synth")]
+#[test]
+#[ignore = "a measurement: run it in release"]
+fn throughput_next_to_the_pipeline() {
+    use pullstream::synth::{Framing, Generator, StreamSize};
+    use std::time::Instant;
+
+    let input = Generator::new(6)
+        .size(StreamSize::Large)
+        .framing(Framing::Crlf)
+        .generate();
+    let chunks: Vec<Vec<u8>> = input.chunks(64 << 10).map(<[u8]>::to_vec).collect();
+    let mb = input.len() as f64 / 1e6;
+    let rounds = 5;
+    let best = |mut run: Box<dyn FnMut() -> u64>| {
+        let mut best = f64::MAX;
+        let mut check = 0;
+        for _ in 0..rounds {
+            let start = Instant::now();
+            check = run();
+            best = best.min(start.elapsed().as_secs_f64());
+        }
+        (mb / best, check)
+    };
+    let (pipeline, records) = best(Box::new(|| {
+        let mut pipeline = Pipeline::new();
+        for chunk in &chunks {
+            let _ = pipeline.feed(chunk, 0, |_| ControlFlow::Continue(()));
+        }
+        let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
+        pipeline.summary().records
+    }));
+    /// The chunks, lent and always ready: the body costs nothing.
+    struct Lent<'a>(std::slice::Iter<'a, Vec<u8>>);
+    impl<'a> Stream for Lent<'a> {
+        type Item = Result<&'a [u8], String>;
+        fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            Poll::Ready(self.0.next().map(|chunk| Ok(&chunk[..])))
+        }
+    }
+    let ready = || Lent(chunks.iter());
+    let (owned, owned_records) = best(Box::new(|| {
+        let mut stream = PullStream::new(ready());
+        let mut events = 0;
+        while let Some(item) = next(&mut stream) {
+            events += u64::from(matches!(item, OwnedItem::Event(_)));
+        }
+        events
+    }));
+    let (summary_only, summary_records) =
+        best(Box::new(|| block_on(summary_of(ready())).summary.records));
+    assert_eq!((owned_records, summary_records), (records, records));
+    eprintln!(
+        "{mb:.1} MB, {records} records, best of {rounds}: Pipeline {pipeline:.0} MB/s, \
+         PullStream owned items {owned:.0} MB/s, summary_of {summary_only:.0} MB/s"
+    );
+}
