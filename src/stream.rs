@@ -322,6 +322,9 @@ fn owned(item: Item<'_, '_>) -> Option<OwnedItem> {
     })
 }
 
+/// How many chunks one `poll_next` feeds, at most, before it yields to the executor.
+const CHUNKS_PER_POLL: usize = 64;
+
 impl<S, B, E> Stream for PullStream<S>
 where
     S: Stream<Item = Result<B, E>> + Unpin,
@@ -332,6 +335,7 @@ where
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<OwnedItem>> {
         let this = self.get_mut();
+        let mut chunks_fed = 0;
         loop {
             if let Some(item) = this.queue.pop_front() {
                 this.done = matches!(item, OwnedItem::Finished(_));
@@ -339,6 +343,12 @@ where
             }
             if this.done {
                 return Poll::Ready(None);
+            }
+            if chunks_fed == CHUNKS_PER_POLL {
+                // A body that is always ready (a fast socket, a file) must not keep the task
+                // from yielding when its chunks give nothing to hand out (summary mode).
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
             }
             let Some(body) = this.body.as_mut() else {
                 // Unreachable: ending queues `Finished`. Ending again keeps the promise that
@@ -348,7 +358,10 @@ where
             };
             match Pin::new(body).poll_next(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Some(Ok(chunk))) => this.feed(chunk.as_ref()),
+                Poll::Ready(Some(Ok(chunk))) => {
+                    chunks_fed += 1;
+                    this.feed(chunk.as_ref());
+                }
                 Poll::Ready(Some(Err(error))) => this.end(Some(error.to_string())),
                 Poll::Ready(None) => this.end(None),
             }

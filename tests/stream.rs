@@ -499,3 +499,27 @@ fn throughput_next_to_the_pipeline() {
          PullStream owned items {owned:.0} MB/s, summary_of {summary_only:.0} MB/s"
     );
 }
+
+#[test]
+fn an_always_ready_body_does_not_keep_the_task_from_yielding() {
+    /// A body that is always ready with one more chunk of `{}` records.
+    struct Endless;
+    impl Stream for Endless {
+        type Item = Result<&'static [u8], String>;
+        fn poll_next(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+            Poll::Ready(Some(Ok(&b"{}\n{}\n"[..])))
+        }
+    }
+    let wakes = Arc::new(CountingWaker::default());
+    let waker = Waker::from(wakes.clone());
+    let mut future = std::pin::pin!(summary_of(Endless));
+    for round in 1..=3 {
+        let poll = future.as_mut().poll(&mut Context::from_waker(&waker));
+        assert!(poll.is_pending(), "round {round}");
+        assert_eq!(
+            wakes.0.load(Ordering::SeqCst),
+            round,
+            "it asks to be polled again"
+        );
+    }
+}
