@@ -60,6 +60,8 @@ pub mod message;
 pub mod outcome;
 pub mod pipeline;
 pub mod scan;
+#[cfg(feature = "stream")]
+pub mod stream;
 pub mod summary;
 #[cfg(feature = "synth")]
 pub mod synth;

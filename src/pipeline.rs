@@ -59,6 +59,8 @@ pub struct Pipeline {
     /// Records with at least one field of the progress vocabulary (not [`Event::Empty`]).
     progress_records: u64,
     limit_notices: LimitNotices,
+    /// Where [`Pipeline::feed_record`] writes a record's JSON text, reused from one to the next.
+    record_text: Vec<u8>,
 }
 
 /// Where the [`Item::TrackerLimit`] notices of a stream stand (sets of [`Limit::bit`]s).
@@ -117,6 +119,7 @@ impl Pipeline {
             truncated_body: false,
             progress_records: 0,
             limit_notices: LimitNotices::default(),
+            record_text: Vec::new(),
         }
     }
 
@@ -161,6 +164,49 @@ impl Pipeline {
             &mut self.limit_notices,
             &mut self.progress_records,
         )
+    }
+
+    /// Feeds one record that someone else already decoded (bollard's `CreateImageInfo`, a
+    /// `serde_json::Value`, any [`serde::Serialize`] value): it is written as JSON into a
+    /// buffer the pipeline reuses, ended with a line feed, and fed as one framed record, so it
+    /// gives the events and verdict its JSON text gives. `on_item` and the return value are as
+    /// for [`Pipeline::feed`]; the error is the serialiser's (a map whose keys are not strings,
+    /// a `Serialize` implementation that fails), and then nothing was fed.
+    ///
+    /// What the value no longer holds cannot be seen: a model that dropped `units`,
+    /// `hidecounts`, `error` or `progress` loses what they tell (see `docs/DECODED_RECORDS.md`).
+    /// Bytes that never decoded reach nobody, so the malformed count only counts values that
+    /// serialise to something that is not a record. Do not feed a record while a byte chunk
+    /// fed before it stopped inside a record: the two would be read as one.
+    ///
+    /// ```
+    /// use std::ops::ControlFlow;
+    /// let mut pipeline = pullstream::pipeline::Pipeline::new();
+    /// let record = serde_json::json!({"status": "Status: Image is up to date for alpine:3.20"});
+    /// pipeline.feed_record(&record, 0, |_| ControlFlow::Continue(()))?;
+    /// let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
+    /// assert_eq!(pipeline.summary().result, Some("up_to_date"));
+    /// # Ok::<(), serde_json::Error>(())
+    /// ```
+    pub fn feed_record<T: serde::Serialize + ?Sized>(
+        &mut self,
+        record: &T,
+        now_ms: u64,
+        on_item: impl FnMut(Item<'_, '_>) -> ControlFlow<()>,
+    ) -> Result<ControlFlow<()>, serde_json::Error> {
+        // Taken out so that `feed` can borrow the pipeline; put back (empty) to keep its
+        // capacity.
+        let mut text = std::mem::take(&mut self.record_text);
+        let written = serde_json::to_writer(&mut text, record);
+        let flow = written.map(|()| {
+            text.push(b'\n');
+            self.feed(&text, now_ms, on_item)
+        });
+        // One huge record must not pin its size for the rest of the stream.
+        text.clear();
+        text.shrink_to(RECORD_TEXT_KEPT);
+        self.record_text = text;
+        flow
     }
 
     /// Ends the stream: delivers what is left, notes whether the stream was cut inside a
@@ -256,6 +302,10 @@ impl Pipeline {
         summary
     }
 }
+
+/// The capacity [`Pipeline::feed_record`]'s buffer keeps between records: a progress record is
+/// a few hundred bytes, an error record rarely more than a few kilobytes.
+const RECORD_TEXT_KEPT: usize = 64 << 10;
 
 /// Takes `chunk` into the decoder without delivering anything: dropping the iterator before
 /// its first item hands every byte back to the decoder for the next call.
