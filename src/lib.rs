@@ -61,6 +61,7 @@ pub mod outcome;
 pub mod pipeline;
 pub mod scan;
 pub mod summary;
+mod swar;
 #[cfg(feature = "synth")]
 pub mod synth;
 pub mod tracker;

@@ -19,8 +19,7 @@ use std::ops::Range;
 
 use memchr::{memchr, memchr2};
 
-use crate::error::ErrorKind;
-use crate::event::ErrorSource;
+use crate::error::{ErrorKind, ErrorSource, SalvagedError};
 use crate::json::{push_lossy, unquote_lossy, Fault, JsonStr, KeyText, Number, Parser, RawJson};
 
 /// `progressDetail`: numeric progress. Present (possibly empty) on every record produced by the
@@ -277,7 +276,7 @@ pub const UNREADABLE_ERROR: &str = "unknown error (the error field could not be 
 
 /// The last `message` member of an object that is a string.
 fn message_member(object: RawJson<'_>) -> Option<JsonStr<'_>> {
-    let mut parser = Parser::new(object.get(), crate::decoder::MAX_DEPTH_LIMIT);
+    let mut parser = Parser::new(object.get(), crate::scan::MAX_DEPTH_LIMIT);
     let mut found = None;
     parser
         .object(|parser, key| {
@@ -325,7 +324,7 @@ impl<'a> Message<'a> {
     /// JSON type and appear once.
     ///
     /// `max_depth` bounds nesting inside `aux` and unknown fields (at most
-    /// [`crate::decoder::MAX_DEPTH_LIMIT`], whatever is asked).
+    /// [`crate::scan::MAX_DEPTH_LIMIT`], whatever is asked).
     ///
     /// # Errors
     /// [`ErrorKind::Syntax`] for invalid JSON or UTF-8; otherwise the first oddity that
@@ -394,7 +393,7 @@ fn read_record<'a>(
         }
     };
     // The parser recurses once per nesting level: bound it whatever the caller asks.
-    let mut parser = Parser::new(text, max_depth.min(crate::decoder::MAX_DEPTH_LIMIT));
+    let mut parser = Parser::new(text, max_depth.min(crate::scan::MAX_DEPTH_LIMIT));
     let mut m = Message::default();
     let mut seen = Seen::default();
     parser.object(|parser, key| {
@@ -585,7 +584,7 @@ impl<'a> Fast<'a> {
         let mut escaped = false;
         let mut at = start;
         loop {
-            at = crate::scan::swar::string_stop(bytes, at)?;
+            at = crate::swar::string_stop(bytes, at)?;
             match *bytes.get(at)? {
                 b'"' => {
                     self.pos = at + 1;
@@ -885,43 +884,6 @@ impl<'a> Message<'a> {
 
 // ---------------------------------------------------------------------------------------------
 // Salvage: the error report inside a record that is not valid JSON.
-
-/// The error report recovered from a record that is not valid JSON, by [`salvage_error`].
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct SalvagedError {
-    /// The error text: `errorDetail.message` when it has any, else `error`; empty when neither
-    /// has any. Decoded as Go's `encoding/json` would (escapes resolved, each byte of invalid
-    /// UTF-8 and each lone surrogate escape replaced by U+FFFD), with what JSON forbids (a raw
-    /// control character, an unknown escape) kept as written.
-    pub message: String,
-    /// `errorDetail.code`, when it is an integer that fits in `i64`.
-    pub code: Option<i64>,
-    /// Which key the message came from: [`ErrorSource::ErrorDetail`] or
-    /// [`ErrorSource::Legacy`] (`error`); for an empty message, `ErrorDetail` when the record
-    /// has an `errorDetail`.
-    pub source: ErrorSource,
-}
-
-impl SalvagedError {
-    /// The report as the event classifier gives a daemon error (an empty message reads as
-    /// [`UNREADABLE_ERROR`]).
-    pub fn daemon_error(&self) -> crate::event::DaemonError<'_> {
-        let text = if self.message.is_empty() {
-            UNREADABLE_ERROR
-        } else {
-            self.message.as_str()
-        };
-        // Already decoded: its backslashes are text, not escapes.
-        let message = JsonStr::from_validated(text, false);
-        crate::event::DaemonError {
-            message,
-            code: self.code,
-            kind: crate::event::FailureKind::classify(message),
-            source: self.source,
-        }
-    }
-}
 
 /// Recovers the error report from a record that failed to parse, when it has one.
 ///
