@@ -15,11 +15,8 @@ use std::mem;
 
 use crate::error::{Error, ErrorKind};
 use crate::message::{salvage_error, Message};
+pub use crate::scan::MAX_DEPTH_LIMIT;
 use crate::scan::{Gap, Split, Splitter, DEFAULT_MAX_DEPTH};
-
-/// The largest [`Config::max_depth`] accepted: parsing recurses once per level, and 1024 levels
-/// fit comfortably in a small thread stack.
-pub const MAX_DEPTH_LIMIT: u32 = 1024;
 
 /// The default for [`Config::max_record_len`]: 8 MiB.
 pub const DEFAULT_MAX_RECORD_LEN: usize = 8 << 20;

@@ -5,8 +5,6 @@
 
 use std::fmt;
 
-use crate::message::SalvagedError;
-
 /// Why some bytes of the stream could not be decoded as a record.
 ///
 /// Every variant is recoverable: the decoder reports it, skips what it must, and carries on with
@@ -173,3 +171,38 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
+
+/// Where an error was found in the record.
+///
+/// Kept in this leaf room, beside [`SalvagedError`] which carries one, and re-exported as
+/// [`crate::event::ErrorSource`] beside the events that carry it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorSource {
+    /// `errorDetail.message` (Docker 0.6+).
+    ErrorDetail,
+    /// The legacy `error` string alone (Podman 3.1–4.1, Docker ≤ 0.5).
+    Legacy,
+    /// A top-level `message`: the body of an HTTP error response.
+    HttpBody,
+    /// A `stream` line that reports a failure (containerd-store load: `Error unpacking image …`).
+    Stream,
+}
+
+/// The error report recovered from a record that is not valid JSON, by
+/// [`crate::message::salvage_error`]; the [`Error`] for such a record carries it
+/// ([`Error::salvaged_error`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct SalvagedError {
+    /// The error text: `errorDetail.message` when it has any, else `error`; empty when neither
+    /// has any. Decoded as Go's `encoding/json` would (escapes resolved, each byte of invalid
+    /// UTF-8 and each lone surrogate escape replaced by U+FFFD), with what JSON forbids (a raw
+    /// control character, an unknown escape) kept as written.
+    pub message: String,
+    /// `errorDetail.code`, when it is an integer that fits in `i64`.
+    pub code: Option<i64>,
+    /// Which key the message came from: [`ErrorSource::ErrorDetail`] or
+    /// [`ErrorSource::Legacy`] (`error`); for an empty message, `ErrorDetail` when the record
+    /// has an `errorDetail`.
+    pub source: ErrorSource,
+}

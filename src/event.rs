@@ -5,9 +5,11 @@
 //! here follow the order that survives all of them: error first, then `aux`, then `stream`, then
 //! the status vocabulary, and anything unknown is passed through as [`Event::Other`].
 
+pub use crate::error::ErrorSource;
+use crate::error::SalvagedError;
 pub use crate::failure::FailureKind;
 use crate::json::{JsonStr, RawJson};
-use crate::message::Message;
+use crate::message::{Message, UNREADABLE_ERROR};
 
 /// What a progress number counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -48,19 +50,6 @@ impl Progress {
     }
 }
 
-/// Where an error was found in the record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ErrorSource {
-    /// `errorDetail.message` (Docker 0.6+).
-    ErrorDetail,
-    /// The legacy `error` string alone (Podman 3.1–4.1, Docker ≤ 0.5).
-    Legacy,
-    /// A top-level `message`: the body of an HTTP error response.
-    HttpBody,
-    /// A `stream` line that reports a failure (containerd-store load: `Error unpacking image …`).
-    Stream,
-}
-
 /// An error the daemon reported inside the stream (or as an HTTP error body).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DaemonError<'a> {
@@ -72,6 +61,28 @@ pub struct DaemonError<'a> {
     pub kind: FailureKind,
     /// Which field carried it.
     pub source: ErrorSource,
+}
+
+// Here rather than beside `SalvagedError` (in `error`, a leaf every room may use): a daemon
+// error and its classification belong to this room, which comes after `error`.
+impl SalvagedError {
+    /// The report as the event classifier gives a daemon error (an empty message reads as
+    /// [`UNREADABLE_ERROR`]).
+    pub fn daemon_error(&self) -> DaemonError<'_> {
+        let text = if self.message.is_empty() {
+            UNREADABLE_ERROR
+        } else {
+            self.message.as_str()
+        };
+        // Already decoded: its backslashes are text, not escapes.
+        let message = JsonStr::from_validated(text, false);
+        DaemonError {
+            message,
+            code: self.code,
+            kind: FailureKind::classify(message),
+            source: self.source,
+        }
+    }
 }
 
 /// How a pull ended, from its `Status:` line.

@@ -188,9 +188,11 @@ impl fmt::Display for HttpError {
 
 impl std::error::Error for HttpError {}
 
-/// What one [`ResponseDecoder::feed`] call did.
+/// What one [`ResponseDecoder::feed`] call did: how much input it used, and whether the head
+/// or the whole response ended.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Progress {
+#[non_exhaustive]
+pub struct FeedReport {
     /// Bytes of the input used. Less than the input's length only when the response ended
     /// inside it: the rest belongs to whatever follows on the connection.
     pub consumed: usize,
@@ -487,8 +489,8 @@ impl ResponseDecoder {
     /// found in it (slices of `input`, in order).
     ///
     /// Returns how much of `input` was used. All of it is used, except in two cases: the call
-    /// stops once right after the head of the final response ([`Progress::head`]), and bytes
-    /// after the end of the response are left alone ([`Progress::complete`]). So feed in a loop
+    /// stops once right after the head of the final response ([`FeedReport::head`]), and bytes
+    /// after the end of the response are left alone ([`FeedReport::complete`]). So feed in a loop
     /// until the input is used up or the response is complete:
     ///
     /// ```
@@ -497,14 +499,14 @@ impl ResponseDecoder {
     /// let mut input = &b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\n\r\n<html>"[..];
     /// let mut body = Vec::new();
     /// while !input.is_empty() {
-    ///     let progress = http.feed(input, |slice| body.extend_from_slice(slice))?;
-    ///     input = &input[progress.consumed..];
-    ///     if progress.head {
+    ///     let report = http.feed(input, |slice| body.extend_from_slice(slice))?;
+    ///     input = &input[report.consumed..];
+    ///     if report.head {
     ///         // Decide what to do with the body before it arrives.
     ///         assert_eq!(http.status(), Some(502));
     ///         assert_eq!(http.header("Content-Type"), Some("text/html"));
     ///     }
-    ///     if progress.complete {
+    ///     if report.complete {
     ///         break;
     ///     }
     /// }
@@ -518,7 +520,7 @@ impl ResponseDecoder {
         &mut self,
         input: &[u8],
         mut body: impl FnMut(&[u8]),
-    ) -> Result<Progress, HttpError> {
+    ) -> Result<FeedReport, HttpError> {
         let mut i = 0;
         let mut head = false;
         while i < input.len() {
@@ -678,7 +680,7 @@ impl ResponseDecoder {
             return Err(error);
         }
         self.offset += i as u64;
-        Ok(Progress {
+        Ok(FeedReport {
             consumed: i,
             complete: self.state == State::Done,
             head,
@@ -686,7 +688,7 @@ impl ResponseDecoder {
     }
 
     /// Like [`ResponseDecoder::feed`], but goes on past the end of the head: it uses all of
-    /// `input` unless the response ends inside it. [`Progress::head`] tells whether the head
+    /// `input` unless the response ends inside it. [`FeedReport::head`] tells whether the head
     /// ended during this call.
     ///
     /// ```
@@ -694,9 +696,9 @@ impl ResponseDecoder {
     /// let mut http = ResponseDecoder::new();
     /// let mut body = Vec::new();
     /// let wire = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}HTTP/1.1 200 OK\r\n";
-    /// let progress = http.feed_all(wire, |slice| body.extend_from_slice(slice))?;
-    /// assert!(progress.head && progress.complete);
-    /// assert_eq!(progress.consumed, 40); // the next response is left alone
+    /// let report = http.feed_all(wire, |slice| body.extend_from_slice(slice))?;
+    /// assert!(report.head && report.complete);
+    /// assert_eq!(report.consumed, 40); // the next response is left alone
     /// assert_eq!(body, b"{}");
     /// # Ok::<(), pullstream::http::HttpError>(())
     /// ```
@@ -704,14 +706,14 @@ impl ResponseDecoder {
         &mut self,
         input: &[u8],
         mut body: impl FnMut(&[u8]),
-    ) -> Result<Progress, HttpError> {
-        let mut total = Progress::default();
+    ) -> Result<FeedReport, HttpError> {
+        let mut total = FeedReport::default();
         loop {
-            let progress = self.feed(&input[total.consumed..], &mut body)?;
-            total.consumed += progress.consumed;
-            total.complete = progress.complete;
-            total.head |= progress.head;
-            if !progress.head || progress.complete || total.consumed == input.len() {
+            let report = self.feed(&input[total.consumed..], &mut body)?;
+            total.consumed += report.consumed;
+            total.complete = report.complete;
+            total.head |= report.head;
+            if !report.head || report.complete || total.consumed == input.len() {
                 return Ok(total);
             }
         }

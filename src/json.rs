@@ -368,7 +368,7 @@ impl<'a> RawJson<'a> {
     /// The value of `key` in this object (the first one, if repeated); `None` when this is not
     /// an object or has no such key.
     pub fn field(&self, key: &str) -> Option<RawJson<'a>> {
-        let mut parser = Parser::new(self.text, crate::decoder::MAX_DEPTH_LIMIT);
+        let mut parser = Parser::new(self.text, crate::scan::MAX_DEPTH_LIMIT);
         let mut found = None;
         parser
             .object(|parser, name| {

@@ -26,12 +26,26 @@
 //! ```
 //!
 //! # The house, one room per stage
+//! Bytes pass through the rooms in this order:
 //! ```text
 //! bytes ─► http (optional HTTP/1.1 de-chunking) ─► scan (Splitter) ─► decoder (Records, carry)
 //!       ─► message (borrowed fields, lazy unescape) ─► event (classification)
-//!       ─► tracker (layers, aggregate, stalls) ─► outcome
+//!       ─► tracker (layers, aggregate, stalls) ─► outcome ─► summary
 //! ```
-//! `ffi` wraps the decoder and tracker for C and is the only module with `unsafe` code.
+//! [`Pipeline`] runs them all. The code depends the same way, front to back, with no cycles
+//! (`tests/rooms.rs` checks it): a room uses only the rooms before it in
+//!
+//! `error` · `swar` · `http` · `scan` · `json` · `message` · `decoder` · `failure` · `event` ·
+//! `outcome` · `tracker` · `summary` · `pipeline` · `synth`
+//!
+//! where `error` ([`Error`], and the [`error::ErrorSource`] and [`error::SalvagedError`] it
+//! carries) and `swar` (the word-at-a-time byte classes the splitter and the record parser scan
+//! with) are leaves every room may use, `json` is the JSON reader under `message`, and
+//! `failure` classifies error texts for `event`. Where a stage fills in a type of a later
+//! stage, that type's room comes first: the decoder parses each record's fields as it frames
+//! it (`message` before `decoder`), and the tracker builds an [`Outcome`] (`outcome` before
+//! `tracker`). The C ABI is a separate crate, `pullstream-capi`, and the command-line tool
+//! `pullstream-cli`.
 //!
 //! # Zero-copy and lifetimes
 //! A [`Record`] borrows either the chunk passed to [`Decoder::feed`] or, when it crossed a chunk
@@ -63,6 +77,7 @@ pub mod scan;
 #[cfg(feature = "stream")]
 pub mod stream;
 pub mod summary;
+mod swar;
 #[cfg(feature = "synth")]
 pub mod synth;
 pub mod tracker;
@@ -73,6 +88,7 @@ pub use event::Event;
 pub use json::{JsonStr, RawJson};
 pub use message::{ErrorDetail, Message, ProgressDetail};
 pub use outcome::Outcome;
+pub use pipeline::{Item, Pipeline};
 pub use tracker::Tracker;
 
 /// The README's Rust example, compiled and run as a doc test.

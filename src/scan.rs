@@ -13,8 +13,15 @@ use std::mem::take as mem_take;
 
 use memchr::memchr2;
 
+use crate::swar;
+
 /// The default for [`crate::Config::max_depth`].
 pub const DEFAULT_MAX_DEPTH: u32 = 128;
+
+/// The largest [`crate::Config::max_depth`] accepted: parsing recurses once per level, and 1024
+/// levels fit comfortably in a small thread stack. Here, below the JSON parser and the decoder,
+/// so that both can bound their depth by it.
+pub const MAX_DEPTH_LIMIT: u32 = 1024;
 
 /// What [`Splitter::split`] found. Each variant says where the caller resumes
 /// ([`Split::resume_at`]).
@@ -585,96 +592,6 @@ fn ends_in_odd_backslashes(input: &[u8], from: usize, to: usize) -> bool {
     }
 }
 
-/// Word-at-a-time byte classes (SWAR: "SIMD within a register"), shared by the splitter and
-/// the record parser's fast path. Each mask has the high bit of a byte set where that byte is
-/// in the class. Borrows can set false bits, but only in bytes *above* a true one, so the
-/// lowest set bit (`trailing_zeros() / 8`, the words are little-endian) is always exact: that is
-/// the only way these masks are read.
-pub(crate) mod swar {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-    /// Bytes equal to `byte`.
-    #[inline(always)]
-    pub(crate) fn eq(word: u64, byte: u8) -> u64 {
-        let x = word ^ (ONES * u64::from(byte));
-        x.wrapping_sub(ONES) & !x & HIGHS
-    }
-
-    /// Bytes below `bound` (at most 0x80).
-    #[inline(always)]
-    pub(crate) fn below(word: u64, bound: u8) -> u64 {
-        word.wrapping_sub(ONES * u64::from(bound)) & !word & HIGHS
-    }
-
-    /// The eight bytes at `at`, if there are eight.
-    #[inline(always)]
-    pub(crate) fn load(bytes: &[u8], at: usize) -> Option<u64> {
-        let chunk: [u8; 8] = bytes.get(at..at.wrapping_add(8))?.try_into().ok()?;
-        Some(u64::from_le_bytes(chunk))
-    }
-
-    /// Index of the first `"`, `{`, `[`, `}` or `]` from `from`: what the splitter must look at
-    /// outside strings. `None` when the input ends first.
-    #[inline(always)]
-    pub(crate) fn structural_stop(bytes: &[u8], mut from: usize) -> Option<usize> {
-        while let Some(word) = load(bytes, from) {
-            // `[` and `]` are `{` and `}` without bit 5, and no other byte turns into either
-            // when bit 5 is set: one comparison covers each pair.
-            let folded = word | (ONES * 0x20);
-            let stops = eq(word, b'"') | eq(folded, b'{') | eq(folded, b'}');
-            if stops != 0 {
-                return Some(from + (stops.trailing_zeros() / 8) as usize);
-            }
-            from += 8;
-        }
-        let tail = bytes.get(from..)?;
-        let k = tail
-            .iter()
-            .position(|&b| matches!(b, b'"' | b'{' | b'[' | b'}' | b']'))?;
-        Some(from + k)
-    }
-
-    /// Index of the first `"` or control character (which includes the line break) from
-    /// `from`: [`string_stop`] without the backslash, for a caller that tells escaped bytes by
-    /// the backslashes before them. `None` when the input ends first.
-    #[inline(always)]
-    pub(crate) fn quote_or_control(bytes: &[u8], mut from: usize) -> Option<usize> {
-        while let Some(word) = load(bytes, from) {
-            // As in `string_stop`: flipping bit 1 turns `"` into 0x20.
-            let stops = below(word ^ (ONES * 0x02), 0x21);
-            if stops != 0 {
-                return Some(from + (stops.trailing_zeros() / 8) as usize);
-            }
-            from += 8;
-        }
-        let tail = bytes.get(from..)?;
-        let k = tail.iter().position(|&b| b == b'"' || b < 0x20)?;
-        Some(from + k)
-    }
-
-    /// Index of the first byte (from `from`) that ends a run of plain string content: `"`,
-    /// `\\` or a control character (which includes the line break). `None` when the input ends
-    /// first.
-    #[inline(always)]
-    pub(crate) fn string_stop(bytes: &[u8], mut from: usize) -> Option<usize> {
-        while let Some(word) = load(bytes, from) {
-            // Flipping bit 1 turns `"` (0x22) into 0x20 and maps the control characters onto
-            // each other, so one "below 0x21" test finds both.
-            let stops = below(word ^ (ONES * 0x02), 0x21) | eq(word, b'\\');
-            if stops != 0 {
-                return Some(from + (stops.trailing_zeros() / 8) as usize);
-            }
-            from += 8;
-        }
-        let tail = bytes.get(from..)?;
-        let k = tail
-            .iter()
-            .position(|&b| b == b'"' || b == b'\\' || b < 0x20)?;
-        Some(from + k)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -807,48 +724,6 @@ mod tests {
         ),
         ("unclosed", b"{\"a\":", &["start 0"]),
     ];
-
-    /// The word tests (and the byte-at-a-time tails) find exactly the first byte of their class, for
-    /// every byte value at every position of inputs from 1 to 17 bytes, read from every start.
-    #[test]
-    fn stops_find_the_first_byte_of_their_class() {
-        type Stop = fn(&[u8], usize) -> Option<usize>;
-        type Class = (&'static str, Stop, fn(u8) -> bool);
-        let classes: [Class; 3] = [
-            ("structural", swar::structural_stop, |b| {
-                matches!(b, b'"' | b'{' | b'[' | b'}' | b']')
-            }),
-            ("quote or control", swar::quote_or_control, |b| {
-                b == b'"' || b < 0x20
-            }),
-            ("string", swar::string_stop, |b| {
-                b == b'"' || b == b'\\' || b < 0x20
-            }),
-        ];
-        for (name, stop, is_stop) in classes {
-            for len in 1..=17 {
-                for at in 0..len {
-                    for byte in 0..=255u8 {
-                        // Filler that no class stops at, with one byte of interest, and a
-                        // second candidate after it to check that the first one wins.
-                        let mut input = vec![b'a'; len];
-                        input[at] = byte;
-                        if at + 1 < len {
-                            input[at + 1] = b'"';
-                        }
-                        for from in 0..=len {
-                            let expected = (from..len).find(|&i| is_stop(input[i]));
-                            assert_eq!(
-                                stop(&input, from),
-                                expected,
-                                "{name}: byte {byte:#04x} at {at} of {len}, from {from}"
-                            );
-                        }
-                    }
-                }
-            }
-        }
-    }
 
     #[test]
     fn table() {

@@ -28,14 +28,14 @@ fn decode(pieces: &[&[u8]]) -> Decoded {
         }
         while !input.is_empty() {
             match http.feed(input, |slice| body.extend_from_slice(slice)) {
-                Ok(progress) => {
-                    input = &input[progress.consumed..];
-                    if progress.head {
+                Ok(report) => {
+                    input = &input[report.consumed..];
+                    if report.head {
                         heads += 1;
                         // The head is known before any body is handed out.
                         assert!(http.status().is_some());
                     }
-                    if progress.complete {
+                    if report.complete {
                         rest += input.len();
                         break;
                     }

@@ -6,8 +6,9 @@
 //! JSON): an `errorDetail.code` that is a string, invalid UTF-8 in the message, `error` as an
 //! object, a raw tab, a repeated key, a wrong type in another field of the same record.
 
+use pullstream::error::SalvagedError;
 use pullstream::event::ErrorSource;
-use pullstream::message::{salvage_error, Message, Parsed, SalvagedError, UNREADABLE_ERROR};
+use pullstream::message::{salvage_error, Message, Parsed, UNREADABLE_ERROR};
 use pullstream::ErrorKind;
 
 use proptest::prelude::*;

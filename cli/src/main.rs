@@ -361,9 +361,9 @@ impl Session {
                     let _ = pipeline.feed(body, now_ms, |item| sink.item(item));
                 });
                 match result {
-                    Ok(progress) => {
-                        rest = &rest[progress.consumed..];
-                        if progress.head && !http.is_success() {
+                    Ok(report) => {
+                        rest = &rest[report.consumed..];
+                        if report.head && !http.is_success() {
                             // An error response: its body is a JSON message, or not a stream.
                             self.sink.quiet_malformed = true;
                             self.http_failure = Some(HttpFailure {
@@ -373,7 +373,7 @@ impl Session {
                                 snippet: Vec::new(),
                             });
                         }
-                        if progress.complete {
+                        if report.complete {
                             self.trailing += rest.len() as u64;
                             break;
                         }
