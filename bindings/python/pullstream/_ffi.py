@@ -5,15 +5,24 @@ resolved to ctypes through one table; `tests/test_header.py` checks those spelli
 header, so a change to the C API that this file does not follow fails the tests.
 """
 
+from __future__ import annotations
+
 import ctypes
 import os
 import pathlib
 import sys
+from typing import Any, Dict, List, Optional, Tuple
 
 _ROOT = pathlib.Path(__file__).resolve().parents[3]
 
+# The library a built package carries beside this file (setup.py names it the same way).
+BUNDLED_NAME = "libpullstream" + {"darwin": ".dylib", "win32": ".dll"}.get(sys.platform, ".so")
 
-def _default_library():
+
+def _default_library() -> pathlib.Path:
+    bundled = pathlib.Path(__file__).resolve().parent / BUNDLED_NAME
+    if bundled.exists():
+        return bundled
     name = {"darwin": "libpullstream.dylib", "win32": "pullstream.dll"}.get(sys.platform, "libpullstream.so")
     return _ROOT / "target" / "release" / name
 
@@ -34,7 +43,7 @@ class Http(ctypes.Structure):
 
 
 # C type spelling -> ctypes type (structs and callbacks are added below).
-CTYPES = {
+CTYPES: Dict[str, Any] = {
     "void": None,
     "uint32_t": ctypes.c_uint32,
     "int32_t": ctypes.c_int32,
@@ -73,7 +82,7 @@ for _enum in ENUMS:
 CTYPES["pullstream_status *"] = ctypes.POINTER(ctypes.c_uint32)
 
 
-def _struct(name, fields):
+def _struct(name: str, fields: List[Tuple[str, str]]) -> Any:
     """A ctypes Structure from (field, C type spelling) pairs; keeps the spellings for the tests."""
     cls = type(name, (ctypes.Structure,), {
         "_fields_": [(field, CTYPES[ctype]) for field, ctype in fields],
@@ -190,7 +199,7 @@ CTYPES["pullstream_event_callback"] = EventCallback
 CTYPES["pullstream_stall_callback"] = StallCallback
 
 # name -> (return type, [argument types]), spelled as in the header.
-SIGNATURES = {
+SIGNATURES: Dict[str, Tuple[str, List[str]]] = {
     "pullstream_version": ("const char *", []),
     "pullstream_status_name": ("const char *", ["uint32_t"]),
     "pullstream_event_kind_name": ("const char *", ["uint32_t"]),
@@ -234,7 +243,7 @@ SIGNATURES = {
 }
 
 
-def load(path=None):
+def load(path: Optional[str] = None) -> Any:
     """Loads the shared library and declares every function of SIGNATURES on it."""
     lib = ctypes.CDLL(path or LIBRARY_PATH)
     for name, (restype, argtypes) in SIGNATURES.items():
