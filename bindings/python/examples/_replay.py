@@ -15,8 +15,9 @@ _WHITESPACE = " \t\r\n"
 def split_records(data: bytes) -> Iterator[Dict[str, Any]]:
     """The records of a stream, decoded the way a JSON client library does it: one
     `raw_decode` after another. A stretch that does not decode (a proxy's HTML page, a record
-    cut off) is skipped up to the next `{`, and values that are not objects are dropped: those
-    are what an upstream decoder loses, and why raw bytes are the better input."""
+    cut off) is skipped up to the next line that begins with `{` (not merely the next `{`: that
+    could be an object nested in the broken record), and values that are not objects are
+    dropped: those are what an upstream decoder loses, and why raw bytes are the better input."""
     text = data.decode("utf-8", "replace")
     position = 0
     while position < len(text):
@@ -27,11 +28,21 @@ def split_records(data: bytes) -> Iterator[Dict[str, Any]]:
         try:
             value, position = _JSON.raw_decode(text, position)
         except ValueError:
-            following = text.find("{", position + 1)
-            position = len(text) if following < 0 else following
+            position = _next_line_start(text, position)
             continue
         if isinstance(value, dict):
             yield value
+
+
+def _next_line_start(text: str, position: int) -> int:
+    """Where the next line that begins with `{` starts, or the end."""
+    while True:
+        line_feed = text.find("\n", position)
+        if line_feed < 0:
+            return len(text)
+        position = line_feed + 1
+        if text[position : position + 1] == "{":
+            return position
 
 
 def read_chunks(path: Union[str, pathlib.Path], size: int = 4096) -> Iterator[bytes]:
