@@ -24,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import json
 import time
+from collections import abc
 from dataclasses import dataclass
 from typing import (
     Any,
@@ -238,7 +239,7 @@ def encode_record(record: Record) -> bytes:
     the spelling of numbers and escapes, and every stretch the upstream decoder could not
     parse (so `malformed_records` counts only what pullstream itself saw). Verdicts, events
     and counts of well-formed records are the same as for the original bytes."""
-    if not isinstance(record, Mapping):
+    if not isinstance(record, abc.Mapping):
         raise TypeError(f"a decoded record is a mapping (a JSON object), not {type(record).__name__}")
     text = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
     try:
@@ -557,13 +558,14 @@ class HttpResponse(_Handle):
     @property
     def status(self) -> Optional[int]:
         """The HTTP status code, or None before the head has arrived."""
-        return self.info()["status"]
+        status: Optional[int] = self.info()["status"]
+        return status
 
 
 def _feed_item(decoder: Decoder, item: StreamItem, now_ms: int) -> List[Event]:
     if isinstance(item, (bytes, bytearray, memoryview)):
         return decoder.feed(item, now_ms)
-    if isinstance(item, Mapping):
+    if isinstance(item, abc.Mapping):
         return decoder.feed_record(item, now_ms)
     raise TypeError(f"a stream item is bytes or a decoded record (a mapping), not {type(item).__name__}")
 
