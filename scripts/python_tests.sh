@@ -25,6 +25,8 @@ VENV=$TARGET/python-venv
 OUT=$TARGET/python-tests
 CLI=$TARGET/release/pullstream
 rm -rf "$VENV" "$OUT"
+# setuptools builds in place and would pack whatever an earlier build left in build/.
+rm -rf bindings/python/build bindings/python/pullstream.egg-info
 mkdir -p "$OUT/elsewhere" "$OUT/wheel"
 unset PULLSTREAM_LIB
 
