@@ -41,6 +41,7 @@ from typing import (
     Optional,
     Tuple,
     TypedDict,
+    TypeVar,
     Union,
 )
 
@@ -250,6 +251,9 @@ def encode_record(record: Record) -> bytes:
     return data + b"\n"
 
 
+_SelfHandle = TypeVar("_SelfHandle", bound="_Handle")
+
+
 class _Handle:
     """Owns one C handle: freed by close(), by `with`, or by the garbage collector."""
 
@@ -263,7 +267,7 @@ class _Handle:
             type(self)._FREE(self._handle)
             self._handle = None
 
-    def __enter__(self) -> "_Handle":
+    def __enter__(self: _SelfHandle) -> _SelfHandle:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -320,9 +324,6 @@ class Decoder(_Handle):
             self._handle = handle
         finally:
             _lib.pullstream_config_free(config)
-
-    def __enter__(self) -> "Decoder":
-        return self
 
     def _deliver(self, call: Callable[[Any], int], what: str) -> List[Event]:
         """Runs a feed/finish call, collecting every event; resumes after pauses."""
