@@ -15,6 +15,8 @@ step() {
 step "cargo test (every package: unit, doc, integration, proptest)" cargo test --workspace --locked
 step "release build (rlib + cdylib + staticlib + command-line tool)" cargo build --workspace --locked --release
 if [ -x scripts/c_tests.sh ]; then step "C / C++ / Python bindings" scripts/c_tests.sh; fi
+if [ -x scripts/cpp_std_check.sh ]; then step "C++ wrapper: #error below C++17" scripts/cpp_std_check.sh; fi
+if [ -x scripts/python_tests.sh ]; then step "Python package: pip install in a fresh venv, fixtures, examples, mypy, wheel" scripts/python_tests.sh; fi
 if [ -x scripts/hostile.sh ]; then step "hostile input through the command-line tool" scripts/hostile.sh; fi
 if [ -x scripts/fuzz_ci.sh ] && [ "${SKIP_FUZZ:-0}" != 1 ]; then step "fuzz smoke" scripts/fuzz_ci.sh; fi
 if [ -x scripts/miri.sh ]; then step "miri (skipped without a nightly toolchain)" scripts/miri.sh; fi

@@ -14,7 +14,7 @@ use std::path::Path;
 /// `decoder`), and the tracker builds an [`pullstream::Outcome`] (`outcome` before `tracker`).
 const ROOMS: &[&str] = &[
     "error", "swar", "http", "scan", "json", "message", "decoder", "failure", "event", "outcome",
-    "tracker", "summary", "pipeline", "synth", "lib",
+    "tracker", "summary", "pipeline", "stream", "synth", "lib",
 ];
 
 /// The crate modules each source file names, with the first line that names each.

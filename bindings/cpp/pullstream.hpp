@@ -4,12 +4,29 @@
 // * `feed` / `finish` take any callable `f(const pullstream::Event &)` returning `void` (go on)
 //   or `pullstream::Flow` (`Flow::Pause` pauses). Exceptions thrown by the callable never cross
 //   the C boundary: the decoder pauses, and the exception is rethrown once the C call returned.
-// * Results are `[[nodiscard]]`; failures other than PAUSED/STOPPED throw `pullstream::Error`.
+// * `pullstream::HttpResponse` owns a `pullstream_http *`: it de-chunks a raw HTTP/1.1 response
+//   (read from the Docker socket yourself) and hands the body to a callable, for a Decoder.
+// * Results are `[[nodiscard]]`; failures other than PAUSED/STOPPED throw `pullstream::Error`
+//   (`pullstream::HttpError` for a malformed response: with its text and byte offset).
 // * Strings are `std::string_view`s borrowed from the library, valid as the C API says (event
-//   strings: only during the callback).
-// * Threads: a Decoder may be moved between threads but not used from two at once.
+//   strings and body pieces: only during the callback).
+// * Threads: a Decoder or HttpResponse may be moved between threads but not used from two at once.
+//
+// Include path: this file includes "pullstream.h" by its bare name, so one -I serves both
+// when they sit in one directory (an installed prefix puts both in <prefix>/include); in the
+// source tree, compile with -Iinclude -Ibindings/cpp. Needs C++17 (checked below).
 #ifndef PULLSTREAM_HPP
 #define PULLSTREAM_HPP
+
+// MSVC reports 199711L in __cplusplus unless /Zc:__cplusplus is given; _MSVC_LANG is exact.
+#if defined(_MSVC_LANG)
+#define PULLSTREAM_HPP_CPLUSPLUS _MSVC_LANG
+#else
+#define PULLSTREAM_HPP_CPLUSPLUS __cplusplus
+#endif
+#if PULLSTREAM_HPP_CPLUSPLUS < 201703L
+#error "pullstream.hpp needs C++17 or newer (std::string_view, if constexpr): compile with -std=c++17 (GCC, Clang) or /std:c++17 (MSVC); from older C++, include pullstream.h and use the C API"
+#else
 
 #include <cstddef>
 #include <cstdint>
@@ -275,6 +292,153 @@ class Decoder {
     pullstream_decoder *decoder_ = nullptr;
 };
 
+/// A malformed HTTP response: the library's text and the byte offset where it was found.
+class HttpError : public Error {
+  public:
+    HttpError(pullstream_status status, const std::string &what, std::string message, uint64_t offset)
+        : Error(status, what + ": " + message), message_(std::move(message)), offset_(offset) {}
+
+    /// What was wrong, as the library says it.
+    [[nodiscard]] const std::string &message() const noexcept { return message_; }
+    /// The byte offset in the response where it was found.
+    [[nodiscard]] uint64_t offset() const noexcept { return offset_; }
+
+  private:
+    std::string message_;
+    uint64_t offset_;
+};
+
+/// How a response's body ended, as `HttpResponse::finish_into` found it.
+enum class BodyEnd {
+    Complete,   ///< the whole body arrived
+    Truncated,  ///< cut short: for a 2xx response the decoder was told (verdict "truncated_body")
+};
+
+/// De-chunks one raw HTTP/1.1 response (status line, headers, chunked or identity body) for a
+/// Decoder (owning, move-only):
+///
+///     pullstream::HttpResponse http;
+///     pullstream::Decoder decoder;
+///     for (std::string_view piece : socket_reads) {
+///         http.feed(piece, [&](std::string_view body) { (void)decoder.feed(body, now_ms()); });
+///     }
+///     auto end = http.finish_into(decoder);   // before or after decoder.finish
+class HttpResponse {
+  public:
+    HttpResponse() {
+        pullstream_status status = pullstream_http_new(&http_);
+        if (status != PULLSTREAM_STATUS_OK) {
+            throw Error(status, "pullstream_http_new");
+        }
+    }
+    ~HttpResponse() { pullstream_http_free(http_); }
+    HttpResponse(const HttpResponse &) = delete;
+    HttpResponse &operator=(const HttpResponse &) = delete;
+    HttpResponse(HttpResponse &&other) noexcept : http_(std::exchange(other.http_, nullptr)) {}
+    HttpResponse &operator=(HttpResponse &&other) noexcept {
+        std::swap(http_, other.http_);
+        return *this;
+    }
+
+    /// Feeds the next bytes of the response; `on_body(std::string_view)` receives each piece
+    /// of body they complete, in order (valid only during the call). A malformed response
+    /// throws HttpError after the body pieces before the error were handed out (feed those to
+    /// the decoder as usual, then call finish_into: framing that breaks after the body began
+    /// is a truncated body). An exception from `on_body` is rethrown once the C call returned;
+    /// the pieces after it in this feed are dropped, so the stream is no longer whole.
+    template <class F>
+    void feed(std::string_view bytes, F &&on_body) {
+        BodySink<F> sink{on_body, nullptr};
+        pullstream_status status = pullstream_http_feed(
+            http_, reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), &BodySink<F>::call, &sink);
+        if (sink.error) {
+            std::rethrow_exception(sink.error);
+        }
+        if (status != PULLSTREAM_STATUS_OK) {
+            fail(status, "pullstream_http_feed");
+        }
+    }
+
+    /// Ends the input (the connection closed) with no decoder to tell: a response cut short
+    /// throws HttpError (`PULLSTREAM_STATUS_HTTP_TRUNCATED`).
+    void finish() {
+        pullstream_status status = pullstream_http_finish(http_);
+        if (status != PULLSTREAM_STATUS_OK) {
+            fail(status, "pullstream_http_finish");
+        }
+    }
+
+    /// Ends the input and tells `decoder` (the one the body went to) how the body ended: a 2xx
+    /// body cut short makes its verdict incomplete, "truncated_body". Returns Truncated for a
+    /// body cut short (an error response's body keeps its own verdict); throws HttpError when
+    /// the response was cut inside its head or broke before its body.
+    [[nodiscard]] BodyEnd finish_into(Decoder &decoder) {
+        pullstream_status status = pullstream_http_finish_into(http_, decoder.get());
+        if (status == PULLSTREAM_STATUS_OK) {
+            return BodyEnd::Complete;
+        }
+        if (status == PULLSTREAM_STATUS_HTTP_TRUNCATED && info().head_complete != 0) {
+            return BodyEnd::Truncated;
+        }
+        fail(status, "pullstream_http_finish_into");
+    }
+
+    /// What is known about the response so far.
+    [[nodiscard]] pullstream_http_info info() const {
+        pullstream_http_info info{};
+        pullstream_status status = pullstream_http_get_info(http_, &info);
+        if (status != PULLSTREAM_STATUS_OK) {
+            throw Error(status, "pullstream_http_get_info");
+        }
+        return info;
+    }
+
+    /// The HTTP status code, or 0 before the head has arrived.
+    [[nodiscard]] uint16_t status() const { return info().status; }
+
+    /// The C handle, still owned by this object.
+    [[nodiscard]] pullstream_http *get() const noexcept { return http_; }
+
+  private:
+    template <class F>
+    struct BodySink {
+        F &on_body;
+        std::exception_ptr error;
+
+        static void call(void *userdata, pullstream_bytes body) noexcept {
+            auto *self = static_cast<BodySink *>(userdata);
+            if (self->error) {
+                return;  // the callable threw on an earlier piece: it sees no more
+            }
+            try {
+                self->on_body(view(body));
+            } catch (...) {
+                // Never unwind through the library: keep it, rethrow after the C call.
+                self->error = std::current_exception();
+            }
+        }
+    };
+
+    [[noreturn]] void fail(pullstream_status status, const char *what) const {
+        std::size_t len = 0;
+        uint64_t offset = 0;
+        std::string message;
+        if (pullstream_http_last_error(http_, nullptr, 0, &len, &offset) == PULLSTREAM_STATUS_BUFFER_TOO_SMALL) {
+            message.assign(len + 1, '\0');
+            if (pullstream_http_last_error(http_, message.data(), message.size(), &len, &offset) ==
+                PULLSTREAM_STATUS_OK) {
+                message.resize(len);
+            } else {
+                message.clear();
+            }
+        }
+        throw HttpError(status, what, message, offset);
+    }
+
+    pullstream_http *http_ = nullptr;
+};
+
 }  // namespace pullstream
 
+#endif  // C++17
 #endif  // PULLSTREAM_HPP

@@ -2,6 +2,8 @@
 #include "pullstream.hpp"
 
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -30,6 +32,9 @@ const std::string kPull =
 static_assert(!std::is_copy_constructible_v<pullstream::Decoder>, "move-only");
 static_assert(std::is_nothrow_move_constructible_v<pullstream::Decoder>, "movable");
 static_assert(!std::is_copy_assignable_v<pullstream::Config>, "move-only");
+static_assert(!std::is_copy_constructible_v<pullstream::HttpResponse>, "move-only");
+static_assert(std::is_nothrow_move_constructible_v<pullstream::HttpResponse>, "movable");
+static_assert(std::is_base_of_v<pullstream::Error, pullstream::HttpError>, "one catch for both");
 
 void test_feed_with_a_lambda() {
     pullstream::Decoder decoder;
@@ -135,6 +140,128 @@ void test_move_and_errors() {
     CHECK(threw);
 }
 
+// A fixture of the repository (the tests run from its root).
+std::string read_fixture(const char *name) {
+    std::ifstream file(std::string("tests/fixtures/") + name, std::ios::binary);
+    CHECK(file.good());
+    return {std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>()};
+}
+
+// `body` as a chunked HTTP/1.1 200 response, in chunks of `chunk` bytes; `last_chunk` false
+// leaves out the closing `0` chunk (a body cut short between chunks).
+std::string chunked_response(const std::string &body, std::size_t chunk, bool last_chunk) {
+    std::string response =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (std::size_t at = 0; at < body.size(); at += chunk) {
+        std::string piece = body.substr(at, chunk);
+        char size[32];
+        std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+        response += size + piece + "\r\n";
+    }
+    if (last_chunk) {
+        response += "0\r\n\r\n";
+    }
+    return response;
+}
+
+// The response through HttpResponse in pieces of `piece` bytes, its body through a Decoder.
+struct HttpRun {
+    std::string body;
+    std::string summary;
+    int exit_code = -1;
+    pullstream::BodyEnd end = pullstream::BodyEnd::Complete;
+    uint16_t status = 0;
+};
+HttpRun run_http(const std::string &response, std::size_t piece) {
+    HttpRun run;
+    pullstream::HttpResponse http;
+    pullstream::Decoder decoder;
+    for (std::size_t at = 0; at < response.size(); at += piece) {
+        http.feed(std::string_view(response).substr(at, piece), [&](std::string_view body) {
+            run.body += body;
+            CHECK(decoder.feed(body, 0) == pullstream::Progress::Done);
+        });
+    }
+    CHECK(decoder.finish(0) == pullstream::Progress::Done);
+    run.end = http.finish_into(decoder);
+    run.status = http.status();
+    run.summary = decoder.summary_json();
+    run.exit_code = decoder.exit_code();
+    return run;
+}
+
+void test_http_dechunks_a_fixture_to_the_summary_of_its_body() {
+    const std::string body = read_fixture("pull_success_crlf.stream");
+    CHECK(!body.empty());
+    pullstream::Decoder direct;
+    CHECK(direct.feed(body, 0) == pullstream::Progress::Done);
+    CHECK(direct.finish(0) == pullstream::Progress::Done);
+    for (std::size_t piece : {std::size_t{1}, std::size_t{7}, std::size_t{4096}}) {
+        HttpRun run = run_http(chunked_response(body, 100, true), piece);
+        CHECK(run.body == body);
+        CHECK(run.status == 200);
+        CHECK(run.end == pullstream::BodyEnd::Complete);
+        CHECK(run.summary == direct.summary_json());
+        CHECK(run.exit_code == 0);
+    }
+}
+
+void test_http_body_cut_short_is_told_to_the_decoder() {
+    const std::string body = read_fixture("pull_success_crlf.stream");
+    HttpRun run = run_http(chunked_response(body, 100, false), 13);
+    CHECK(run.body == body);  // every record arrived, only the `0` chunk is missing
+    CHECK(run.end == pullstream::BodyEnd::Truncated);
+    CHECK(run.summary.find("\"incomplete_reason\":\"truncated_body\"") != std::string::npos);
+    CHECK(run.exit_code == 2);
+}
+
+void test_http_malformed_response_and_callback_exceptions() {
+    pullstream::HttpResponse http;
+    std::string body;
+    bool threw = false;
+    const std::string response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\n{}\r\nzz\r\n";
+    try {
+        http.feed(response, [&](std::string_view piece) { body += piece; });
+    } catch (const pullstream::HttpError &e) {
+        threw = e.status() == PULLSTREAM_STATUS_HTTP_BAD_CHUNK && !e.message().empty() &&
+                e.offset() >= response.size() - 4 && e.offset() <= response.size();
+    }
+    CHECK(threw);
+    CHECK(body == "{}");  // the piece before the error was handed out first
+
+    // A throwing body callable: rethrown after the C call, later pieces of that feed dropped.
+    pullstream::HttpResponse second;
+    int pieces = 0;
+    bool caught = false;
+    try {
+        second.feed("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n1\r\nb\r\n",
+                    [&](std::string_view) {
+                        ++pieces;
+                        throw std::runtime_error("from the body callable");
+                    });
+    } catch (const std::runtime_error &e) {
+        caught = std::string(e.what()) == "from the body callable";
+    }
+    CHECK(caught);
+    CHECK(pieces == 1);
+
+    // Cut inside the head: not a truncated body, an error.
+    pullstream::HttpResponse cut;
+    pullstream::Decoder decoder;
+    cut.feed("HTTP/1.1 200 OK\r\nTransfer-Enc", [](std::string_view) {});
+    threw = false;
+    try {
+        (void)cut.finish_into(decoder);
+    } catch (const pullstream::HttpError &e) {
+        threw = e.status() == PULLSTREAM_STATUS_HTTP_TRUNCATED;
+    }
+    CHECK(threw);
+
+    pullstream::HttpResponse moved(std::move(second));
+    CHECK(second.get() == nullptr);  // NOLINT: checking the moved-from state on purpose
+    CHECK(moved.get() != nullptr);
+}
+
 }  // namespace
 
 int main() {
@@ -142,6 +269,9 @@ int main() {
     test_pause_and_resume();
     test_exceptions_do_not_cross_the_c_boundary();
     test_move_and_errors();
+    test_http_dechunks_a_fixture_to_the_summary_of_its_body();
+    test_http_body_cut_short_is_told_to_the_decoder();
+    test_http_malformed_response_and_callback_exceptions();
     if (failures == 0) {
         std::printf("test_pullstream (C++): ok\n");
         return 0;

@@ -5,11 +5,14 @@ resolved to ctypes through one table; `tests/test_header.py` checks those spelli
 header, so a change to the C API that this file does not follow fails the tests.
 """
 
+from __future__ import annotations
+
 import ctypes
 import ctypes.util
 import os
 import pathlib
 import sys
+from typing import Any, Dict, List, Optional, Tuple
 
 _PACKAGE_DIR = pathlib.Path(__file__).resolve().parent
 # The repository root when the package is used from a source checkout (bindings/python/pullstream).
@@ -26,8 +29,10 @@ else:
     _NAMES = ["libpullstream.so.0", "libpullstream.so"]
     _CARGO_NAME = "libpullstream_capi.so"
 
+# The library a built package carries beside this file (setup.py names it the same way).
+BUNDLED_NAME = "libpullstream" + {"darwin": ".dylib", "win32": ".dll"}.get(sys.platform, ".so")
 
-def library_candidates():
+def library_candidates() -> List[Tuple[str, str]]:
     """Where `load()` looks for the C library, in order, as (what, path or name) pairs.
 
     1. `$PULLSTREAM_LIB`: when set, the only candidate (an explicit choice that fails to load is
@@ -41,7 +46,8 @@ def library_candidates():
     explicit = os.environ.get("PULLSTREAM_LIB")
     if explicit:
         return [("$PULLSTREAM_LIB", explicit)]
-    candidates = [("package directory", str(_PACKAGE_DIR / name)) for name in _NAMES
+    candidates = [("package directory", str(_PACKAGE_DIR / name))
+                  for name in dict.fromkeys([BUNDLED_NAME, *_NAMES])
                   if (_PACKAGE_DIR / name).exists()]
     found = ctypes.util.find_library("pullstream")
     if found:
@@ -58,9 +64,9 @@ def library_candidates():
     return candidates
 
 
-def _open_library():
+def _open_library() -> Tuple[Any, str]:
     """The first candidate that loads, or an OSError naming every one tried and how to fix it."""
-    tried = []
+    tried: List[str] = []
     for what, where in library_candidates():
         try:
             return ctypes.CDLL(where), where
@@ -75,7 +81,7 @@ def _open_library():
 
 
 # The library `load()` opened last (None before).
-LIBRARY_PATH = None
+LIBRARY_PATH: Optional[str] = None
 
 
 class Decoder(ctypes.Structure):
@@ -91,7 +97,7 @@ class Http(ctypes.Structure):
 
 
 # C type spelling -> ctypes type (structs and callbacks are added below).
-CTYPES = {
+CTYPES: Dict[str, Any] = {
     "void": None,
     "uint32_t": ctypes.c_uint32,
     "int32_t": ctypes.c_int32,
@@ -130,7 +136,7 @@ for _enum in ENUMS:
 CTYPES["pullstream_status *"] = ctypes.POINTER(ctypes.c_uint32)
 
 
-def _struct(name, fields):
+def _struct(name: str, fields: List[Tuple[str, str]]) -> Any:
     """A ctypes Structure from (field, C type spelling) pairs; keeps the spellings for the tests."""
     cls = type(name, (ctypes.Structure,), {
         "_fields_": [(field, CTYPES[ctype]) for field, ctype in fields],
@@ -247,7 +253,7 @@ CTYPES["pullstream_event_callback"] = EventCallback
 CTYPES["pullstream_stall_callback"] = StallCallback
 
 # name -> (return type, [argument types]), spelled as in the header.
-SIGNATURES = {
+SIGNATURES: Dict[str, Tuple[str, List[str]]] = {
     "pullstream_version": ("const char *", []),
     "pullstream_status_name": ("const char *", ["uint32_t"]),
     "pullstream_event_kind_name": ("const char *", ["uint32_t"]),
@@ -291,7 +297,7 @@ SIGNATURES = {
 }
 
 
-def load(path=None):
+def load(path: Optional[str] = None) -> Any:
     """Loads the shared library (`path`, else the first of `library_candidates()` that loads) and
     declares every function of SIGNATURES on it."""
     global LIBRARY_PATH
