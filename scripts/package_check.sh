@@ -5,13 +5,14 @@
 #    (serde brings serde_derive): anything the C ABI or the command-line tool needs, or a
 #    dependency no code uses, must not reach the library's users;
 # 2. `cargo package -p pullstream --locked` builds the crate file and verifies that it compiles;
-# 3. the `.crate` is extracted to a temporary folder and its own tests are built there without
-#    features and run with every feature (the synth-only test is skipped without `synth`), so a
-#    test that reads a file left out of the package, or needs a feature it does not declare,
-#    fails here rather than for a user running `cargo test` on the published crate.
+# 3. the `.crate` is extracted to a folder under $TMPDIR, where its own tests are
+#    type-checked without features (the synth-only test is left out without `synth`) and built
+#    and run with every feature, doc tests included, so a test that reads a file left out of the
+#    package, or needs a feature it does not declare, fails here rather than for a user running
+#    `cargo test` on the published crate.
 #
 # Builds go to $CARGO_TARGET_DIR/package-check (default target/package-check), kept between
-# runs so that a second run rebuilds little. Works offline once the registry cache holds the
+# runs, and the crate is extracted to the same folder each time, so a second run rebuilds little. Works offline once the registry cache holds the
 # dependencies. A tree with uncommitted changes is packaged with --allow-dirty (said on stdout);
 # CI packages a clean checkout. Prints one closing line, "package: N passed, M failed".
 set -uo pipefail
@@ -54,26 +55,40 @@ package() {
     echo "note: uncommitted changes; packaging with --allow-dirty"
     dirty=(--allow-dirty)
   fi
-  cargo package -p pullstream --locked --offline "${dirty[@]}" || return 1
+  # No verification build: the tests below build the packaged crate anyway.
+  cargo package -p pullstream --locked --offline --no-verify "${dirty[@]}" || return 1
   echo "$(cargo package -p pullstream --list --locked --offline "${dirty[@]}" 2>/dev/null |
     wc -l) files, $(du -h "$CRATE" | cut -f1) compressed: $CRATE"
 }
 
-WORK=$(mktemp -d)
-trap 'rm -rf "$WORK"' EXIT
-extract() { tar -xzf "$CRATE" -C "$WORK"; }
+# Outside the repository (inside it, cargo would take the crate for a stray workspace member),
+# at a path fixed per checkout so that an unchanged crate is not rebuilt.
+WORK="${TMPDIR:-/tmp}/pullstream-package-check-$(id -u)-$(pwd | cksum | cut -d' ' -f1)"
 SRC="$WORK/pullstream-$VERSION"
+extract() { rm -rf "$WORK" && mkdir -p "$WORK" && tar -xzf "$CRATE" -C "$WORK"; }
 # The extracted crate is a workspace of its own; its tests may read only what it holds.
 in_crate() { (cd "$SRC" && CARGO_TARGET_DIR="$CHECK_TARGET" "$@"); }
+LOG="$CHECK_TARGET/test.log"
+run_tests() {
+  in_crate cargo test --locked --offline --all-features --no-fail-fast 2>&1 | tee "$LOG"
+  local status=${PIPESTATUS[0]}
+  if [ "$status" -ne 0 ]; then
+    echo "failing tests of the packaged crate:"
+    grep -E '^test .* FAILED$|^error(\[|:)' "$LOG" | sed 's/^/  /'
+    if grep -q 'fuzz/seeds' "$LOG"; then
+      echo "  (tests/fuzz_regressions.rs reads fuzz/seeds/, which is not part of the package)"
+    fi
+  fi
+  return "$status"
+}
 
 step "dependencies of the library" check_dependencies
 step "cargo package -p pullstream" package
 if [ -f "$CRATE" ]; then
   step "extract $(basename "$CRATE")" extract
-  step "packaged crate: tests build without features" \
-    in_crate cargo test --locked --offline --no-run
-  step "packaged crate: tests pass with every feature" \
-    in_crate cargo test --locked --offline --all-features
+  step "packaged crate: library and tests compile without features" \
+    in_crate cargo check --locked --offline --lib --tests
+  step "packaged crate: tests pass with every feature" run_tests
 fi
 
 for name in "${failures[@]}"; do echo "FAILED: $name"; done
