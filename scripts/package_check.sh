@@ -42,7 +42,7 @@ check_dependencies() {
   fi
   echo "direct dependencies: $direct; with theirs:"
   cargo tree -p pullstream -e normal --all-features --prefix none --format '{p}' --locked \
-    --offline | sed 1d | sort -u | sed 's/^/  /'
+    --offline | sed 1d | sed 's/ (\*)$//' | sort -u | sed 's/^/  /'
 }
 
 VERSION=$(cargo metadata --no-deps --format-version 1 --locked --offline |
@@ -65,7 +65,15 @@ package() {
 # at a path fixed per checkout so that an unchanged crate is not rebuilt.
 WORK="${TMPDIR:-/tmp}/pullstream-package-check-$(id -u)-$(pwd | cksum | cut -d' ' -f1)"
 SRC="$WORK/pullstream-$VERSION"
-extract() { rm -rf "$WORK" && mkdir -p "$WORK" && tar -xzf "$CRATE" -C "$WORK"; }
+extract() {
+  rm -rf "$WORK" && mkdir -p "$WORK" && tar -xzf "$CRATE" -C "$WORK" || return 1
+  # The tests find their fixtures through env!("CARGO_MANIFEST_DIR"), fixed when they are
+  # compiled, and cargo does not rebuild a crate that merely moved: rebuild it after a move.
+  local stamp="$CHECK_TARGET/extracted-at"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$SRC" ]; then
+    in_crate cargo clean --offline -p pullstream && mkdir -p "$CHECK_TARGET" && echo "$SRC" >"$stamp"
+  fi
+}
 # The extracted crate is a workspace of its own; its tests may read only what it holds.
 in_crate() { (cd "$SRC" && CARGO_TARGET_DIR="$CHECK_TARGET" "$@"); }
 LOG="$CHECK_TARGET/test.log"
