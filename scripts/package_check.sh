@@ -55,6 +55,7 @@ package() {
     echo "note: uncommitted changes; packaging with --allow-dirty"
     dirty=(--allow-dirty)
   fi
+  rm -f "$CRATE" # so that a crate left by an earlier run is never tested in this one's place
   # No verification build: the tests below build the packaged crate anyway.
   cargo package -p pullstream --locked --offline --no-verify "${dirty[@]}" || return 1
   echo "$(cargo package -p pullstream --list --locked --offline "${dirty[@]}" 2>/dev/null |
@@ -66,13 +67,19 @@ package() {
 WORK="${TMPDIR:-/tmp}/pullstream-package-check-$(id -u)-$(pwd | cksum | cut -d' ' -f1)"
 SRC="$WORK/pullstream-$VERSION"
 extract() {
-  rm -rf "$WORK" && mkdir -p "$WORK" && tar -xzf "$CRATE" -C "$WORK" || return 1
-  # The tests find their fixtures through env!("CARGO_MANIFEST_DIR"), fixed when they are
-  # compiled, and cargo does not rebuild a crate that merely moved: rebuild it after a move.
-  local stamp="$CHECK_TARGET/extracted-at"
-  if [ "$(cat "$stamp" 2>/dev/null)" != "$SRC" ]; then
-    in_crate cargo clean --offline -p pullstream && mkdir -p "$CHECK_TARGET" && echo "$SRC" >"$stamp"
+  # cargo gives every file in a .crate the same fixed time stamp, so cargo (which rebuilds by
+  # time stamps) would take a changed crate extracted over an old one for unchanged. A crate
+  # that differs from the last one tested is extracted afresh and its files stamped now; the
+  # same crate is left as it is, and nothing is rebuilt.
+  local stamp="$CHECK_TARGET/extracted-crate" id
+  id="$SRC $(sha256sum "$CRATE" | cut -d' ' -f1)"
+  if [ -d "$SRC" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$id" ]; then
+    echo "same crate as the last run: not extracted again"
+    return 0
   fi
+  rm -rf "$WORK" && mkdir -p "$WORK" && tar -xzf "$CRATE" -C "$WORK" || return 1
+  find "$WORK" -type f -exec touch {} + || return 1
+  mkdir -p "$CHECK_TARGET" && echo "$id" >"$stamp"
 }
 # The extracted crate is a workspace of its own; its tests may read only what it holds.
 in_crate() { (cd "$SRC" && CARGO_TARGET_DIR="$CHECK_TARGET" "$@"); }
