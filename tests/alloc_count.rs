@@ -104,7 +104,7 @@ fn pull_stream(min_len: usize) -> Vec<u8> {
         out.push_str(&format!(
             "{{\"status\":\"Download complete\",\"progressDetail\":{{}},\"id\":\"{id}\"}}\r\n"
         ));
-        if layer % 40 == 0 {
+        if layer.is_multiple_of(40) {
             out.push_str("{\"errorDetail\":{\"message\":\"read tcp 10.0.0.2:4431-\\u003e104.18.1.1:443: read: connection reset by peer\"},\"error\":\"read tcp 10.0.0.2:4431-\\u003e104.18.1.1:443: read: connection reset by peer\"}\r\n");
         }
         out.push_str(&format!(

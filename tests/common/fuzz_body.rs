@@ -147,7 +147,7 @@ mod fuzz_body {
             checker.item(&item);
             log.push(render(&item));
             seen += 1;
-            if pause_every > 0 && seen % pause_every == 0 {
+            if pause_every > 0 && seen.is_multiple_of(pause_every) {
                 ControlFlow::Break(())
             } else {
                 ControlFlow::Continue(())
