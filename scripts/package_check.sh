@@ -33,7 +33,7 @@ step() {
 # With default features exactly these; an opt-in feature may add only what it names below.
 ALLOWED_DIRECT_DEPS="memchr serde serde_json"
 # `stream` = futures-core (the Stream trait).
-ALLOWED_WITH_ALL_FEATURES="futures-core memchr serde serde_json"
+ALLOWED_WITH_ALL_FEATURES="futures_core memchr serde serde_json"
 direct_deps() {
   cargo tree -p pullstream -e normal "$@" --depth 1 --prefix none --format '{lib}' --locked \
     --offline | sed 1d | sort -u | tr '\n' ' ' | sed 's/ $//'
