@@ -60,6 +60,7 @@ pub mod message;
 pub mod outcome;
 pub mod pipeline;
 pub mod scan;
+pub mod stable;
 pub mod summary;
 #[cfg(feature = "synth")]
 pub mod synth;

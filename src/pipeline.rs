@@ -11,8 +11,10 @@ use crate::summary::Summary;
 use crate::tracker::{Ending, Limit, Tracker, TrackerConfig, TrackerLimit};
 
 /// Something the pipeline has to tell its caller about, in stream order.
+///
+/// Not `#[non_exhaustive]`: every consumer (the C ABI, the command-line tool) must show each
+/// kind of item, so a new one should fail their build rather than be dropped by a wildcard.
 #[derive(Clone, Copy, Debug)]
-#[non_exhaustive]
 pub enum Item<'r, 'a> {
     /// A record and its classification (already applied to the tracker).
     Event {
@@ -46,8 +48,8 @@ pub enum Item<'r, 'a> {
 /// let _ = pipeline.finish(0, |_item| ControlFlow::Continue(()));
 /// let summary = pipeline.summary();
 /// assert_eq!(events, 3);
-/// assert_eq!(summary.outcome, "success");
-/// assert_eq!(summary.result, Some("up_to_date"));
+/// assert_eq!(summary.outcome.name(), "success");
+/// assert_eq!(summary.result.map(|kind| kind.name()), Some("up_to_date"));
 /// ```
 #[derive(Debug, Default)]
 pub struct Pipeline {
@@ -221,7 +223,7 @@ impl Pipeline {
     /// }
     /// let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
     /// let summary = pipeline.summary();
-    /// assert_eq!(summary.incomplete_reason, Some("truncated_body"));
+    /// assert_eq!(summary.incomplete_reason.map(|reason| reason.name()), Some("truncated_body"));
     /// assert_eq!(summary.exit_code(), 2);
     /// # Ok::<(), pullstream::http::HttpError>(())
     /// ```

@@ -33,57 +33,45 @@ pub const DEFAULT_MAX_ERROR_LEN: usize = 64 << 10;
 /// What a text cut at its limit ends with, so that it cannot pass for a whole value.
 pub const CUT_MARK: &str = "\u{2026}";
 
-/// Where a layer is in its life. Phases are ordered: a layer only moves forward, except that
-/// `Retrying` sends a transfer back to the start.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-#[non_exhaustive]
-pub enum Phase {
-    /// Announced (`Pulling fs layer`, `Preparing`) but not started.
-    Queued,
-    /// Waiting for a transfer slot.
-    Waiting,
-    /// Counting down to a retry; its byte count restarted.
-    Retrying,
-    /// Bytes are moving (`Downloading`, `Pushing`, `Loading layer`).
-    Transferring,
-    /// `Verifying Checksum`.
-    Verifying,
-    /// `Download complete`.
-    Downloaded,
-    /// `Extracting`.
-    Extracting,
-    /// Finished (see [`Layer::completion`]).
-    Done,
-}
-
-impl Phase {
-    /// Stable lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Queued => "queued",
-            Phase::Waiting => "waiting",
-            Phase::Retrying => "retrying",
-            Phase::Transferring => "transferring",
-            Phase::Verifying => "verifying",
-            Phase::Downloaded => "downloaded",
-            Phase::Extracting => "extracting",
-            Phase::Done => "done",
-        }
+crate::stable_enum! {
+    /// Where a layer is in its life. Phases are ordered: a layer only moves forward, except that
+    /// `Retrying` sends a transfer back to the start.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    #[non_exhaustive]
+    pub enum Phase {
+        /// Announced (`Pulling fs layer`, `Preparing`) but not started.
+        Queued = 1 => "queued",
+        /// Waiting for a transfer slot.
+        Waiting = 2 => "waiting",
+        /// Counting down to a retry; its byte count restarted.
+        Retrying = 3 => "retrying",
+        /// Bytes are moving (`Downloading`, `Pushing`, `Loading layer`).
+        Transferring = 4 => "transferring",
+        /// `Verifying Checksum`.
+        Verifying = 5 => "verifying",
+        /// `Download complete`.
+        Downloaded = 6 => "downloaded",
+        /// `Extracting`.
+        Extracting = 7 => "extracting",
+        /// Finished (the layer's completion says how).
+        Done = 8 => "done",
     }
 }
 
-/// How a layer finished.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Completion {
-    /// `Pull complete`.
-    Pulled,
-    /// `Already exists` (pull) or `Layer already exists` / `Mounted from` (push).
-    AlreadyPresent,
-    /// `Pushed`.
-    Pushed,
-    /// `Loading layer` reached its total.
-    Loaded,
+crate::stable_enum! {
+    /// How a layer finished.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Completion {
+        /// `Pull complete`.
+        Pulled = 1 => "pulled",
+        /// `Already exists` (pull) or `Layer already exists` / `Mounted from` (push).
+        AlreadyPresent = 2 => "already_present",
+        /// `Pushed`.
+        Pushed = 3 => "pushed",
+        /// `Loading layer` reached its total.
+        Loaded = 4 => "loaded",
+    }
 }
 
 /// A byte (or second) counter with an optional known total.
@@ -170,14 +158,16 @@ pub struct Segment {
     pub first_layer: usize,
 }
 
-/// Which thresholds apply to a stalled layer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum StallPhase {
-    /// Downloading, pushing or loading bytes.
-    Transfer,
-    /// Extracting.
-    Extract,
+crate::stable_enum! {
+    /// Which thresholds apply to a stalled layer.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum StallPhase {
+        /// Downloading, pushing or loading bytes (default 30 000 ms).
+        Transfer = 1 => "transfer",
+        /// Extracting (default 120 000 ms).
+        Extract = 2 => "extract",
+    }
 }
 
 /// Limits and thresholds of a [`Tracker`].
@@ -338,6 +328,44 @@ pub enum StallReason {
     },
 }
 
+crate::stable_enum! {
+    /// Why a layer is stalled, without the measurement: the kind of a [`StallReason`].
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum StallKind {
+        /// No progress at all for `idle_ms`.
+        NoProgress = 1 => "no_progress",
+        /// Progress slower than the configured minimum: `bytes_per_sec`.
+        TooSlow = 2 => "too_slow",
+    }
+}
+
+impl StallReason {
+    /// The kind of this reason, without the measurement.
+    pub fn kind(&self) -> StallKind {
+        match self {
+            StallReason::NoProgress { .. } => StallKind::NoProgress,
+            StallReason::TooSlow { .. } => StallKind::TooSlow,
+        }
+    }
+
+    /// For [`StallReason::NoProgress`], the milliseconds since the last change.
+    pub fn idle_ms(&self) -> Option<u64> {
+        match *self {
+            StallReason::NoProgress { idle_ms } => Some(idle_ms),
+            StallReason::TooSlow { .. } => None,
+        }
+    }
+
+    /// For [`StallReason::TooSlow`], the measured rate in bytes per second.
+    pub fn bytes_per_sec(&self) -> Option<u64> {
+        match *self {
+            StallReason::TooSlow { bytes_per_sec } => Some(bytes_per_sec),
+            StallReason::NoProgress { .. } => None,
+        }
+    }
+}
+
 /// A stalled layer, reported once until it makes progress again.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -353,52 +381,39 @@ pub struct Stall {
 /// The smallest text limit: room for a few characters and [`CUT_MARK`].
 const MIN_TEXT_LIMIT: usize = 16;
 
-/// One of the limits on what a [`Tracker`] keeps (see [`TrackerConfig`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Limit {
-    /// [`TrackerConfig::max_layers`]: a layer past it is not tracked; its events are counted.
-    Layers = 0,
-    /// [`TrackerConfig::max_segments`]: images past it share the last image's entry in
-    /// [`Snapshot::segments`], which then describes the newest of them; their layers are still
-    /// told apart per image.
-    Segments = 1,
-    /// [`TrackerConfig::max_id_len`]: a layer whose id is longer is not tracked (never cut: two
-    /// layers whose long ids share a beginning must not become one); its events are counted.
-    IdLength = 2,
-    /// [`TrackerConfig::max_text_len`]: a longer reference, repository, tag, digest or image
-    /// id is kept cut to the limit, ending in [`CUT_MARK`].
-    TextLength = 3,
-    /// [`TrackerConfig::max_error_len`]: a longer first error message is kept cut to the limit,
-    /// ending in [`CUT_MARK`].
-    ErrorLength = 4,
+crate::stable_enum! {
+    /// One of the limits on what a [`Tracker`] keeps (see [`TrackerConfig`]). Its code is the
+    /// C status of its notice (`PULLSTREAM_STATUS_<NAME>_LIMIT`, 150–159); [`Limit::ALL`] is
+    /// the order their notices come in when one record reaches several.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Limit {
+        /// A record named a layer beyond the configured maximum number of layers
+        /// (`TrackerConfig::max_layers`); it was counted but not tracked.
+        Layers = 150 => "layer",
+        /// A `Pulling from` opened more images than the configured maximum
+        /// (`TrackerConfig::max_segments`); further images share the last one's entry, which
+        /// then describes the newest of them; their layers are still told apart per image.
+        Segments = 151 => "segment",
+        /// A record named a layer whose id is longer than the configured maximum
+        /// (`TrackerConfig::max_id_len`); it was counted but not tracked (never cut: two layers
+        /// whose long ids share a beginning must not become one).
+        IdLength = 152 => "id_length",
+        /// A reference, repository, tag, digest or image id was longer than the configured
+        /// maximum (`TrackerConfig::max_text_len`); it is kept cut to that many bytes, ending in
+        /// `…` (U+2026).
+        TextLength = 153 => "text_length",
+        /// The first error message was longer than the configured maximum
+        /// (`TrackerConfig::max_error_len`); the outcome keeps it cut to that many bytes, ending
+        /// in `…` (U+2026). Events still carry it whole.
+        ErrorLength = 154 => "error_length",
+    }
 }
 
 impl Limit {
-    /// Every limit, in the order their notices come when one record reaches several.
-    pub const ALL: [Limit; 5] = [
-        Limit::Layers,
-        Limit::Segments,
-        Limit::IdLength,
-        Limit::TextLength,
-        Limit::ErrorLength,
-    ];
-
-    /// Stable lowercase name: `layer`, `segment`, `id_length`, `text_length`, `error_length`
-    /// (the C status of its notice is `PULLSTREAM_STATUS_<NAME>_LIMIT`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Limit::Layers => "layer",
-            Limit::Segments => "segment",
-            Limit::IdLength => "id_length",
-            Limit::TextLength => "text_length",
-            Limit::ErrorLength => "error_length",
-        }
-    }
-
     /// This limit's bit in a set of limits.
     pub(crate) fn bit(self) -> u8 {
-        1 << self as u8
+        1 << (self.code() - Limit::Layers.code())
     }
 }
 

@@ -144,7 +144,7 @@ pub fn event_line(record: &Record<'_>, event: &Event<'_>) -> String {
             };
             let mut inner = Obj::new();
             inner
-                .field("kind", error.kind.as_str())
+                .field("kind", error.kind.name())
                 .text("message", error.message)
                 .field("code", &error.code)
                 .field("retryable", &error.kind.is_retryable())
