@@ -24,6 +24,7 @@ crate::stable_enum! {
 /// Numeric progress of one step, normalised: negative numbers and unknown totals (`-1`, absent,
 /// zero) become `None`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Progress {
     /// Units done (bytes, or for [`Unit::Seconds`] the elapsed seconds + 1).
     pub current: Option<u64>,
@@ -53,6 +54,7 @@ impl Progress {
 
 /// Where an error was found in the record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorSource {
     /// `errorDetail.message` (Docker 0.6+).
     ErrorDetail,
@@ -66,6 +68,7 @@ pub enum ErrorSource {
 
 /// An error the daemon reported inside the stream (or as an HTTP error body).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DaemonError<'a> {
     /// The message, verbatim.
     pub message: JsonStr<'a>,

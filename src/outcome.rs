@@ -150,6 +150,7 @@ impl Failure {
 
 /// How far a build got: the step it announced last.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct BuildStep {
     /// The step number `N` (Docker 1.x counted from 0).
     pub current: u32,
