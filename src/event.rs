@@ -52,18 +52,21 @@ impl Progress {
     }
 }
 
-/// Where an error was found in the record.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorSource {
-    /// `errorDetail.message` (Docker 0.6+).
-    ErrorDetail,
-    /// The legacy `error` string alone (Podman 3.1–4.1, Docker ≤ 0.5).
-    Legacy,
-    /// A top-level `message`: the body of an HTTP error response.
-    HttpBody,
-    /// A `stream` line that reports a failure (containerd-store load: `Error unpacking image …`).
-    Stream,
+crate::stable_enum! {
+    /// Where an error was found in the record (named in `--events` output).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ErrorSource {
+        /// `errorDetail.message` (Docker 0.6+).
+        ErrorDetail = 1 => "error_detail",
+        /// The legacy `error` string alone (Podman 3.1–4.1, Docker ≤ 0.5).
+        Legacy = 2 => "error",
+        /// A top-level `message`: the body of an HTTP error response.
+        HttpBody = 3 => "http_body",
+        /// A `stream` line that reports a failure (containerd-store load: `Error unpacking
+        /// image …`).
+        Stream = 4 => "stream",
+    }
 }
 
 /// An error the daemon reported inside the stream (or as an HTTP error body).

@@ -290,6 +290,7 @@ mod tests {
         check_table::<crate::event::FailureKind>();
         check_table::<crate::event::Unit>();
         check_table::<crate::event::PullResult>();
+        check_table::<crate::event::ErrorSource>();
         check_table::<crate::outcome::Verdict>();
         check_table::<crate::outcome::Operation>();
         check_table::<crate::outcome::Dialect>();
