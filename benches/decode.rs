@@ -42,9 +42,10 @@ use pullstream::pipeline::{Item, Pipeline};
 use pullstream::scan::{Split, Splitter};
 use pullstream::synth::{Framing, Generator, StreamSize};
 use pullstream::Decoder;
+use pullstream_capi::enums::CallStatus;
 use pullstream_capi::{
     pullstream_decoder_feed, pullstream_decoder_finish, pullstream_decoder_free,
-    pullstream_decoder_new, pullstream_event, pullstream_status,
+    pullstream_decoder_new, pullstream_event,
 };
 
 /// Seed of every generated input: change it and every figure in docs/PERFORMANCE.md changes.
@@ -249,7 +250,7 @@ fn c_abi(data: &[u8], size: usize) -> u64 {
     // live slice for the duration of its call; the callback matches what `userdata` points to.
     unsafe {
         let status = pullstream_decoder_new(std::ptr::null(), &mut decoder);
-        assert_eq!(status, pullstream_status::Ok);
+        assert_eq!(status, CallStatus::Ok.code());
         for chunk in chunks(data, size) {
             let status = pullstream_decoder_feed(
                 decoder,
@@ -259,7 +260,7 @@ fn c_abi(data: &[u8], size: usize) -> u64 {
                 Some(count_event),
                 userdata,
             );
-            debug_assert_eq!(status, pullstream_status::Ok);
+            debug_assert_eq!(status, CallStatus::Ok.code());
         }
         pullstream_decoder_finish(decoder, 0, Some(count_event), userdata);
         pullstream_decoder_free(decoder);

@@ -40,29 +40,14 @@
 #define PULLSTREAM_VERSION_PATCH 0
 #define PULLSTREAM_VERSION_STRING "0.1.0"
 
-
-// Bit in `pullstream_event.flags` and `pullstream_outcome.flags`: `error_code` is set.
-#define PULLSTREAM_FLAG_HAS_ERROR_CODE 1
-
-// Bit in `pullstream_event.flags` and `pullstream_outcome.flags`: trying again later may
-// succeed (rate limits, network failures).
-#define PULLSTREAM_FLAG_RETRYABLE 2
-
-// Bit in `pullstream_event.flags`: the daemon asked clients not to show the counts.
-#define PULLSTREAM_FLAG_PROGRESS_HIDDEN 4
-
-// Bit in `pullstream_layer.flags`: a stall is reported and no progress was seen since.
-#define PULLSTREAM_FLAG_STALLED 8
-
-// Bit in `pullstream_layer.flags`: a blob that is not an image layer (a config or manifest
-// that only ever reported `Download complete`).
-#define PULLSTREAM_FLAG_NON_LAYER 16
-
 // Status returned by every fallible function.
 //
 // Values are stable and never reused. `0` is success; `1`–`99` are about the call itself;
 // `100`–`199` name the kinds of bytes the decoder could not decode (they appear in
-// `pullstream_event.error_status` and `pullstream_decoder_last_error`, never as a return value).
+// `pullstream_event.error_status` and `pullstream_decoder_last_error`, never as a return value):
+// `120`–`149` the errors of `pullstream_http`, `150`–`159` the tracker's limits (each is the
+// `error_status` of a `PULLSTREAM_EVENT_KIND_TRACKER_LIMIT` event and the `limit` argument of
+// `pullstream_config_set_limit`).
 enum pullstream_status
 #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
   : uint32_t
@@ -72,8 +57,8 @@ enum pullstream_status
   PULLSTREAM_STATUS_OK = 0,
   // A required pointer argument was NULL. Nothing was changed.
   PULLSTREAM_STATUS_NULL_ARGUMENT = 1,
-  // An argument was out of range (an unknown enumeration value, a layer index past the end).
-  // Nothing was changed.
+  // An argument was out of range (an unknown enumeration value, a layer index past the
+  // end). Nothing was changed.
   PULLSTREAM_STATUS_INVALID_ARGUMENT = 2,
   // The handle cannot do this now: it panicked earlier (it only answers
   // `pullstream_decoder_last_error` and `pullstream_decoder_free` from then on), or bytes
@@ -86,8 +71,8 @@ enum pullstream_status
   // nothing else was written.
   PULLSTREAM_STATUS_BUFFER_TOO_SMALL = 5,
   // The event callback returned non-zero. Nothing is lost: call the same function again
-  // (`pullstream_decoder_feed` with an empty chunk, or `pullstream_decoder_finish`) to resume
-  // with the next event.
+  // (`pullstream_decoder_feed` with an empty chunk, or `pullstream_decoder_finish`) to
+  // resume with the next event.
   PULLSTREAM_STATUS_PAUSED = 6,
   // The decoder was configured to stop at the first error and has met one: further bytes
   // are ignored (`pullstream_decoder_finish` still fixes the verdict).
@@ -106,35 +91,37 @@ enum pullstream_status
   PULLSTREAM_STATUS_WRONG_TYPE = 105,
   // A field the decoder reads appeared twice in one object.
   PULLSTREAM_STATUS_DUPLICATE_FIELD = 106,
-  // The stream ended inside a record (reported by `pullstream_decoder_finish`).
+  // The stream ended inside a record (reported by `finish`).
   PULLSTREAM_STATUS_TRUNCATED = 107,
-  // `pullstream_http`: the status line or a header is malformed (or the input is a bare
-  // body, not a whole response).
+  // The status line or a header is malformed (or the input is a bare body, not a whole
+  // response).
   PULLSTREAM_STATUS_HTTP_BAD_HEAD = 120,
-  // `pullstream_http`: the head or a chunk-size line is longer than its limit.
+  // The head or a chunk-size line is longer than its limit.
   PULLSTREAM_STATUS_HTTP_TOO_LARGE = 121,
-  // `pullstream_http`: a chunk-size line or the end of a chunk is malformed.
+  // A chunk-size line or the end of a chunk is malformed.
   PULLSTREAM_STATUS_HTTP_BAD_CHUNK = 122,
-  // `pullstream_http`: the input ended inside the head or the body.
+  // The input ended inside the head or the body.
   PULLSTREAM_STATUS_HTTP_TRUNCATED = 123,
-  // `pullstream_http`: a transfer coding other than `chunked` (e.g. `gzip`).
+  // A transfer coding other than `chunked` (e.g. `gzip`).
   PULLSTREAM_STATUS_HTTP_UNSUPPORTED = 124,
-  // A record named a layer beyond the configured maximum number of layers; it was counted
-  // but not tracked. Statuses 150–159 name the tracker's limits: each is the `error_status`
-  // of a `PULLSTREAM_EVENT_KIND_TRACKER_LIMIT` event and the `limit` argument of
-  // `pullstream_config_set_limit`.
+  // A record named a layer beyond the configured maximum number of layers
+  // (`TrackerConfig::max_layers`); it was counted but not tracked.
   PULLSTREAM_STATUS_LAYER_LIMIT = 150,
-  // A `Pulling from` opened more images than the configured maximum; further images share
-  // the last one's entry (`segment_count` stops growing).
+  // A `Pulling from` opened more images than the configured maximum
+  // (`TrackerConfig::max_segments`); further images share the last one's entry, which
+  // then describes the newest of them; their layers are still told apart per image.
   PULLSTREAM_STATUS_SEGMENT_LIMIT = 151,
-  // A record named a layer whose id is longer than the configured maximum; it was counted
-  // but not tracked.
+  // A record named a layer whose id is longer than the configured maximum
+  // (`TrackerConfig::max_id_len`); it was counted but not tracked (never cut: two layers
+  // whose long ids share a beginning must not become one).
   PULLSTREAM_STATUS_ID_LENGTH_LIMIT = 152,
-  // A reference, repository, tag, digest or image id was longer than the configured maximum;
-  // it is kept cut to that many bytes, ending in `…` (U+2026).
+  // A reference, repository, tag, digest or image id was longer than the configured
+  // maximum (`TrackerConfig::max_text_len`); it is kept cut to that many bytes, ending in
+  // `…` (U+2026).
   PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT = 153,
-  // The first error message was longer than the configured maximum; the outcome keeps it cut
-  // to that many bytes, ending in `…` (U+2026). The `ERROR` event carried it whole.
+  // The first error message was longer than the configured maximum
+  // (`TrackerConfig::max_error_len`); the outcome keeps it cut to that many bytes, ending
+  // in `…` (U+2026). Events still carry it whole.
   PULLSTREAM_STATUS_ERROR_LENGTH_LIMIT = 154,
   // Bytes that could not be decoded, for a reason newer than this list.
   PULLSTREAM_STATUS_MALFORMED_OTHER = 199,
@@ -238,10 +225,11 @@ enum pullstream_event_kind
   PULLSTREAM_EVENT_KIND_MALFORMED = 100,
   // The record just delivered was the first to reach one of the tracker's limits:
   // `error_status` says which (`PULLSTREAM_STATUS_LAYER_LIMIT`, `_SEGMENT_LIMIT`,
-  // `_ID_LENGTH_LIMIT`, `_TEXT_LENGTH_LIMIT`, `_ERROR_LENGTH_LIMIT`), `size` is the limit in
-  // force, `offset` that record's offset, `error_message` says what happens past it. Sent once
-  // per stream and limit; later records past a limit are counted or cut, not announced.
-  // (Called `LAYER_LIMIT` before the other limits existed; the value is the same.)
+  // `_ID_LENGTH_LIMIT`, `_TEXT_LENGTH_LIMIT`, `_ERROR_LENGTH_LIMIT`), `size` is the limit
+  // in force, `offset` that record's offset, `error_message` says what happens past it.
+  // Sent once per stream and limit; later records past a limit are counted or cut, not
+  // announced. (Called `LAYER_LIMIT` before the other limits existed; the value is the
+  // same.)
   PULLSTREAM_EVENT_KIND_TRACKER_LIMIT = 101,
 };
 #ifndef __cplusplus
@@ -260,9 +248,10 @@ enum pullstream_unit
  {
   // The event carries no progress.
   PULLSTREAM_UNIT_NONE = 0,
-  // Bytes.
+  // Bytes (every progress record but the containerd store's `Extracting`).
   PULLSTREAM_UNIT_BYTES = 1,
-  // Seconds (the containerd store's `Extracting`).
+  // Seconds: the containerd store's `Extracting` (`"units":"s"`). Never added to byte
+  // counts.
   PULLSTREAM_UNIT_SECONDS = 2,
 };
 #ifndef __cplusplus
@@ -302,23 +291,25 @@ enum pullstream_failure_kind
  {
   // No error.
   PULLSTREAM_FAILURE_KIND_NONE = 0,
-  // `rate_limited`: the registry's rate limit.
+  // The registry's rate limit (`toomanyrequests`, HTTP 429).
   PULLSTREAM_FAILURE_KIND_RATE_LIMITED = 1,
-  // `unauthorized`: missing or rejected credentials.
+  // Missing or rejected credentials, or access denied (HTTP 401, 403).
   PULLSTREAM_FAILURE_KIND_UNAUTHORIZED = 2,
-  // `not_found`: no such repository, tag or manifest.
+  // The repository, tag, manifest or blob does not exist (HTTP 404).
   PULLSTREAM_FAILURE_KIND_NOT_FOUND = 3,
-  // `platform_mismatch`: no image for the requested platform.
+  // No image for the requested platform.
   PULLSTREAM_FAILURE_KIND_PLATFORM_MISMATCH = 4,
-  // `disk_full`: the daemon's disk is full.
+  // The daemon's storage cannot take the data: no space left, quota exceeded, read-only
+  // file system.
   PULLSTREAM_FAILURE_KIND_DISK_FULL = 5,
-  // `network`: a connection failed.
+  // A connection failed or timed out (EOF, reset, refused, DNS, TLS handshake timeout), or
+  // the registry answered 5xx.
   PULLSTREAM_FAILURE_KIND_NETWORK = 6,
-  // `cancelled`: the operation was cancelled.
+  // The operation was cancelled.
   PULLSTREAM_FAILURE_KIND_CANCELLED = 7,
-  // `build_failed`: a build step failed.
+  // A build step failed.
   PULLSTREAM_FAILURE_KIND_BUILD_FAILED = 8,
-  // `other`: anything else.
+  // Anything else.
   PULLSTREAM_FAILURE_KIND_OTHER = 9,
 };
 #ifndef __cplusplus
@@ -360,15 +351,15 @@ enum pullstream_operation
  {
   // Nothing in the stream said.
   PULLSTREAM_OPERATION_UNKNOWN = 0,
-  // A pull.
+  // `POST /images/create?fromImage=` (also the base-image pulls inside a build).
   PULLSTREAM_OPERATION_PULL = 1,
-  // A push.
+  // `POST /images/{name}/push`.
   PULLSTREAM_OPERATION_PUSH = 2,
-  // A build.
+  // `POST /build`.
   PULLSTREAM_OPERATION_BUILD = 3,
-  // A load.
+  // `POST /images/load`.
   PULLSTREAM_OPERATION_LOAD = 4,
-  // An import.
+  // `POST /images/create?fromSrc=`.
   PULLSTREAM_OPERATION_IMPORT = 5,
 };
 #ifndef __cplusplus
@@ -387,9 +378,10 @@ enum pullstream_dialect
  {
   // Not enough vocabulary to tell.
   PULLSTREAM_DIALECT_UNKNOWN = 0,
-  // Docker Engine, classic image store.
+  // Docker Engine with the classic (graphdriver) image store.
   PULLSTREAM_DIALECT_DOCKER = 1,
-  // Docker Engine, containerd image store.
+  // Docker Engine with the containerd image store (`hidecounts`, `Extracting` in
+  // seconds).
   PULLSTREAM_DIALECT_DOCKER_CONTAINERD = 2,
   // Podman's Docker-compatible API.
   PULLSTREAM_DIALECT_PODMAN = 3,
@@ -443,13 +435,20 @@ enum pullstream_incomplete_reason
   PULLSTREAM_INCOMPLETE_REASON_EMPTY_STREAM = 1,
   // The stream stopped inside a record.
   PULLSTREAM_INCOMPLETE_REASON_CUT_MID_RECORD = 2,
-  // The stream ended cleanly but the operation never reported that it finished.
+  // The stream ended cleanly, but the operation never reported that it finished.
   PULLSTREAM_INCOMPLETE_REASON_NO_TERMINAL_STATUS = 3,
-  // The transport ended the body before its own end (an HTTP body cut short): told by
-  // `pullstream_http_finish_into` or `pullstream_decoder_set_truncated_body`.
+  // The transport said the body ended before its own end: an HTTP body cut short (a
+  // chunked body without its terminating `0` chunk, a connection closed inside a chunk,
+  // an identity body shorter than its `Content-Length`). Whatever the records said, the
+  // stream was cut: a success inferred from a clean end of stream cannot be trusted. Told
+  // by the caller: `Pipeline::note_truncated_body` or `Ending::TruncatedBody` in Rust,
+  // `pullstream_http_finish_into` or `pullstream_decoder_set_truncated_body` in C.
   PULLSTREAM_INCOMPLETE_REASON_TRUNCATED_BODY = 4,
-  // The input is not a progress stream: no record with a field of the progress vocabulary,
-  // and bytes that could not be decoded (exit code 3).
+  // The input is not a progress stream at all: no record with a field of the progress
+  // vocabulary was decoded, and at least one stretch of bytes could not be decoded (a
+  // README, an HTML page, a binary); or the command-line tool could not read its input
+  // before any record. Given by the summary, which sees the decoder's counts; the
+  // tracker's own outcome never gives it. Exit code 3.
   PULLSTREAM_INCOMPLETE_REASON_NOT_A_PROGRESS_STREAM = 5,
 };
 #ifndef __cplusplus
@@ -468,13 +467,13 @@ enum pullstream_phase
  {
   // A phase newer than this list.
   PULLSTREAM_PHASE_UNKNOWN = 0,
-  // Announced but not started.
+  // Announced (`Pulling fs layer`, `Preparing`) but not started.
   PULLSTREAM_PHASE_QUEUED = 1,
   // Waiting for a transfer slot.
   PULLSTREAM_PHASE_WAITING = 2,
-  // Counting down to a retry.
+  // Counting down to a retry; its byte count restarted.
   PULLSTREAM_PHASE_RETRYING = 3,
-  // Bytes are moving.
+  // Bytes are moving (`Downloading`, `Pushing`, `Loading layer`).
   PULLSTREAM_PHASE_TRANSFERRING = 4,
   // `Verifying Checksum`.
   PULLSTREAM_PHASE_VERIFYING = 5,
@@ -482,7 +481,7 @@ enum pullstream_phase
   PULLSTREAM_PHASE_DOWNLOADED = 6,
   // `Extracting`.
   PULLSTREAM_PHASE_EXTRACTING = 7,
-  // Finished (see `pullstream_layer.completion`).
+  // Finished (the layer's completion says how).
   PULLSTREAM_PHASE_DONE = 8,
 };
 #ifndef __cplusplus
@@ -503,7 +502,7 @@ enum pullstream_completion
   PULLSTREAM_COMPLETION_NONE = 0,
   // `Pull complete`.
   PULLSTREAM_COMPLETION_PULLED = 1,
-  // Already present locally or in the registry.
+  // `Already exists` (pull) or `Layer already exists` / `Mounted from` (push).
   PULLSTREAM_COMPLETION_ALREADY_PRESENT = 2,
   // `Pushed`.
   PULLSTREAM_COMPLETION_PUSHED = 3,
@@ -557,6 +556,24 @@ typedef enum pullstream_stall_phase pullstream_stall_phase;
 typedef uint32_t pullstream_stall_phase;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
+
+
+// Bit in `pullstream_event.flags` and `pullstream_outcome.flags`: `error_code` is set.
+#define PULLSTREAM_FLAG_HAS_ERROR_CODE 1
+
+// Bit in `pullstream_event.flags` and `pullstream_outcome.flags`: trying again later may
+// succeed (rate limits, network failures).
+#define PULLSTREAM_FLAG_RETRYABLE 2
+
+// Bit in `pullstream_event.flags`: the daemon asked clients not to show the counts.
+#define PULLSTREAM_FLAG_PROGRESS_HIDDEN 4
+
+// Bit in `pullstream_layer.flags`: a stall is reported and no progress was seen since.
+#define PULLSTREAM_FLAG_STALLED 8
+
+// Bit in `pullstream_layer.flags`: a blob that is not an image layer (a config or manifest
+// that only ever reported `Download complete`).
+#define PULLSTREAM_FLAG_NON_LAYER 16
 
 // Options for a new decoder: limits of the byte decoder and thresholds of the layer tracker.
 //

@@ -172,20 +172,65 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Where an error was found in the record.
-///
-/// Kept in this leaf room, beside [`SalvagedError`] which carries one, and re-exported as
-/// [`crate::event::ErrorSource`] beside the events that carry it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ErrorSource {
-    /// `errorDetail.message` (Docker 0.6+).
-    ErrorDetail,
-    /// The legacy `error` string alone (Podman 3.1–4.1, Docker ≤ 0.5).
-    Legacy,
-    /// A top-level `message`: the body of an HTTP error response.
-    HttpBody,
-    /// A `stream` line that reports a failure (containerd-store load: `Error unpacking image …`).
-    Stream,
+crate::stable_enum! {
+    /// The class of an [`ErrorKind`]: which kind of bytes could not be decoded, without the
+    /// details. Its codes are the C statuses 100–149 (`PULLSTREAM_STATUS_NOT_JSON`, …).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ErrorClass {
+        /// A byte outside any record that cannot start one (an HTML page, a stray byte).
+        NotJson = 100 => "not_json",
+        /// A record was abandoned before it closed (a raw line break inside a string, a new `{`).
+        Unterminated = 101 => "unterminated",
+        /// A record grew past the configured maximum record length and was skipped.
+        RecordTooLarge = 102 => "record_too_large",
+        /// A record nested deeper than the configured maximum depth and was skipped.
+        TooDeep = 103 => "too_deep",
+        /// A delimited record that is not valid JSON (or not UTF-8).
+        Syntax = 104 => "syntax",
+        /// A field the decoder reads had the wrong JSON type.
+        WrongType = 105 => "wrong_type",
+        /// A field the decoder reads appeared twice in one object.
+        DuplicateField = 106 => "duplicate_field",
+        /// The stream ended inside a record (reported by `finish`).
+        Truncated = 107 => "truncated",
+    }
+}
+
+impl ErrorKind {
+    /// The class of this error, without its details.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            ErrorKind::NotJson { .. } => ErrorClass::NotJson,
+            ErrorKind::Unterminated { .. } => ErrorClass::Unterminated,
+            ErrorKind::RecordTooLarge { .. } => ErrorClass::RecordTooLarge,
+            ErrorKind::TooDeep { .. } => ErrorClass::TooDeep,
+            ErrorKind::Syntax { .. } => ErrorClass::Syntax,
+            ErrorKind::WrongType { .. } => ErrorClass::WrongType,
+            ErrorKind::DuplicateField { .. } => ErrorClass::DuplicateField,
+            ErrorKind::Truncated { .. } => ErrorClass::Truncated,
+        }
+    }
+}
+
+crate::stable_enum! {
+    /// Where an error was found in the record (named in `--events` output).
+    ///
+    /// Kept in this leaf room, beside [`SalvagedError`] which carries one, and re-exported as
+    /// [`crate::event::ErrorSource`] beside the events that carry it.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum ErrorSource {
+        /// `errorDetail.message` (Docker 0.6+).
+        ErrorDetail = 1 => "error_detail",
+        /// The legacy `error` string alone (Podman 3.1–4.1, Docker ≤ 0.5).
+        Legacy = 2 => "error",
+        /// A top-level `message`: the body of an HTTP error response.
+        HttpBody = 3 => "http_body",
+        /// A `stream` line that reports a failure (containerd-store load: `Error unpacking
+        /// image …`).
+        Stream = 4 => "stream",
+    }
 }
 
 /// The error report recovered from a record that is not valid JSON, by

@@ -11,18 +11,22 @@ pub use crate::failure::FailureKind;
 use crate::json::{JsonStr, RawJson};
 use crate::message::{Message, UNREADABLE_ERROR};
 
-/// What a progress number counts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Unit {
-    /// Bytes (every progress record except the ones below).
-    Bytes,
-    /// Seconds: the containerd store's `Extracting` (`"units":"s"`). Never added to byte counts.
-    Seconds,
+crate::stable_enum! {
+    /// What a progress number counts.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Unit {
+        /// Bytes (every progress record but the containerd store's `Extracting`).
+        Bytes = 1 => "bytes",
+        /// Seconds: the containerd store's `Extracting` (`"units":"s"`). Never added to byte
+        /// counts.
+        Seconds = 2 => "seconds",
+    }
 }
 
 /// Numeric progress of one step, normalised: negative numbers and unknown totals (`-1`, absent,
 /// zero) become `None`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Progress {
     /// Units done (bytes, or for [`Unit::Seconds`] the elapsed seconds + 1).
     pub current: Option<u64>,
@@ -52,6 +56,7 @@ impl Progress {
 
 /// An error the daemon reported inside the stream (or as an HTTP error body).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DaemonError<'a> {
     /// The message, verbatim.
     pub message: JsonStr<'a>,
@@ -85,13 +90,15 @@ impl SalvagedError {
     }
 }
 
-/// How a pull ended, from its `Status:` line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum PullResult {
-    /// `Status: Downloaded newer image for …`
-    Downloaded,
-    /// `Status: Image is up to date for …`
-    UpToDate,
+crate::stable_enum! {
+    /// How a pull ended, from its `Status:` line.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum PullResult {
+        /// `Status: Downloaded newer image for …`.
+        Downloaded = 1 => "downloaded",
+        /// `Status: Image is up to date for …`.
+        UpToDate = 2 => "up_to_date",
+    }
 }
 
 /// Which record named a built image. The classic builder writes an `aux` id at the end of
@@ -110,6 +117,93 @@ pub enum BuiltImageOrigin {
     SuccessfullyBuilt,
     /// A `stream` holding only an image id: `build -q`'s result, or Podman's final id line.
     IdLine,
+}
+
+crate::stable_enum! {
+    /// What an [`Event`] is, without its data: one value per kind of record the classifier
+    /// knows. Codes are the C `pullstream_event_kind` values and names the ones `--events`
+    /// prints; the docs say which fields of the C `pullstream_event` carry the kind's values.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum EventKind {
+        /// A record the classifier does not know (never an error: daemons add statuses).
+        Other = 0 => "other",
+        /// `Pulling from <repository>`: `detail` is the repository, `tag` the tag.
+        PullingFrom = 1 => "pulling_from",
+        /// `Pulling fs layer`.
+        PullingFsLayer = 2 => "pulling_fs_layer",
+        /// `Waiting`.
+        Waiting = 3 => "waiting",
+        /// `Downloading`, with progress (no `layer_id` for a classic-builder `ADD <url>`).
+        Downloading = 4 => "downloading",
+        /// `Verifying Checksum`.
+        VerifyingChecksum = 5 => "verifying_checksum",
+        /// `Download complete`.
+        DownloadComplete = 6 => "download_complete",
+        /// `Extracting`, with progress in bytes or (containerd store) seconds.
+        Extracting = 7 => "extracting",
+        /// `Pull complete`.
+        PullComplete = 8 => "pull_complete",
+        /// `Already exists`.
+        AlreadyExists = 9 => "already_exists",
+        /// `Retrying in N seconds`: `retry_seconds` is N.
+        Retrying = 10 => "retrying",
+        /// `Digest: …`: `detail` is the digest.
+        Digest = 11 => "digest",
+        /// `Status: Downloaded newer image for …` / `… is up to date …`: `detail` is the reference,
+        /// `pull_result` says which.
+        PullFinished = 12 => "pull_finished",
+        /// `The push refers to repository [...]`: `detail` is the repository.
+        PushRefersTo = 13 => "push_refers_to",
+        /// `Preparing`.
+        Preparing = 14 => "preparing",
+        /// `Pushing`, with progress.
+        Pushing = 15 => "pushing",
+        /// `Pushed`.
+        Pushed = 16 => "pushed",
+        /// `Layer already exists`.
+        LayerAlreadyExists = 17 => "layer_already_exists",
+        /// `Mounted from <repository>`: `detail` is the source repository.
+        MountedFrom = 18 => "mounted_from",
+        /// `<tag>: digest: <digest> size: <n>`: `tag`, `detail` (the digest) and `size`.
+        TagDigest = 19 => "tag_digest",
+        /// Push result in `aux`: `tag`, `detail` (the digest) and `size`.
+        PushResult = 20 => "push_result",
+        /// Build output (`stream`): `detail` is the text, not line-aligned.
+        BuildOutput = 21 => "build_output",
+        /// The image a build produced: `detail` is the image id.
+        BuiltImage = 22 => "built_image",
+        /// `Successfully tagged <reference>`: `detail` is the reference.
+        Tagged = 23 => "tagged",
+        /// A BuildKit trace: `detail` is the raw JSON value of `aux`, undecoded.
+        BuildKitTrace = 24 => "buildkit_trace",
+        /// `Loading layer`, with progress.
+        LoadingLayer = 25 => "loading_layer",
+        /// `Loaded image: <reference>`: `detail` is the reference.
+        LoadedImage = 26 => "loaded_image",
+        /// `Loaded image ID: <id>`: `detail` is the image id.
+        LoadedImageId = 27 => "loaded_image_id",
+        /// `Downloading from <url>`: `detail` is the URL.
+        DownloadingFrom = 28 => "downloading_from",
+        /// `Importing`, with progress.
+        Importing = 29 => "importing",
+        /// The image id an import created: `detail`.
+        ImportedImage = 30 => "imported_image",
+        /// Podman 2.x's single pull record: `detail` is the image id.
+        PodmanPulledImage = 31 => "podman_pulled_image",
+        /// `Pulling repository <name>` (legacy v1 registry): `detail` is the name.
+        PullingRepository = 32 => "pulling_repository",
+        /// A legacy-registry notice: `detail` is the text.
+        LegacyNotice = 33 => "legacy_notice",
+        /// `WARNING: …` and deprecation notices: `detail` is the text.
+        Warning = 34 => "warning",
+        /// Any other `aux` payload: `detail` is its raw JSON value, undecoded.
+        Aux = 35 => "aux",
+        /// An error reported by the daemon: `error_message`, `failure_kind`, `error_code`.
+        Error = 36 => "error",
+        /// `{}`: nothing to do.
+        Empty = 37 => "empty",
+    }
 }
 
 /// What one record means.
@@ -772,47 +866,52 @@ impl<'a> Event<'a> {
         }
     }
 
-    /// A stable snake_case name for the variant (used by `--events` and the C API).
-    pub fn kind_name(&self) -> &'static str {
+    /// What this event is, without its data.
+    pub fn kind(&self) -> EventKind {
         match self {
-            Event::PullingFrom { .. } => "pulling_from",
-            Event::PullingFsLayer { .. } => "pulling_fs_layer",
-            Event::Waiting { .. } => "waiting",
-            Event::Downloading { .. } => "downloading",
-            Event::VerifyingChecksum { .. } => "verifying_checksum",
-            Event::DownloadComplete { .. } => "download_complete",
-            Event::Extracting { .. } => "extracting",
-            Event::PullComplete { .. } => "pull_complete",
-            Event::AlreadyExists { .. } => "already_exists",
-            Event::Retrying { .. } => "retrying",
-            Event::Digest { .. } => "digest",
-            Event::PullFinished { .. } => "pull_finished",
-            Event::PushRefersTo { .. } => "push_refers_to",
-            Event::Preparing { .. } => "preparing",
-            Event::Pushing { .. } => "pushing",
-            Event::Pushed { .. } => "pushed",
-            Event::LayerAlreadyExists { .. } => "layer_already_exists",
-            Event::MountedFrom { .. } => "mounted_from",
-            Event::TagDigest { .. } => "tag_digest",
-            Event::PushResult { .. } => "push_result",
-            Event::BuildOutput { .. } => "build_output",
-            Event::BuiltImage { .. } => "built_image",
-            Event::Tagged { .. } => "tagged",
-            Event::BuildKitTrace { .. } => "buildkit_trace",
-            Event::LoadingLayer { .. } => "loading_layer",
-            Event::LoadedImage { .. } => "loaded_image",
-            Event::LoadedImageId { .. } => "loaded_image_id",
-            Event::DownloadingFrom { .. } => "downloading_from",
-            Event::Importing { .. } => "importing",
-            Event::ImportedImage { .. } => "imported_image",
-            Event::PodmanPulledImage { .. } => "podman_pulled_image",
-            Event::PullingRepository { .. } => "pulling_repository",
-            Event::LegacyNotice { .. } => "legacy_notice",
-            Event::Warning { .. } => "warning",
-            Event::Aux { .. } => "aux",
-            Event::Error(_) => "error",
-            Event::Empty => "empty",
-            Event::Other(_) => "other",
+            Event::PullingFrom { .. } => EventKind::PullingFrom,
+            Event::PullingFsLayer { .. } => EventKind::PullingFsLayer,
+            Event::Waiting { .. } => EventKind::Waiting,
+            Event::Downloading { .. } => EventKind::Downloading,
+            Event::VerifyingChecksum { .. } => EventKind::VerifyingChecksum,
+            Event::DownloadComplete { .. } => EventKind::DownloadComplete,
+            Event::Extracting { .. } => EventKind::Extracting,
+            Event::PullComplete { .. } => EventKind::PullComplete,
+            Event::AlreadyExists { .. } => EventKind::AlreadyExists,
+            Event::Retrying { .. } => EventKind::Retrying,
+            Event::Digest { .. } => EventKind::Digest,
+            Event::PullFinished { .. } => EventKind::PullFinished,
+            Event::PushRefersTo { .. } => EventKind::PushRefersTo,
+            Event::Preparing { .. } => EventKind::Preparing,
+            Event::Pushing { .. } => EventKind::Pushing,
+            Event::Pushed { .. } => EventKind::Pushed,
+            Event::LayerAlreadyExists { .. } => EventKind::LayerAlreadyExists,
+            Event::MountedFrom { .. } => EventKind::MountedFrom,
+            Event::TagDigest { .. } => EventKind::TagDigest,
+            Event::PushResult { .. } => EventKind::PushResult,
+            Event::BuildOutput { .. } => EventKind::BuildOutput,
+            Event::BuiltImage { .. } => EventKind::BuiltImage,
+            Event::Tagged { .. } => EventKind::Tagged,
+            Event::BuildKitTrace { .. } => EventKind::BuildKitTrace,
+            Event::LoadingLayer { .. } => EventKind::LoadingLayer,
+            Event::LoadedImage { .. } => EventKind::LoadedImage,
+            Event::LoadedImageId { .. } => EventKind::LoadedImageId,
+            Event::DownloadingFrom { .. } => EventKind::DownloadingFrom,
+            Event::Importing { .. } => EventKind::Importing,
+            Event::ImportedImage { .. } => EventKind::ImportedImage,
+            Event::PodmanPulledImage { .. } => EventKind::PodmanPulledImage,
+            Event::PullingRepository { .. } => EventKind::PullingRepository,
+            Event::LegacyNotice { .. } => EventKind::LegacyNotice,
+            Event::Warning { .. } => EventKind::Warning,
+            Event::Aux { .. } => EventKind::Aux,
+            Event::Error(_) => EventKind::Error,
+            Event::Empty => EventKind::Empty,
+            Event::Other(_) => EventKind::Other,
         }
+    }
+
+    /// The stable snake_case name of [`Event::kind`] (used by `--events` and the C API).
+    pub fn kind_name(&self) -> &'static str {
+        self.kind().name()
     }
 }

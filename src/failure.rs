@@ -66,31 +66,34 @@
 
 use crate::json::JsonStr;
 
-/// The kind of failure, classified from the daemon's message text (the daemon almost never sets
-/// `errorDetail.code`). `docs/ERRORS.md` lists real messages of every kind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum FailureKind {
-    /// The registry's rate limit (`toomanyrequests`, HTTP 429).
-    RateLimited,
-    /// Missing or rejected credentials, or access denied (HTTP 401, 403).
-    Unauthorized,
-    /// The repository, tag, manifest or blob does not exist (HTTP 404).
-    NotFound,
-    /// No image for the requested platform.
-    PlatformMismatch,
-    /// The daemon's storage cannot take the data: no space left, quota exceeded, read-only
-    /// file system.
-    DiskFull,
-    /// A connection failed or timed out (EOF, reset, refused, DNS, TLS handshake timeout), or
-    /// the registry answered 5xx.
-    Network,
-    /// The operation was cancelled.
-    Cancelled,
-    /// A build step failed.
-    BuildFailed,
-    /// Anything else.
-    Other,
+crate::stable_enum! {
+    /// The kind of failure, classified from the daemon's message text (the daemon almost never
+    /// sets `errorDetail.code`). `docs/ERRORS.md` lists real messages of every kind. The names
+    /// are the JSON summary's `error.kind`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum FailureKind {
+        /// The registry's rate limit (`toomanyrequests`, HTTP 429).
+        RateLimited = 1 => "rate_limited",
+        /// Missing or rejected credentials, or access denied (HTTP 401, 403).
+        Unauthorized = 2 => "unauthorized",
+        /// The repository, tag, manifest or blob does not exist (HTTP 404).
+        NotFound = 3 => "not_found",
+        /// No image for the requested platform.
+        PlatformMismatch = 4 => "platform_mismatch",
+        /// The daemon's storage cannot take the data: no space left, quota exceeded, read-only
+        /// file system.
+        DiskFull = 5 => "disk_full",
+        /// A connection failed or timed out (EOF, reset, refused, DNS, TLS handshake timeout), or
+        /// the registry answered 5xx.
+        Network = 6 => "network",
+        /// The operation was cancelled.
+        Cancelled = 7 => "cancelled",
+        /// A build step failed.
+        BuildFailed = 8 => "build_failed",
+        /// Anything else.
+        Other = 9 => "other",
+    }
 }
 
 /// Inside one precedence tier, the kind listed first wins.
@@ -106,21 +109,6 @@ const KIND_ORDER: [FailureKind; 8] = [
 ];
 
 impl FailureKind {
-    /// The stable name used in the JSON summary and the C API (`"rate_limited"`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FailureKind::RateLimited => "rate_limited",
-            FailureKind::Unauthorized => "unauthorized",
-            FailureKind::NotFound => "not_found",
-            FailureKind::PlatformMismatch => "platform_mismatch",
-            FailureKind::DiskFull => "disk_full",
-            FailureKind::Network => "network",
-            FailureKind::Cancelled => "cancelled",
-            FailureKind::BuildFailed => "build_failed",
-            FailureKind::Other => "other",
-        }
-    }
-
     /// Whether trying again later may succeed without changing anything: rate limits and
     /// network failures (including timeouts and registry 5xx).
     pub fn is_retryable(self) -> bool {

@@ -876,3 +876,44 @@ impl ResponseDecoder {
         }
     }
 }
+
+crate::stable_enum! {
+    /// The class of an [`HttpErrorKind`]: what went wrong with an HTTP response, coarsely.
+    /// Its codes are the C statuses 120–149 (`PULLSTREAM_STATUS_HTTP_BAD_HEAD`, …).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum HttpErrorClass {
+        /// The status line or a header is malformed (or the input is a bare body, not a whole
+        /// response).
+        BadHead = 120 => "bad_head",
+        /// The head or a chunk-size line is longer than its limit.
+        TooLarge = 121 => "too_large",
+        /// A chunk-size line or the end of a chunk is malformed.
+        BadChunk = 122 => "bad_chunk",
+        /// The input ended inside the head or the body.
+        Truncated = 123 => "truncated",
+        /// A transfer coding other than `chunked` (e.g. `gzip`).
+        Unsupported = 124 => "unsupported",
+    }
+}
+
+impl HttpErrorKind {
+    /// The class of this error.
+    pub fn class(&self) -> HttpErrorClass {
+        match self {
+            HttpErrorKind::BadStatusLine
+            | HttpErrorKind::BadHeader
+            | HttpErrorKind::BadContentLength => HttpErrorClass::BadHead,
+            HttpErrorKind::HeadTooLarge { .. } | HttpErrorKind::ChunkLineTooLong { .. } => {
+                HttpErrorClass::TooLarge
+            }
+            HttpErrorKind::BadChunkSize | HttpErrorKind::MissingChunkDelimiter => {
+                HttpErrorClass::BadChunk
+            }
+            HttpErrorKind::TruncatedHead | HttpErrorKind::TruncatedBody => {
+                HttpErrorClass::Truncated
+            }
+            HttpErrorKind::UnsupportedTransferEncoding => HttpErrorClass::Unsupported,
+        }
+    }
+}

@@ -74,6 +74,7 @@ pub mod message;
 pub mod outcome;
 pub mod pipeline;
 pub mod scan;
+pub mod stable;
 #[cfg(feature = "stream")]
 pub mod stream;
 pub mod summary;

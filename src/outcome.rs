@@ -3,134 +3,115 @@
 
 use crate::event::FailureKind;
 
-/// What kind of operation the stream reported on, detected from its vocabulary.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Operation {
-    /// `POST /images/create?fromImage=` (also the base-image pulls inside a build).
-    Pull,
-    /// `POST /images/{name}/push`.
-    Push,
-    /// `POST /build`.
-    Build,
-    /// `POST /images/load`.
-    Load,
-    /// `POST /images/create?fromSrc=`.
-    Import,
-    /// Nothing in the stream said.
-    #[default]
-    Unknown,
-}
-
-impl Operation {
-    /// Stable name used in the JSON summary: `"pull"`, `"push"`, … `"unknown"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Operation::Pull => "pull",
-            Operation::Push => "push",
-            Operation::Build => "build",
-            Operation::Load => "load",
-            Operation::Import => "import",
-            Operation::Unknown => "unknown",
-        }
+crate::stable_enum! {
+    /// What kind of operation the stream reported on, detected from its vocabulary.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Operation {
+        /// Nothing in the stream said.
+        Unknown = 0 => "unknown",
+        /// `POST /images/create?fromImage=` (also the base-image pulls inside a build).
+        Pull = 1 => "pull",
+        /// `POST /images/{name}/push`.
+        Push = 2 => "push",
+        /// `POST /build`.
+        Build = 3 => "build",
+        /// `POST /images/load`.
+        Load = 4 => "load",
+        /// `POST /images/create?fromSrc=`.
+        Import = 5 => "import",
     }
 }
 
-/// Which daemon (and image store) produced the stream, detected from its vocabulary.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Dialect {
-    /// Docker Engine with the classic (graphdriver) image store.
-    Docker,
-    /// Docker Engine with the containerd image store (`hidecounts`, `Extracting` in seconds).
-    DockerContainerd,
-    /// Podman's Docker-compatible API.
-    Podman,
-    /// Not enough vocabulary to tell.
-    #[default]
-    Unknown,
-}
-
-impl Dialect {
-    /// Stable name used in the JSON summary: `"docker"`, `"docker-containerd"`, `"podman"`,
-    /// `"unknown"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Dialect::Docker => "docker",
-            Dialect::DockerContainerd => "docker-containerd",
-            Dialect::Podman => "podman",
-            Dialect::Unknown => "unknown",
-        }
+impl Default for Operation {
+    /// [`Operation::Unknown`].
+    fn default() -> Self {
+        Operation::Unknown
     }
 }
 
-/// What a successful stream achieved.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum SuccessKind {
-    /// A pull fetched at least one new image.
-    Downloaded,
-    /// A pull found everything present already.
-    UpToDate,
-    /// A push finished.
-    Pushed,
-    /// A build produced an image.
-    Built,
-    /// A load read at least one image.
-    Loaded,
-    /// An import created an image.
-    Imported,
-}
-
-impl SuccessKind {
-    /// Stable name used in the JSON summary: `"downloaded"`, `"up_to_date"`, …
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SuccessKind::Downloaded => "downloaded",
-            SuccessKind::UpToDate => "up_to_date",
-            SuccessKind::Pushed => "pushed",
-            SuccessKind::Built => "built",
-            SuccessKind::Loaded => "loaded",
-            SuccessKind::Imported => "imported",
-        }
+crate::stable_enum! {
+    /// Which daemon (and image store) produced the stream, detected from its vocabulary.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Dialect {
+        /// Not enough vocabulary to tell.
+        Unknown = 0 => "unknown",
+        /// Docker Engine with the classic (graphdriver) image store.
+        Docker = 1 => "docker",
+        /// Docker Engine with the containerd image store (`hidecounts`, `Extracting` in
+        /// seconds).
+        DockerContainerd = 2 => "docker-containerd",
+        /// Podman's Docker-compatible API.
+        Podman = 3 => "podman",
     }
 }
 
-/// Why a stream that reported no error still did not finish.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum IncompleteReason {
-    /// No record at all.
-    EmptyStream,
-    /// The stream stopped inside a record.
-    CutMidRecord,
-    /// The stream ended cleanly, but the operation never reported that it finished.
-    NoTerminalStatus,
-    /// The transport said the body ended before its own end: an HTTP body cut short (a chunked
-    /// body without its terminating `0` chunk, a connection closed inside a chunk, an identity
-    /// body shorter than its `Content-Length`). Whatever the records said, the stream was cut:
-    /// a success inferred from a clean end of stream cannot be trusted. Set through
-    /// [`crate::pipeline::Pipeline::note_truncated_body`] (or [`crate::tracker::Ending::TruncatedBody`]).
-    TruncatedBody,
-    /// The input is not a progress stream at all: no record with a field of the progress
-    /// vocabulary was decoded, and at least one stretch of bytes could not be decoded (a
-    /// README, an HTML page, a binary); or the command-line tool could not read its input
-    /// before any record. Given by [`crate::summary::Summary`], which sees the decoder's counts;
-    /// [`crate::tracker::Tracker::outcome`] never gives it. Exit code 3.
-    NotAProgressStream,
+impl Default for Dialect {
+    /// [`Dialect::Unknown`].
+    fn default() -> Self {
+        Dialect::Unknown
+    }
 }
 
-impl IncompleteReason {
-    /// Stable name used in the JSON summary: `"empty_stream"`, `"cut_mid_record"`,
-    /// `"no_terminal_status"`, `"truncated_body"`, `"not_a_progress_stream"`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            IncompleteReason::EmptyStream => "empty_stream",
-            IncompleteReason::CutMidRecord => "cut_mid_record",
-            IncompleteReason::NoTerminalStatus => "no_terminal_status",
-            IncompleteReason::TruncatedBody => "truncated_body",
-            IncompleteReason::NotAProgressStream => "not_a_progress_stream",
-        }
+crate::stable_enum! {
+    /// What a successful stream achieved.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum SuccessKind {
+        /// A pull fetched at least one new image.
+        Downloaded = 1 => "downloaded",
+        /// A pull found everything present already.
+        UpToDate = 2 => "up_to_date",
+        /// A push finished.
+        Pushed = 3 => "pushed",
+        /// A build produced an image.
+        Built = 4 => "built",
+        /// A load read at least one image.
+        Loaded = 5 => "loaded",
+        /// An import created an image.
+        Imported = 6 => "imported",
+    }
+}
+
+crate::stable_enum! {
+    /// Why a stream that reported no error still did not finish.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum IncompleteReason {
+        /// No record at all.
+        EmptyStream = 1 => "empty_stream",
+        /// The stream stopped inside a record.
+        CutMidRecord = 2 => "cut_mid_record",
+        /// The stream ended cleanly, but the operation never reported that it finished.
+        NoTerminalStatus = 3 => "no_terminal_status",
+        /// The transport said the body ended before its own end: an HTTP body cut short (a
+        /// chunked body without its terminating `0` chunk, a connection closed inside a chunk,
+        /// an identity body shorter than its `Content-Length`). Whatever the records said, the
+        /// stream was cut: a success inferred from a clean end of stream cannot be trusted. Told
+        /// by the caller: `Pipeline::note_truncated_body` or `Ending::TruncatedBody` in Rust,
+        /// `pullstream_http_finish_into` or `pullstream_decoder_set_truncated_body` in C.
+        TruncatedBody = 4 => "truncated_body",
+        /// The input is not a progress stream at all: no record with a field of the progress
+        /// vocabulary was decoded, and at least one stretch of bytes could not be decoded (a
+        /// README, an HTML page, a binary); or the command-line tool could not read its input
+        /// before any record. Given by the summary, which sees the decoder's counts; the
+        /// tracker's own outcome never gives it. Exit code 3.
+        NotAProgressStream = 5 => "not_a_progress_stream",
+    }
+}
+
+crate::stable_enum! {
+    /// Which of the three verdicts an [`Outcome`] is (the JSON summary's `outcome`).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
+    pub enum Verdict {
+        /// The operation finished.
+        Success = 1 => "success",
+        /// The daemon reported an error.
+        Failed = 2 => "failed",
+        /// The stream ended before the operation finished.
+        Incomplete = 3 => "incomplete",
     }
 }
 
@@ -169,6 +150,7 @@ impl Failure {
 
 /// How far a build got: the step it announced last.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct BuildStep {
     /// The step number `N` (Docker 1.x counted from 0).
     pub current: u32,
@@ -234,13 +216,18 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    /// `"success"`, `"failed"` or `"incomplete"`.
-    pub fn as_str(&self) -> &'static str {
+    /// Which verdict this is.
+    pub fn verdict(&self) -> Verdict {
         match self {
-            Outcome::Success(_) => "success",
-            Outcome::Failed(_) => "failed",
-            Outcome::Incomplete(_) => "incomplete",
+            Outcome::Success(_) => Verdict::Success,
+            Outcome::Failed(_) => Verdict::Failed,
+            Outcome::Incomplete(_) => Verdict::Incomplete,
         }
+    }
+
+    /// `"success"`, `"failed"` or `"incomplete"` (the name of [`Outcome::verdict`]).
+    pub fn as_str(&self) -> &'static str {
+        self.verdict().name()
     }
 
     /// True for [`Outcome::Success`].

@@ -11,8 +11,10 @@ use crate::summary::Summary;
 use crate::tracker::{Ending, Limit, Tracker, TrackerConfig, TrackerLimit};
 
 /// Something the pipeline has to tell its caller about, in stream order.
+///
+/// Not `#[non_exhaustive]`: every consumer (the C ABI, the command-line tool) must show each
+/// kind of item, so a new one should fail their build rather than be dropped by a wildcard.
 #[derive(Clone, Copy, Debug)]
-#[non_exhaustive]
 pub enum Item<'r, 'a> {
     /// A record and its classification (already applied to the tracker).
     Event {
@@ -46,8 +48,8 @@ pub enum Item<'r, 'a> {
 /// let _ = pipeline.finish(0, |_item| ControlFlow::Continue(()));
 /// let summary = pipeline.summary();
 /// assert_eq!(events, 3);
-/// assert_eq!(summary.outcome, "success");
-/// assert_eq!(summary.result, Some("up_to_date"));
+/// assert_eq!(summary.outcome.name(), "success");
+/// assert_eq!(summary.result.map(|kind| kind.name()), Some("up_to_date"));
 /// ```
 #[derive(Debug, Default)]
 pub struct Pipeline {
@@ -185,7 +187,7 @@ impl Pipeline {
     /// let record = serde_json::json!({"status": "Status: Image is up to date for alpine:3.20"});
     /// pipeline.feed_record(&record, 0, |_| ControlFlow::Continue(()))?;
     /// let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
-    /// assert_eq!(pipeline.summary().result, Some("up_to_date"));
+    /// assert_eq!(pipeline.summary().result, Some(pullstream::outcome::SuccessKind::UpToDate));
     /// # Ok::<(), serde_json::Error>(())
     /// ```
     pub fn feed_record<T: serde::Serialize + ?Sized>(
@@ -267,7 +269,7 @@ impl Pipeline {
     /// }
     /// let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
     /// let summary = pipeline.summary();
-    /// assert_eq!(summary.incomplete_reason, Some("truncated_body"));
+    /// assert_eq!(summary.incomplete_reason.map(|reason| reason.name()), Some("truncated_body"));
     /// assert_eq!(summary.exit_code(), 2);
     /// # Ok::<(), pullstream::http::HttpError>(())
     /// ```

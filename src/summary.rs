@@ -4,16 +4,16 @@
 use serde::Serialize;
 
 use crate::decoder::DecoderStats;
-use crate::outcome::{IncompleteReason, Outcome};
+use crate::event::FailureKind;
+use crate::outcome::{Dialect, IncompleteReason, Operation, Outcome, SuccessKind, Verdict};
 use crate::tracker::{Ending, Tracker};
 
 /// The daemon's error, as reported in the summary.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct SummaryError {
-    /// `"rate_limited"`, `"unauthorized"`, `"not_found"`, `"platform_mismatch"`,
-    /// `"disk_full"`, `"network"`, `"cancelled"`, `"build_failed"` or `"other"`.
-    pub kind: &'static str,
+    /// The classification of the message (in JSON its name: `"rate_limited"`, …).
+    pub kind: FailureKind,
     /// The first error message, verbatim.
     pub message: String,
     /// `errorDetail.code`, when set.
@@ -50,12 +50,13 @@ pub struct ByteCounts {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Summary {
-    /// `"success"`, `"failed"` or `"incomplete"`.
-    pub outcome: &'static str,
-    /// `"pull"`, `"push"`, `"build"`, `"load"`, `"import"` or `"unknown"`.
-    pub operation: &'static str,
-    /// `"downloaded"`, `"up_to_date"`, `"pushed"`, `"built"`, `"loaded"`, `"imported"` or null.
-    pub result: Option<&'static str>,
+    /// The verdict (in JSON its name: `"success"`, `"failed"` or `"incomplete"`).
+    pub outcome: Verdict,
+    /// The operation (in JSON `"pull"`, `"push"`, `"build"`, `"load"`, `"import"` or
+    /// `"unknown"`).
+    pub operation: Operation,
+    /// For a success, what it achieved (in JSON `"downloaded"`, `"up_to_date"`, … or null).
+    pub result: Option<SuccessKind>,
     /// The image reference, when known.
     pub reference: Option<String>,
     /// The manifest digest, when known.
@@ -64,11 +65,10 @@ pub struct Summary {
     pub image_id: Option<String>,
     /// The first error, when the operation failed.
     pub error: Option<SummaryError>,
-    /// `"empty_stream"`, `"cut_mid_record"`, `"no_terminal_status"`, `"truncated_body"`,
-    /// `"not_a_progress_stream"` or null.
-    pub incomplete_reason: Option<&'static str>,
-    /// `"docker"`, `"docker-containerd"`, `"podman"` or `"unknown"`.
-    pub dialect: &'static str,
+    /// For an incomplete stream, why (in JSON `"empty_stream"`, `"cut_mid_record"`, … or null).
+    pub incomplete_reason: Option<IncompleteReason>,
+    /// The dialect (in JSON `"docker"`, `"docker-containerd"`, `"podman"` or `"unknown"`).
+    pub dialect: Dialect,
     /// Layer counts.
     pub layers: LayerCounts,
     /// Byte counts.
@@ -102,15 +102,15 @@ impl Summary {
                 }
         ));
         let mut summary = Summary {
-            outcome: outcome.as_str(),
-            operation: snapshot.operation.as_str(),
+            outcome: outcome.verdict(),
+            operation: snapshot.operation,
             result: None,
             reference: None,
             digest: None,
             image_id: None,
             error: None,
             incomplete_reason: None,
-            dialect: snapshot.dialect.as_str(),
+            dialect: snapshot.dialect,
             layers: LayerCounts {
                 seen: aggregate.layers_known,
                 complete: aggregate.layers_done,
@@ -130,17 +130,17 @@ impl Summary {
         summary.digest = details.digest;
         summary.image_id = details.image_id;
         match outcome {
-            Outcome::Success(success) => summary.result = Some(success.kind.as_str()),
+            Outcome::Success(success) => summary.result = Some(success.kind),
             Outcome::Failed(failure) => {
                 summary.error = Some(SummaryError {
-                    kind: failure.kind.as_str(),
+                    kind: failure.kind,
                     retryable: failure.is_retryable(),
                     message: failure.message,
                     code: failure.code,
                 });
             }
             Outcome::Incomplete(incomplete) => {
-                summary.incomplete_reason = Some(incomplete.reason.as_str());
+                summary.incomplete_reason = Some(incomplete.reason);
             }
         }
         if summary.records == 0 && summary.malformed_records > 0 {
@@ -159,10 +159,10 @@ impl Summary {
     /// it when its input could not be read before any record, or was an HTTP response whose
     /// head or status says it holds no progress stream.
     pub fn set_not_a_progress_stream(&mut self) -> bool {
-        if self.outcome != "incomplete" {
+        if self.outcome != Verdict::Incomplete {
             return false;
         }
-        self.incomplete_reason = Some(IncompleteReason::NotAProgressStream.as_str());
+        self.incomplete_reason = Some(IncompleteReason::NotAProgressStream);
         true
     }
 
@@ -172,10 +172,14 @@ impl Summary {
     /// `"not_a_progress_stream"`).
     pub fn exit_code(&self) -> i32 {
         match self.outcome {
-            "success" => 0,
-            "failed" => 1,
-            _ if self.incomplete_reason == Some(IncompleteReason::NotAProgressStream.as_str()) => 3,
-            _ => 2,
+            Verdict::Success => 0,
+            Verdict::Failed => 1,
+            Verdict::Incomplete
+                if self.incomplete_reason == Some(IncompleteReason::NotAProgressStream) =>
+            {
+                3
+            }
+            Verdict::Incomplete => 2,
         }
     }
 

@@ -5,6 +5,7 @@
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
+use pullstream::outcome::{IncompleteReason, SuccessKind};
 use pullstream::pipeline::{Item, Pipeline};
 use pullstream::summary::Summary;
 use pullstream::Decoder;
@@ -87,7 +88,8 @@ fn by_records<T: Serialize>(records: &[T]) -> (Summary, Seen) {
 /// Whether the bytes hold anything a decoded-record client never passes on: a stretch that
 /// does not decode, or a record cut off at the end.
 fn has_bad_bytes(summary: &Summary) -> bool {
-    summary.malformed_records > 0 || summary.incomplete_reason == Some("cut_mid_record")
+    summary.malformed_records > 0
+        || summary.incomplete_reason == Some(IncompleteReason::CutMidRecord)
 }
 
 #[test]
@@ -110,7 +112,7 @@ fn feeding_decoded_values_equals_feeding_bytes_on_every_fixture() {
         let mut expect = bytes_summary.clone();
         expect.records = records_summary.records;
         expect.malformed_records = 0;
-        if expect.incomplete_reason == Some("cut_mid_record") {
+        if expect.incomplete_reason == Some(IncompleteReason::CutMidRecord) {
             // The cut record is not a record for a client that decodes: the stream simply ends.
             expect.incomplete_reason = records_summary.incomplete_reason;
         }
@@ -238,7 +240,7 @@ fn a_value_that_does_not_serialise_feeds_nothing() {
     let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
     let summary = pipeline.summary();
     assert_eq!((summary.records, summary.malformed_records), (1, 0));
-    assert_eq!(summary.result, Some("up_to_date"));
+    assert_eq!(summary.result, Some(SuccessKind::UpToDate));
 }
 
 #[test]

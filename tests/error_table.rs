@@ -11,20 +11,7 @@ use pullstream::JsonStr;
 const DOC: &str = include_str!("../docs/ERRORS.md");
 
 fn kind_named(name: &str) -> FailureKind {
-    const ALL: [FailureKind; 9] = [
-        FailureKind::RateLimited,
-        FailureKind::Unauthorized,
-        FailureKind::NotFound,
-        FailureKind::PlatformMismatch,
-        FailureKind::DiskFull,
-        FailureKind::Network,
-        FailureKind::Cancelled,
-        FailureKind::BuildFailed,
-        FailureKind::Other,
-    ];
-    ALL.into_iter()
-        .find(|k| k.as_str() == name)
-        .unwrap_or_else(|| panic!("no kind named {name:?}"))
+    FailureKind::from_name(name).unwrap_or_else(|| panic!("no kind named {name:?}"))
 }
 
 fn classify(message: &str) -> FailureKind {
@@ -96,7 +83,7 @@ fn every_row_classifies_as_the_table_says() {
                 "row {}: {:?} is {} (retryable {}), table says {} (retryable {})",
                 row.number,
                 row.message,
-                got.as_str(),
+                got.name(),
                 got.is_retryable(),
                 row.kind,
                 row.retryable
@@ -181,8 +168,8 @@ fn words_match_only_whole_words() {
         .map(|(message, want)| {
             format!(
                 "{message:?}: {} want {}",
-                classify(message).as_str(),
-                want.as_str()
+                classify(message).name(),
+                want.name()
             )
         })
         .collect();
@@ -249,8 +236,8 @@ fn joined_words_are_not_phrase_words() {
         .map(|(message, want)| {
             format!(
                 "{message:?}: {} want {}",
-                classify(message).as_str(),
-                want.as_str()
+                classify(message).name(),
+                want.name()
             )
         })
         .collect();

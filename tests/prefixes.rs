@@ -202,7 +202,7 @@ fn outcome(stream: &[u8]) -> String {
     let mut pipeline = Pipeline::new();
     let _ = pipeline.feed(stream, 0, |_| ControlFlow::Continue(()));
     let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
-    pipeline.summary().outcome.to_owned()
+    pipeline.summary().outcome.name().to_owned()
 }
 
 #[test]

@@ -13,9 +13,12 @@ use std::path::Path;
 /// comes first: the decoder parses each record's fields as it frames it (`message` before
 /// `decoder`), and the tracker builds an [`pullstream::Outcome`] (`outcome` before `tracker`).
 const ROOMS: &[&str] = &[
-    "error", "swar", "http", "scan", "json", "message", "decoder", "failure", "event", "outcome",
-    "tracker", "summary", "pipeline", "stream", "synth", "lib",
+    "stable", "error", "swar", "http", "scan", "json", "message", "decoder", "failure", "event",
+    "outcome", "tracker", "summary", "pipeline", "stream", "synth", "lib",
 ];
+
+/// The exported macros, each with the module that defines it.
+const MACRO_HOMES: &[(&str, &str)] = &[("stable_enum", "stable")];
 
 /// The crate modules each source file names, with the first line that names each.
 fn uses(source: &str) -> BTreeMap<String, usize> {
@@ -32,6 +35,15 @@ fn uses(source: &str) -> BTreeMap<String, usize> {
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                 .collect();
+            // `crate::stable_enum!` is the macro `stable` exports at the root: a use of `stable`.
+            let name = if rest[name.len()..].starts_with('!') {
+                MACRO_HOMES
+                    .iter()
+                    .find(|(macro_name, _)| *macro_name == name)
+                    .map_or(name, |(_, home)| home.to_string())
+            } else {
+                name
+            };
             // `crate::Config` names a root re-export, not a module.
             if name.chars().next().is_some_and(|c| c.is_ascii_lowercase()) {
                 found.entry(name).or_insert(number + 1);

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Wake, Waker};
 
 use futures_core::Stream;
+use pullstream::outcome::{IncompleteReason, Verdict};
 use pullstream::pipeline::{Item, Pipeline};
 use pullstream::stream::{summary_of, Finished, OwnedEvent, OwnedItem, PullStream};
 use pullstream::tracker::{StallPhase, TrackerConfig};
@@ -143,7 +144,6 @@ fn by_pipeline(bytes: &[u8]) -> (Vec<OwnedItem>, pullstream::summary::Summary) {
             Item::Event { record, event } => OwnedItem::Event(OwnedEvent::new(record, event)),
             Item::Malformed(error) => OwnedItem::Malformed(error.clone()),
             Item::TrackerLimit(notice) => OwnedItem::TrackerLimit(notice),
-            _ => unreachable!("a new kind of item"),
         });
         ControlFlow::Continue(())
     };
@@ -216,11 +216,11 @@ fn an_error_from_the_body_stream_ends_it_as_a_cut_stream_with_the_errors_text() 
             pipeline.note_truncated_body();
             let _ = pipeline.finish(0, |_| ControlFlow::Continue(()));
             assert_eq!(*summary, pipeline.summary(), "{name} cut at {cut}");
-            if summary.outcome != "failed" && summary.records > 0 {
-                assert_eq!(summary.outcome, "incomplete", "{name} cut at {cut}");
+            if summary.outcome != Verdict::Failed && summary.records > 0 {
+                assert_eq!(summary.outcome, Verdict::Incomplete, "{name} cut at {cut}");
                 assert_eq!(
                     summary.incomplete_reason,
-                    Some("truncated_body"),
+                    Some(IncompleteReason::TruncatedBody),
                     "{name} cut at {cut}"
                 );
             }
@@ -236,12 +236,15 @@ fn a_whole_successful_stream_cut_by_an_error_is_not_a_success() {
     .unwrap();
     assert_eq!(
         block_on(summary_of(Body::of(&bytes, 10))).summary.outcome,
-        "success"
+        Verdict::Success
     );
     let body = Body::new([Ok(bytes), Err("timed out".to_string())]);
     let finished = block_on(summary_of(body));
-    assert_eq!(finished.summary.outcome, "incomplete");
-    assert_eq!(finished.summary.incomplete_reason, Some("truncated_body"));
+    assert_eq!(finished.summary.outcome, Verdict::Incomplete);
+    assert_eq!(
+        finished.summary.incomplete_reason,
+        Some(IncompleteReason::TruncatedBody)
+    );
     assert_eq!(finished.summary.exit_code(), 2);
     assert_eq!(finished.transport_error.as_deref(), Some("timed out"));
 }
@@ -370,8 +373,8 @@ fn owned_events_carry_the_records_text_and_the_daemons_error() {
     let daemon = error.error.as_ref().unwrap();
     assert_eq!(daemon.message, "toomanyrequests: slow down");
     assert_eq!(daemon.code, Some(7));
-    assert_eq!(daemon.kind.as_str(), "rate_limited");
-    assert_eq!(finished.summary.outcome, "failed");
+    assert_eq!(daemon.kind.name(), "rate_limited");
+    assert_eq!(finished.summary.outcome, Verdict::Failed);
 }
 
 /// Throughput of the adapter next to the pipeline's on the benchmark stream (benches/decode.rs:

@@ -2,10 +2,10 @@
 //! options never change an existing signature.
 
 use crate::boundary;
-use crate::convert;
-use crate::types::{pullstream_stall_phase, pullstream_status};
+use crate::enums::CallStatus;
+use crate::types::pullstream_status;
 use pullstream::decoder::Config;
-use pullstream::tracker::{StallPhase, TrackerConfig};
+use pullstream::tracker::{Limit, StallPhase, TrackerConfig};
 
 /// Options for a new decoder: limits of the byte decoder and thresholds of the layer tracker.
 ///
@@ -28,7 +28,7 @@ unsafe fn with_config(
 ) -> pullstream_status {
     // SAFETY: the caller guarantees `config` is NULL or valid and not aliased during the call.
     let Some(config) = (unsafe { config.as_mut() }) else {
-        return pullstream_status::NullArgument;
+        return CallStatus::NullArgument.code();
     };
     boundary(|| body(config))
 }
@@ -45,7 +45,7 @@ pub unsafe extern "C" fn pullstream_config_new(
     config_out: *mut *mut pullstream_config,
 ) -> pullstream_status {
     if config_out.is_null() {
-        return pullstream_status::NullArgument;
+        return CallStatus::NullArgument.code();
     }
     boundary(|| {
         let config = Box::new(pullstream_config {
@@ -54,7 +54,7 @@ pub unsafe extern "C" fn pullstream_config_new(
         });
         // SAFETY: `config_out` is non-NULL and the caller guarantees it is writable.
         unsafe { config_out.write(Box::into_raw(config)) };
-        pullstream_status::Ok
+        CallStatus::Ok.code()
     })
 }
 
@@ -72,7 +72,7 @@ pub unsafe extern "C" fn pullstream_config_free(config: *mut pullstream_config) 
     let config = unsafe { Box::from_raw(config) };
     let _ = boundary(move || {
         drop(config);
-        pullstream_status::Ok
+        CallStatus::Ok.code()
     });
 }
 
@@ -91,7 +91,7 @@ pub unsafe extern "C" fn pullstream_config_set_max_record_len(
     unsafe {
         with_config(config, |c| {
             c.decoder = std::mem::take(&mut c.decoder).max_record_len(bytes);
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         })
     }
 }
@@ -110,7 +110,7 @@ pub unsafe extern "C" fn pullstream_config_set_max_depth(
     unsafe {
         with_config(config, |c| {
             c.decoder = std::mem::take(&mut c.decoder).max_depth(depth);
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         })
     }
 }
@@ -129,7 +129,7 @@ pub unsafe extern "C" fn pullstream_config_set_stop_at_first_error(
     unsafe {
         with_config(config, |c| {
             c.decoder = std::mem::take(&mut c.decoder).stop_at_first_error(stop != 0);
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         })
     }
 }
@@ -150,7 +150,7 @@ pub unsafe extern "C" fn pullstream_config_set_max_layers(
     unsafe {
         with_config(config, |c| {
             c.tracker = std::mem::take(&mut c.tracker).max_layers(layers);
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         })
     }
 }
@@ -176,17 +176,17 @@ pub unsafe extern "C" fn pullstream_config_set_limit(
     limit: u32,
     value: usize,
 ) -> pullstream_status {
-    let Some(which) = convert::limit_of_status(limit) else {
+    let Some(which) = Limit::from_code(limit) else {
         if config.is_null() {
-            return pullstream_status::NullArgument;
+            return CallStatus::NullArgument.code();
         }
-        return pullstream_status::InvalidArgument;
+        return CallStatus::InvalidArgument.code();
     };
     // SAFETY: forwarded from the caller.
     unsafe {
         with_config(config, |c| {
             c.tracker = std::mem::take(&mut c.tracker).with_limit(which, value);
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         })
     }
 }
@@ -203,17 +203,17 @@ pub unsafe extern "C" fn pullstream_config_set_stall_after_ms(
     phase: u32,
     ms: u64,
 ) -> pullstream_status {
-    let phase = match phase {
-        p if p == pullstream_stall_phase::Transfer as u32 => StallPhase::Transfer,
-        p if p == pullstream_stall_phase::Extract as u32 => StallPhase::Extract,
-        _ if config.is_null() => return pullstream_status::NullArgument,
-        _ => return pullstream_status::InvalidArgument,
+    let Some(phase) = StallPhase::from_code(phase) else {
+        if config.is_null() {
+            return CallStatus::NullArgument.code();
+        }
+        return CallStatus::InvalidArgument.code();
     };
     // SAFETY: forwarded from the caller.
     unsafe {
         with_config(config, |c| {
             c.tracker = std::mem::take(&mut c.tracker).stall_after(phase, ms);
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         })
     }
 }
@@ -232,7 +232,7 @@ pub unsafe extern "C" fn pullstream_config_set_min_bytes_per_sec(
     unsafe {
         with_config(config, |c| {
             c.tracker = std::mem::take(&mut c.tracker).min_bytes_per_sec(bytes_per_sec);
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         })
     }
 }
@@ -251,7 +251,7 @@ pub unsafe extern "C" fn pullstream_config_set_rate_window_ms(
     unsafe {
         with_config(config, |c| {
             c.tracker = std::mem::take(&mut c.tracker).rate_window_ms(ms);
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         })
     }
 }

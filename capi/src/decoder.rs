@@ -7,6 +7,7 @@ use std::ops::ControlFlow;
 
 use crate::config::pullstream_config;
 use crate::convert::{self, Scratch};
+use crate::enums::CallStatus;
 use crate::types::*;
 use crate::{copy_out, panic_text, with_handle, with_handle_mut, Guarded};
 use pullstream::pipeline::{Item, Pipeline};
@@ -89,8 +90,6 @@ impl Emitter<'_> {
                 );
                 self.remember(self.view.error_status, self.view.offset);
             }
-            #[allow(unreachable_patterns)] // items added to the pipeline later are not shown
-            _ => return ControlFlow::Continue(()),
         };
         let Some(callback) = self.callback else {
             return ControlFlow::Continue(());
@@ -156,7 +155,7 @@ pub unsafe extern "C" fn pullstream_decoder_new(
     decoder_out: *mut *mut pullstream_decoder,
 ) -> pullstream_status {
     if decoder_out.is_null() {
-        return pullstream_status::NullArgument;
+        return CallStatus::NullArgument.code();
     }
     // SAFETY: the caller guarantees `config` is NULL or a live config.
     let config = unsafe { config.as_ref() };
@@ -177,7 +176,7 @@ pub unsafe extern "C" fn pullstream_decoder_new(
         });
         // SAFETY: `decoder_out` is non-NULL and the caller guarantees it is writable.
         unsafe { decoder_out.write(Box::into_raw(handle)) };
-        pullstream_status::Ok
+        CallStatus::Ok.code()
     })
 }
 
@@ -196,7 +195,7 @@ pub unsafe extern "C" fn pullstream_decoder_free(decoder: *mut pullstream_decode
     let handle = unsafe { Box::from_raw(decoder) };
     let _ = crate::boundary(move || {
         drop(handle);
-        pullstream_status::Ok
+        CallStatus::Ok.code()
     });
 }
 
@@ -226,7 +225,7 @@ pub unsafe extern "C" fn pullstream_decoder_feed(
     userdata: *mut c_void,
 ) -> pullstream_status {
     if decoder.is_null() || (data.is_null() && len > 0) {
-        return pullstream_status::NullArgument;
+        return CallStatus::NullArgument.code();
     }
     let chunk: &[u8] = if len == 0 {
         &[]
@@ -238,16 +237,16 @@ pub unsafe extern "C" fn pullstream_decoder_feed(
         // Once `finish` has been called the stream has ended, even while that call is paused:
         // bytes fed now would be decoded past the end, and an empty feed would undo the finish.
         if handle.finished || handle.finishing {
-            return pullstream_status::InvalidState;
+            return CallStatus::InvalidState.code();
         }
         let (pipeline, mut emitter) = handle.emitter(callback, userdata);
         let flow = pipeline.feed(chunk, now_ms, |item| emitter.item(item));
         if flow.is_break() {
-            pullstream_status::Paused
+            CallStatus::Paused.code()
         } else if handle.stopped() {
-            pullstream_status::Stopped
+            CallStatus::Stopped.code()
         } else {
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         }
     };
     // SAFETY: forwarded from the caller.
@@ -272,7 +271,7 @@ pub unsafe extern "C" fn pullstream_decoder_finish(
 ) -> pullstream_status {
     let body = |handle: &mut pullstream_decoder| {
         if handle.finished {
-            return pullstream_status::Ok;
+            return CallStatus::Ok.code();
         }
         handle.finishing = true;
         let (pipeline, mut emitter) = handle.emitter(callback, userdata);
@@ -280,10 +279,10 @@ pub unsafe extern "C" fn pullstream_decoder_finish(
             .finish(now_ms, |item| emitter.item(item))
             .is_break()
         {
-            return pullstream_status::Paused;
+            return CallStatus::Paused.code();
         }
         handle.finished = true;
-        pullstream_status::Ok
+        CallStatus::Ok.code()
     };
     // SAFETY: forwarded from the caller.
     unsafe { with_handle_mut(decoder, body) }
@@ -311,7 +310,7 @@ pub unsafe extern "C" fn pullstream_decoder_set_truncated_body(
 ) -> pullstream_status {
     let body = |handle: &mut pullstream_decoder| {
         handle.note_truncated_body();
-        pullstream_status::Ok
+        CallStatus::Ok.code()
     };
     // SAFETY: forwarded from the caller.
     unsafe { with_handle_mut(decoder, body) }
@@ -355,13 +354,13 @@ pub unsafe extern "C" fn pullstream_decoder_exit_code(
     exit_code_out: *mut i32,
 ) -> pullstream_status {
     if exit_code_out.is_null() {
-        return pullstream_status::NullArgument;
+        return CallStatus::NullArgument.code();
     }
     let body = |handle: &pullstream_decoder| {
         let code = handle.pipeline.summary().exit_code();
         // SAFETY: non-NULL, and the caller guarantees it is writable.
         unsafe { exit_code_out.write(code) };
-        pullstream_status::Ok
+        CallStatus::Ok.code()
     };
     // SAFETY: forwarded from the caller.
     unsafe { with_handle(decoder, body) }
@@ -378,7 +377,7 @@ pub unsafe extern "C" fn pullstream_decoder_outcome(
     outcome_out: *mut pullstream_outcome,
 ) -> pullstream_status {
     if outcome_out.is_null() {
-        return pullstream_status::NullArgument;
+        return CallStatus::NullArgument.code();
     }
     let body = |handle: &mut pullstream_decoder| {
         let tracker = handle.pipeline.tracker();
@@ -394,14 +393,12 @@ pub unsafe extern "C" fn pullstream_decoder_outcome(
             flags |= PULLSTREAM_FLAG_HAS_ERROR_CODE;
         }
         let outcome = pullstream_outcome {
-            verdict: convert::verdict_from_name(summary.outcome),
-            operation: convert::operation_code(operation),
-            dialect: convert::dialect_code(dialect),
-            success_kind: convert::success_kind_from_name(summary.result),
-            failure_kind: error.map_or(pullstream_failure_kind::None, |e| {
-                convert::failure_kind_from_name(e.kind)
-            }),
-            incomplete_reason: convert::incomplete_reason_from_name(summary.incomplete_reason),
+            verdict: summary.outcome.code(),
+            operation: operation.code(),
+            dialect: dialect.code(),
+            success_kind: summary.result.map_or(0, |kind| kind.code()),
+            failure_kind: error.map_or(0, |e| e.kind.code()),
+            incomplete_reason: summary.incomplete_reason.map_or(0, |reason| reason.code()),
             exit_code: summary.exit_code(),
             flags,
             error_code: error_code.unwrap_or(0),
@@ -420,7 +417,7 @@ pub unsafe extern "C" fn pullstream_decoder_outcome(
         };
         // SAFETY: non-NULL, and the caller guarantees it is writable.
         unsafe { outcome_out.write(outcome) };
-        pullstream_status::Ok
+        CallStatus::Ok.code()
     };
     // SAFETY: forwarded from the caller.
     unsafe { with_handle_mut(decoder, body) }
@@ -436,7 +433,7 @@ pub unsafe extern "C" fn pullstream_decoder_snapshot(
     snapshot_out: *mut pullstream_snapshot,
 ) -> pullstream_status {
     if snapshot_out.is_null() {
-        return pullstream_status::NullArgument;
+        return CallStatus::NullArgument.code();
     }
     let body = |handle: &pullstream_decoder| {
         let snapshot = handle.pipeline.tracker().snapshot();
@@ -444,8 +441,8 @@ pub unsafe extern "C" fn pullstream_decoder_snapshot(
         let decoder = handle.pipeline.decoder();
         let stats = decoder.stats();
         let out = pullstream_snapshot {
-            operation: convert::operation_code(snapshot.operation),
-            dialect: convert::dialect_code(snapshot.dialect),
+            operation: snapshot.operation.code(),
+            dialect: snapshot.dialect.code(),
             layer_count: snapshot.layers.len(),
             segment_count: snapshot.segments.len(),
             layers_known: aggregate.layers_known,
@@ -463,7 +460,7 @@ pub unsafe extern "C" fn pullstream_decoder_snapshot(
         };
         // SAFETY: non-NULL, and the caller guarantees it is writable.
         unsafe { snapshot_out.write(out) };
-        pullstream_status::Ok
+        CallStatus::Ok.code()
     };
     // SAFETY: forwarded from the caller.
     unsafe { with_handle(decoder, body) }
@@ -482,12 +479,12 @@ pub unsafe extern "C" fn pullstream_decoder_layer(
     layer_out: *mut pullstream_layer,
 ) -> pullstream_status {
     if layer_out.is_null() {
-        return pullstream_status::NullArgument;
+        return CallStatus::NullArgument.code();
     }
     let body = |handle: &pullstream_decoder| {
         let snapshot = handle.pipeline.tracker().snapshot();
         let Some(layer) = snapshot.layers.get(index) else {
-            return pullstream_status::InvalidArgument;
+            return CallStatus::InvalidArgument.code();
         };
         let transfer = layer.transfer();
         let (extract, extract_unit) = layer.extract();
@@ -502,19 +499,19 @@ pub unsafe extern "C" fn pullstream_decoder_layer(
         let out = pullstream_layer {
             id: pullstream_bytes::borrow(layer.id().as_bytes()),
             segment: layer.segment(),
-            phase: convert::phase_code(layer.phase()),
-            completion: convert::completion_code(layer.completion()),
+            phase: layer.phase().code(),
+            completion: layer.completion().map_or(0, |how| how.code()),
             transfer_current: transfer.current,
             transfer_total: total(transfer.total),
             extract_current: extract.current,
             extract_total: total(extract.total),
-            extract_unit: convert::unit_code(extract_unit),
+            extract_unit: extract_unit.code(),
             retries: layer.retries(),
             flags,
         };
         // SAFETY: non-NULL, and the caller guarantees it is writable.
         unsafe { layer_out.write(out) };
-        pullstream_status::Ok
+        CallStatus::Ok.code()
     };
     // SAFETY: forwarded from the caller.
     unsafe { with_handle(decoder, body) }
@@ -541,10 +538,10 @@ pub unsafe extern "C" fn pullstream_decoder_poll_stalls(
         let stalls = handle.pipeline.tracker_mut().poll_stalls(now_ms);
         if let Some(callback) = callback {
             for stall in &stalls {
-                let (reason, idle_ms, bytes_per_sec) = convert::stall_reason_code(stall.reason);
+                let (reason, idle_ms, bytes_per_sec) = convert::stall_reason_view(stall.reason);
                 let view = pullstream_stall {
                     layer_id: pullstream_bytes::borrow(stall.layer.as_bytes()),
-                    phase: convert::phase_code(stall.phase),
+                    phase: stall.phase.code(),
                     reason,
                     idle_ms,
                     bytes_per_sec,
@@ -558,7 +555,7 @@ pub unsafe extern "C" fn pullstream_decoder_poll_stalls(
             // SAFETY: non-NULL, and the caller guarantees it is writable.
             unsafe { count_out.write(stalls.len()) };
         }
-        pullstream_status::Ok
+        CallStatus::Ok.code()
     };
     // SAFETY: forwarded from the caller.
     unsafe { with_handle_mut(decoder, body) }
@@ -585,16 +582,16 @@ pub unsafe extern "C" fn pullstream_decoder_last_error(
 ) -> pullstream_status {
     // SAFETY: the caller guarantees `decoder` is NULL or a live handle not being mutated.
     let Some(handle) = (unsafe { decoder.as_ref() }) else {
-        return pullstream_status::NullArgument;
+        return CallStatus::NullArgument.code();
     };
     let (status, offset, text) = match (handle.panic_message.get(), &handle.last_error) {
-        (Some(message), _) => (pullstream_status::Panic, 0, message.as_str()),
+        (Some(message), _) => (CallStatus::Panic.code(), 0, message.as_str()),
         (None, Some(last)) => (last.status, last.offset, handle.scratch.error_text()),
-        (None, None) => (pullstream_status::Ok, 0, ""),
+        (None, None) => (CallStatus::Ok.code(), 0, ""),
     };
     // SAFETY: forwarded from the caller.
     let copied = unsafe { copy_out(text.as_bytes(), buf, cap, len_out) };
-    if copied == pullstream_status::Ok {
+    if copied == CallStatus::Ok.code() {
         if !offset_out.is_null() {
             // SAFETY: non-NULL, and the caller guarantees it is writable.
             unsafe { offset_out.write(offset) };

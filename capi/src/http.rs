@@ -11,7 +11,9 @@ use std::cell::Cell;
 use std::ffi::{c_char, c_void};
 use std::panic::{self, AssertUnwindSafe};
 
-use pullstream::http::{HttpError, HttpErrorKind, ResponseDecoder};
+use crate::enums::CallStatus;
+use pullstream::http::HttpErrorClass;
+use pullstream::http::{HttpError, ResponseDecoder};
 
 use crate::{
     copy_out, pullstream_bytes, pullstream_decoder, pullstream_status, with_handle_mut, Guarded,
@@ -51,22 +53,7 @@ pub struct pullstream_http_info {
 }
 
 fn status_of(error: &HttpError) -> pullstream_status {
-    match error.kind() {
-        HttpErrorKind::BadStatusLine
-        | HttpErrorKind::BadHeader
-        | HttpErrorKind::BadContentLength => pullstream_status::HttpBadHead,
-        HttpErrorKind::HeadTooLarge { .. } | HttpErrorKind::ChunkLineTooLong { .. } => {
-            pullstream_status::HttpTooLarge
-        }
-        HttpErrorKind::BadChunkSize | HttpErrorKind::MissingChunkDelimiter => {
-            pullstream_status::HttpBadChunk
-        }
-        HttpErrorKind::TruncatedHead | HttpErrorKind::TruncatedBody => {
-            pullstream_status::HttpTruncated
-        }
-        HttpErrorKind::UnsupportedTransferEncoding => pullstream_status::HttpUnsupported,
-        _ => pullstream_status::HttpBadHead,
-    }
+    error.kind().class().code()
 }
 
 impl Guarded for pullstream_http {
@@ -90,7 +77,7 @@ pub unsafe extern "C" fn pullstream_http_new(
     http_out: *mut *mut pullstream_http,
 ) -> pullstream_status {
     if http_out.is_null() {
-        return pullstream_status::NullArgument;
+        return CallStatus::NullArgument.code();
     }
     let handle = panic::catch_unwind(|| {
         Box::new(pullstream_http {
@@ -103,9 +90,9 @@ pub unsafe extern "C" fn pullstream_http_new(
         Ok(handle) => {
             // SAFETY: `http_out` is non-NULL and writable (caller's contract).
             unsafe { http_out.write(Box::into_raw(handle)) };
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         }
-        Err(_) => pullstream_status::Panic,
+        Err(_) => CallStatus::Panic.code(),
     }
 }
 
@@ -143,7 +130,7 @@ pub unsafe extern "C" fn pullstream_http_feed(
     userdata: *mut c_void,
 ) -> pullstream_status {
     if http.is_null() || (data.is_null() && len > 0) {
-        return pullstream_status::NullArgument;
+        return CallStatus::NullArgument.code();
     }
     let input: &[u8] = if len == 0 {
         &[]
@@ -163,7 +150,7 @@ pub unsafe extern "C" fn pullstream_http_feed(
             }
         });
         match result {
-            Ok(_) => pullstream_status::Ok,
+            Ok(_) => CallStatus::Ok.code(),
             Err(error) => {
                 let status = status_of(&error);
                 handle.error = Some(error);
@@ -196,7 +183,7 @@ fn finish(handle: &mut pullstream_http) -> pullstream_status {
         return status_of(error);
     }
     match handle.response.finish() {
-        Ok(()) => pullstream_status::Ok,
+        Ok(()) => CallStatus::Ok.code(),
         Err(error) => {
             let status = status_of(&error);
             handle.error = Some(error);
@@ -227,7 +214,7 @@ pub unsafe extern "C" fn pullstream_http_finish_into(
     decoder: *mut pullstream_decoder,
 ) -> pullstream_status {
     if http.is_null() || decoder.is_null() {
-        return pullstream_status::NullArgument;
+        return CallStatus::NullArgument.code();
     }
     let body = |decoder: &mut pullstream_decoder| {
         let body = |handle: &mut pullstream_http| {
@@ -239,7 +226,7 @@ pub unsafe extern "C" fn pullstream_http_finish_into(
                 decoder.note_truncated_body();
             }
             // A framing error after the body began cut it: say so, as for a closed connection.
-            pullstream_status::HttpTruncated
+            HttpErrorClass::Truncated.code()
         };
         // SAFETY: forwarded from the caller.
         unsafe { with_handle_mut(http, body) }
@@ -260,7 +247,7 @@ pub unsafe extern "C" fn pullstream_http_get_info(
     info_out: *mut pullstream_http_info,
 ) -> pullstream_status {
     if info_out.is_null() {
-        return pullstream_status::NullArgument;
+        return CallStatus::NullArgument.code();
     }
     let body = |handle: &mut pullstream_http| {
         let response = &handle.response;
@@ -273,7 +260,7 @@ pub unsafe extern "C" fn pullstream_http_get_info(
         };
         // SAFETY: `info_out` is non-NULL and writable (caller's contract).
         unsafe { info_out.write(info) };
-        pullstream_status::Ok
+        CallStatus::Ok.code()
     };
     // SAFETY: forwarded from the caller.
     unsafe { with_handle_mut(http, body) }
@@ -304,7 +291,7 @@ pub unsafe extern "C" fn pullstream_http_last_error(
         };
         // SAFETY: forwarded from the caller's contract on `buf`, `cap` and `len_out`.
         let status = unsafe { copy_out(text.as_bytes(), buf, cap, len_out) };
-        if status == pullstream_status::Ok && !offset_out.is_null() {
+        if status == CallStatus::Ok.code() && !offset_out.is_null() {
             // SAFETY: `offset_out` is non-NULL and writable (caller's contract).
             unsafe { offset_out.write(offset) };
         }

@@ -22,9 +22,12 @@
 use std::ffi::c_char;
 use std::panic::{self, AssertUnwindSafe};
 
+use enums::{CallStatus, NameTable};
+
 mod config;
 mod convert;
 mod decoder;
+pub mod enums;
 mod http;
 mod types;
 
@@ -52,17 +55,17 @@ unsafe fn with_handle_mut<H: Guarded>(
 ) -> pullstream_status {
     // SAFETY: the caller guarantees `handle` is NULL or valid and unaliased during the call.
     let Some(live) = (unsafe { handle.as_mut() }) else {
-        return pullstream_status::NullArgument;
+        return CallStatus::NullArgument.code();
     };
     if live.is_poisoned() {
-        return pullstream_status::InvalidState;
+        return CallStatus::InvalidState.code();
     }
     match panic::catch_unwind(AssertUnwindSafe(|| body(live))) {
         Ok(status) => status,
         Err(payload) => {
             // SAFETY: the `&mut` lent to `body` ended with the unwind; `handle` is still live.
             unsafe { &*handle }.poison(payload.as_ref());
-            pullstream_status::Panic
+            CallStatus::Panic.code()
         }
     }
 }
@@ -77,23 +80,23 @@ unsafe fn with_handle<H: Guarded>(
 ) -> pullstream_status {
     // SAFETY: the caller guarantees `handle` is NULL or valid and not being mutated.
     let Some(live) = (unsafe { handle.as_ref() }) else {
-        return pullstream_status::NullArgument;
+        return CallStatus::NullArgument.code();
     };
     if live.is_poisoned() {
-        return pullstream_status::InvalidState;
+        return CallStatus::InvalidState.code();
     }
     match panic::catch_unwind(AssertUnwindSafe(|| body(live))) {
         Ok(status) => status,
         Err(payload) => {
             live.poison(payload.as_ref());
-            pullstream_status::Panic
+            CallStatus::Panic.code()
         }
     }
 }
 
 /// Runs `body` with panics caught; a panic becomes `PANIC`.
 fn boundary(body: impl FnOnce() -> pullstream_status) -> pullstream_status {
-    panic::catch_unwind(AssertUnwindSafe(body)).unwrap_or(pullstream_status::Panic)
+    panic::catch_unwind(AssertUnwindSafe(body)).unwrap_or(CallStatus::Panic.code())
 }
 
 /// The message of a panic payload, when it has one.
@@ -119,12 +122,12 @@ unsafe fn copy_out(
     len_out: *mut usize,
 ) -> pullstream_status {
     if len_out.is_null() || (buf.is_null() && cap > 0) {
-        return pullstream_status::NullArgument;
+        return CallStatus::NullArgument.code();
     }
     // SAFETY: `len_out` is non-NULL and the caller guarantees it is writable.
     unsafe { len_out.write(text.len()) };
     if cap <= text.len() {
-        return pullstream_status::BufferTooSmall;
+        return CallStatus::BufferTooSmall.code();
     }
     // SAFETY: `buf` is non-NULL (cap > len >= 0) and writable for `cap` >= len + 1 bytes; the
     // caller's buffer cannot overlap `text`, which the library owns.
@@ -132,13 +135,27 @@ unsafe fn copy_out(
         std::ptr::copy_nonoverlapping(text.as_ptr(), buf.cast::<u8>(), text.len());
         buf.add(text.len()).write(0);
     }
-    pullstream_status::Ok
+    CallStatus::Ok.code()
 }
 
 /// Static NUL-terminated text as a C string.
 fn c_str(text: &'static str) -> *const c_char {
     debug_assert!(text.ends_with('\0'));
     text.as_ptr().cast()
+}
+
+/// The name of `code` in `of` from `names`, or `unknown` (static, NUL-terminated) when it is
+/// not one of its values or building the names failed.
+fn name_or(
+    names: &'static NameTable,
+    of: &enums::CEnum,
+    code: u32,
+    unknown: &'static str,
+) -> *const c_char {
+    panic::catch_unwind(AssertUnwindSafe(|| names.get(of, code)))
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| c_str(unknown))
 }
 
 /// The library's version, `"MAJOR.MINOR.PATCH"`: a static NUL-terminated string (never freed).
@@ -158,13 +175,13 @@ pub unsafe extern "C" fn pullstream_version() -> *const c_char {
 /// Always safe to call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pullstream_status_name(status: u32) -> *const c_char {
-    let name = panic::catch_unwind(|| {
-        convert::STATUS_NAMES
-            .iter()
-            .find(|(s, _)| *s as u32 == status)
-            .map(|(_, name)| *name)
-    });
-    c_str(name.ok().flatten().unwrap_or("PULLSTREAM_STATUS_UNKNOWN\0"))
+    static NAMES: NameTable = NameTable::new();
+    name_or(
+        &NAMES,
+        &enums::STATUS,
+        status,
+        "PULLSTREAM_STATUS_UNKNOWN\0",
+    )
 }
 
 /// The stable snake_case name of an event kind value, e.g. `"downloading"` (the names the
@@ -175,13 +192,8 @@ pub unsafe extern "C" fn pullstream_status_name(status: u32) -> *const c_char {
 /// Always safe to call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pullstream_event_kind_name(kind: u32) -> *const c_char {
-    let name = panic::catch_unwind(|| {
-        convert::EVENT_KIND_NAMES
-            .iter()
-            .find(|(k, _)| *k as u32 == kind)
-            .map(|(_, name)| *name)
-    });
-    c_str(name.ok().flatten().unwrap_or("unknown\0"))
+    static NAMES: NameTable = NameTable::new();
+    name_or(&NAMES, &enums::EVENT_KIND, kind, "unknown\0")
 }
 
 /// The name of a failure kind value as in the JSON summary, e.g. `"rate_limited"` (`"none"`
@@ -191,8 +203,8 @@ pub unsafe extern "C" fn pullstream_event_kind_name(kind: u32) -> *const c_char 
 /// Always safe to call.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn pullstream_failure_kind_name(kind: u32) -> *const c_char {
-    let name = panic::catch_unwind(|| convert::failure_kind_name(kind));
-    c_str(name.ok().flatten().unwrap_or("unknown\0"))
+    static NAMES: NameTable = NameTable::new();
+    name_or(&NAMES, &enums::FAILURE_KIND, kind, "unknown\0")
 }
 
 #[doc(hidden)]

@@ -1,386 +1,56 @@
 //! The plain C types of the ABI: status codes, numeric enumerations, borrowed byte strings and
 //! the structs the library fills in.
 //!
-//! Every enumeration here has explicit values that are never renumbered or reused; a retired
-//! value stays reserved. Functions that *take* one of these values from C take a `uint32_t`
-//! and reject unknown values with `PULLSTREAM_STATUS_INVALID_ARGUMENT`; structs the library
-//! fills in may carry values added in later versions, so C code must handle unknown values.
+//! Every enumeration is a `uint32_t` here; its values, names and docs come from one list
+//! ([`crate::enums::C_ENUMS`], built on the core crate's stable tables) and are never renumbered
+//! or reused; a retired value stays reserved. Functions that *take* one of these values from C
+//! take a `uint32_t` and reject unknown values with `PULLSTREAM_STATUS_INVALID_ARGUMENT`;
+//! structs the library fills in may carry values added in later versions, so C code must handle
+//! unknown values.
 
 use std::ffi::c_void;
 
-/// Status returned by every fallible function.
-///
-/// Values are stable and never reused. `0` is success; `1`–`99` are about the call itself;
-/// `100`–`199` name the kinds of bytes the decoder could not decode (they appear in
-/// `pullstream_event.error_status` and `pullstream_decoder_last_error`, never as a return value).
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum pullstream_status {
-    /// Success.
-    Ok = 0,
-    /// A required pointer argument was NULL. Nothing was changed.
-    NullArgument = 1,
-    /// An argument was out of range (an unknown enumeration value, a layer index past the end).
-    /// Nothing was changed.
-    InvalidArgument = 2,
-    /// The handle cannot do this now: it panicked earlier (it only answers
-    /// `pullstream_decoder_last_error` and `pullstream_decoder_free` from then on), or bytes
-    /// were fed after `pullstream_decoder_finish` completed.
-    InvalidState = 3,
-    /// A bug inside the library was caught at the boundary. The handle is unusable from now
-    /// on (later calls return `PULLSTREAM_STATUS_INVALID_STATE`); free it.
-    Panic = 4,
-    /// The caller's buffer is too small; the needed length was written to `*len_out` and
-    /// nothing else was written.
-    BufferTooSmall = 5,
-    /// The event callback returned non-zero. Nothing is lost: call the same function again
-    /// (`pullstream_decoder_feed` with an empty chunk, or `pullstream_decoder_finish`) to resume
-    /// with the next event.
-    Paused = 6,
-    /// The decoder was configured to stop at the first error and has met one: further bytes
-    /// are ignored (`pullstream_decoder_finish` still fixes the verdict).
-    Stopped = 7,
-    /// A byte outside any record that cannot start one (an HTML page, a stray byte).
-    NotJson = 100,
-    /// A record was abandoned before it closed (a raw line break inside a string, a new `{`).
-    Unterminated = 101,
-    /// A record grew past the configured maximum record length and was skipped.
-    RecordTooLarge = 102,
-    /// A record nested deeper than the configured maximum depth and was skipped.
-    TooDeep = 103,
-    /// A delimited record that is not valid JSON (or not UTF-8).
-    Syntax = 104,
-    /// A field the decoder reads had the wrong JSON type.
-    WrongType = 105,
-    /// A field the decoder reads appeared twice in one object.
-    DuplicateField = 106,
-    /// The stream ended inside a record (reported by `pullstream_decoder_finish`).
-    Truncated = 107,
-    /// `pullstream_http`: the status line or a header is malformed (or the input is a bare
-    /// body, not a whole response).
-    HttpBadHead = 120,
-    /// `pullstream_http`: the head or a chunk-size line is longer than its limit.
-    HttpTooLarge = 121,
-    /// `pullstream_http`: a chunk-size line or the end of a chunk is malformed.
-    HttpBadChunk = 122,
-    /// `pullstream_http`: the input ended inside the head or the body.
-    HttpTruncated = 123,
-    /// `pullstream_http`: a transfer coding other than `chunked` (e.g. `gzip`).
-    HttpUnsupported = 124,
-    /// A record named a layer beyond the configured maximum number of layers; it was counted
-    /// but not tracked. Statuses 150–159 name the tracker's limits: each is the `error_status`
-    /// of a `PULLSTREAM_EVENT_KIND_TRACKER_LIMIT` event and the `limit` argument of
-    /// `pullstream_config_set_limit`.
-    LayerLimit = 150,
-    /// A `Pulling from` opened more images than the configured maximum; further images share
-    /// the last one's entry (`segment_count` stops growing).
-    SegmentLimit = 151,
-    /// A record named a layer whose id is longer than the configured maximum; it was counted
-    /// but not tracked.
-    IdLengthLimit = 152,
-    /// A reference, repository, tag, digest or image id was longer than the configured maximum;
-    /// it is kept cut to that many bytes, ending in `…` (U+2026).
-    TextLengthLimit = 153,
-    /// The first error message was longer than the configured maximum; the outcome keeps it cut
-    /// to that many bytes, ending in `…` (U+2026). The `ERROR` event carried it whole.
-    ErrorLengthLimit = 154,
-    /// Bytes that could not be decoded, for a reason newer than this list.
-    MalformedOther = 199,
-}
+/// A `pullstream_status` value (the C `enum` is generated from [`crate::enums::C_ENUMS`]).
+pub type pullstream_status = u32;
 
-/// What an event is: one value per kind of record the classifier knows, plus the items that
-/// are not records (`MALFORMED`, `TRACKER_LIMIT`). Values are stable and never reused; a kind of
-/// record added to the classifier later is reported as `PULLSTREAM_EVENT_KIND_OTHER` until it
-/// gets a value of its own.
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum pullstream_event_kind {
-    /// A record the classifier does not know (never an error: daemons add statuses).
-    Other = 0,
-    /// `Pulling from <repository>`: `detail` is the repository, `tag` the tag.
-    PullingFrom = 1,
-    /// `Pulling fs layer`.
-    PullingFsLayer = 2,
-    /// `Waiting`.
-    Waiting = 3,
-    /// `Downloading`, with progress (no `layer_id` for a classic-builder `ADD <url>`).
-    Downloading = 4,
-    /// `Verifying Checksum`.
-    VerifyingChecksum = 5,
-    /// `Download complete`.
-    DownloadComplete = 6,
-    /// `Extracting`, with progress in bytes or (containerd store) seconds.
-    Extracting = 7,
-    /// `Pull complete`.
-    PullComplete = 8,
-    /// `Already exists`.
-    AlreadyExists = 9,
-    /// `Retrying in N seconds`: `retry_seconds` is N.
-    Retrying = 10,
-    /// `Digest: …`: `detail` is the digest.
-    Digest = 11,
-    /// `Status: Downloaded newer image for …` / `… is up to date …`: `detail` is the reference,
-    /// `pull_result` says which.
-    PullFinished = 12,
-    /// `The push refers to repository [...]`: `detail` is the repository.
-    PushRefersTo = 13,
-    /// `Preparing`.
-    Preparing = 14,
-    /// `Pushing`, with progress.
-    Pushing = 15,
-    /// `Pushed`.
-    Pushed = 16,
-    /// `Layer already exists`.
-    LayerAlreadyExists = 17,
-    /// `Mounted from <repository>`: `detail` is the source repository.
-    MountedFrom = 18,
-    /// `<tag>: digest: <digest> size: <n>`: `tag`, `detail` (the digest) and `size`.
-    TagDigest = 19,
-    /// Push result in `aux`: `tag`, `detail` (the digest) and `size`.
-    PushResult = 20,
-    /// Build output (`stream`): `detail` is the text, not line-aligned.
-    BuildOutput = 21,
-    /// The image a build produced: `detail` is the image id.
-    BuiltImage = 22,
-    /// `Successfully tagged <reference>`: `detail` is the reference.
-    Tagged = 23,
-    /// A BuildKit trace: `detail` is the raw JSON value of `aux`, undecoded.
-    BuildkitTrace = 24,
-    /// `Loading layer`, with progress.
-    LoadingLayer = 25,
-    /// `Loaded image: <reference>`: `detail` is the reference.
-    LoadedImage = 26,
-    /// `Loaded image ID: <id>`: `detail` is the image id.
-    LoadedImageId = 27,
-    /// `Downloading from <url>`: `detail` is the URL.
-    DownloadingFrom = 28,
-    /// `Importing`, with progress.
-    Importing = 29,
-    /// The image id an import created: `detail`.
-    ImportedImage = 30,
-    /// Podman 2.x's single pull record: `detail` is the image id.
-    PodmanPulledImage = 31,
-    /// `Pulling repository <name>` (legacy v1 registry): `detail` is the name.
-    PullingRepository = 32,
-    /// A legacy-registry notice: `detail` is the text.
-    LegacyNotice = 33,
-    /// `WARNING: …` and deprecation notices: `detail` is the text.
-    Warning = 34,
-    /// Any other `aux` payload: `detail` is its raw JSON value, undecoded.
-    Aux = 35,
-    /// An error reported by the daemon: `error_message`, `failure_kind`, `error_code`.
-    Error = 36,
-    /// `{}`: nothing to do.
-    Empty = 37,
-    /// Bytes that could not be decoded (reported and skipped): `offset`, `error_status` (a
-    /// decode-error `pullstream_status`) and `error_message`. `record` is empty.
-    Malformed = 100,
-    /// The record just delivered was the first to reach one of the tracker's limits:
-    /// `error_status` says which (`PULLSTREAM_STATUS_LAYER_LIMIT`, `_SEGMENT_LIMIT`,
-    /// `_ID_LENGTH_LIMIT`, `_TEXT_LENGTH_LIMIT`, `_ERROR_LENGTH_LIMIT`), `size` is the limit in
-    /// force, `offset` that record's offset, `error_message` says what happens past it. Sent once
-    /// per stream and limit; later records past a limit are counted or cut, not announced.
-    /// (Called `LAYER_LIMIT` before the other limits existed; the value is the same.)
-    TrackerLimit = 101,
-}
+/// A `pullstream_event_kind` value (the C `enum` is generated from [`crate::enums::C_ENUMS`]).
+pub type pullstream_event_kind = u32;
 
-/// What a progress number counts.
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum pullstream_unit {
-    /// The event carries no progress.
-    None = 0,
-    /// Bytes.
-    Bytes = 1,
-    /// Seconds (the containerd store's `Extracting`).
-    Seconds = 2,
-}
+/// A `pullstream_unit` value (the C `enum` is generated from [`crate::enums::C_ENUMS`]).
+pub type pullstream_unit = u32;
 
-/// Which `Status:` line ended a pull.
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum pullstream_pull_result {
-    /// Not a `PULL_FINISHED` event.
-    None = 0,
-    /// `Status: Downloaded newer image for …`.
-    Downloaded = 1,
-    /// `Status: Image is up to date for …`.
-    UpToDate = 2,
-}
+/// A `pullstream_pull_result` value (the C `enum` is generated from [`crate::enums::C_ENUMS`]).
+pub type pullstream_pull_result = u32;
 
-/// Classification of a daemon's error message (names as in the JSON summary).
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum pullstream_failure_kind {
-    /// No error.
-    None = 0,
-    /// `rate_limited`: the registry's rate limit.
-    RateLimited = 1,
-    /// `unauthorized`: missing or rejected credentials.
-    Unauthorized = 2,
-    /// `not_found`: no such repository, tag or manifest.
-    NotFound = 3,
-    /// `platform_mismatch`: no image for the requested platform.
-    PlatformMismatch = 4,
-    /// `disk_full`: the daemon's disk is full.
-    DiskFull = 5,
-    /// `network`: a connection failed.
-    Network = 6,
-    /// `cancelled`: the operation was cancelled.
-    Cancelled = 7,
-    /// `build_failed`: a build step failed.
-    BuildFailed = 8,
-    /// `other`: anything else.
-    Other = 9,
-}
+/// A `pullstream_failure_kind` value (the C `enum` is generated from [`crate::enums::C_ENUMS`]).
+pub type pullstream_failure_kind = u32;
 
-/// The verdict.
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum pullstream_verdict {
-    /// A verdict newer than this list.
-    Unknown = 0,
-    /// The operation finished.
-    Success = 1,
-    /// The daemon reported an error.
-    Failed = 2,
-    /// The stream ended before the operation finished.
-    Incomplete = 3,
-}
+/// A `pullstream_verdict` value (the C `enum` is generated from [`crate::enums::C_ENUMS`]).
+pub type pullstream_verdict = u32;
 
-/// The operation the stream reported on.
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum pullstream_operation {
-    /// Nothing in the stream said.
-    Unknown = 0,
-    /// A pull.
-    Pull = 1,
-    /// A push.
-    Push = 2,
-    /// A build.
-    Build = 3,
-    /// A load.
-    Load = 4,
-    /// An import.
-    Import = 5,
-}
+/// A `pullstream_operation` value (the C `enum` is generated from [`crate::enums::C_ENUMS`]).
+pub type pullstream_operation = u32;
 
-/// Which daemon produced the stream.
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum pullstream_dialect {
-    /// Not enough vocabulary to tell.
-    Unknown = 0,
-    /// Docker Engine, classic image store.
-    Docker = 1,
-    /// Docker Engine, containerd image store.
-    DockerContainerd = 2,
-    /// Podman's Docker-compatible API.
-    Podman = 3,
-}
+/// A `pullstream_dialect` value (the C `enum` is generated from [`crate::enums::C_ENUMS`]).
+pub type pullstream_dialect = u32;
 
-/// What a successful operation achieved.
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum pullstream_success_kind {
-    /// Not a success.
-    None = 0,
-    /// A pull fetched at least one new image.
-    Downloaded = 1,
-    /// A pull found everything present already.
-    UpToDate = 2,
-    /// A push finished.
-    Pushed = 3,
-    /// A build produced an image.
-    Built = 4,
-    /// A load read at least one image.
-    Loaded = 5,
-    /// An import created an image.
-    Imported = 6,
-}
+/// A `pullstream_success_kind` value (the C `enum` is generated from [`crate::enums::C_ENUMS`]).
+pub type pullstream_success_kind = u32;
 
-/// Why a stream that reported no error did not finish.
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum pullstream_incomplete_reason {
-    /// Not incomplete.
-    None = 0,
-    /// No record at all.
-    EmptyStream = 1,
-    /// The stream stopped inside a record.
-    CutMidRecord = 2,
-    /// The stream ended cleanly but the operation never reported that it finished.
-    NoTerminalStatus = 3,
-    /// The transport ended the body before its own end (an HTTP body cut short): told by
-    /// `pullstream_http_finish_into` or `pullstream_decoder_set_truncated_body`.
-    TruncatedBody = 4,
-    /// The input is not a progress stream: no record with a field of the progress vocabulary,
-    /// and bytes that could not be decoded (exit code 3).
-    NotAProgressStream = 5,
-}
+/// A `pullstream_incomplete_reason` value (the C `enum` is generated from [`crate::enums::C_ENUMS`]).
+pub type pullstream_incomplete_reason = u32;
 
-/// Where a layer is in its life.
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum pullstream_phase {
-    /// A phase newer than this list.
-    Unknown = 0,
-    /// Announced but not started.
-    Queued = 1,
-    /// Waiting for a transfer slot.
-    Waiting = 2,
-    /// Counting down to a retry.
-    Retrying = 3,
-    /// Bytes are moving.
-    Transferring = 4,
-    /// `Verifying Checksum`.
-    Verifying = 5,
-    /// `Download complete`.
-    Downloaded = 6,
-    /// `Extracting`.
-    Extracting = 7,
-    /// Finished (see `pullstream_layer.completion`).
-    Done = 8,
-}
+/// A `pullstream_phase` value (the C `enum` is generated from [`crate::enums::C_ENUMS`]).
+pub type pullstream_phase = u32;
 
-/// How a layer finished.
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum pullstream_completion {
-    /// Not finished (or finished in a way newer than this list).
-    None = 0,
-    /// `Pull complete`.
-    Pulled = 1,
-    /// Already present locally or in the registry.
-    AlreadyPresent = 2,
-    /// `Pushed`.
-    Pushed = 3,
-    /// `Loading layer` reached its total.
-    Loaded = 4,
-}
+/// A `pullstream_completion` value (the C `enum` is generated from [`crate::enums::C_ENUMS`]).
+pub type pullstream_completion = u32;
 
-/// Which stall threshold `pullstream_config_set_stall_after_ms` sets (pass as `uint32_t`).
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum pullstream_stall_phase {
-    /// Downloading, pushing or loading bytes (default 30 000 ms).
-    Transfer = 1,
-    /// Extracting (default 120 000 ms).
-    Extract = 2,
-}
+/// A `pullstream_stall_phase` value (the C `enum` is generated from [`crate::enums::C_ENUMS`]).
+pub type pullstream_stall_phase = u32;
 
-/// Why a layer is reported as stalled.
-#[repr(u32)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum pullstream_stall_reason {
-    /// A reason newer than this list.
-    Unknown = 0,
-    /// No progress at all for `idle_ms`.
-    NoProgress = 1,
-    /// Progress slower than the configured minimum: `bytes_per_sec`.
-    TooSlow = 2,
-}
+/// A `pullstream_stall_reason` value (the C `enum` is generated from [`crate::enums::C_ENUMS`]).
+pub type pullstream_stall_reason = u32;
 
 /// Bit in `pullstream_event.flags` and `pullstream_outcome.flags`: `error_code` is set.
 pub const PULLSTREAM_FLAG_HAS_ERROR_CODE: u32 = 1;

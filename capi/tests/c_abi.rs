@@ -6,7 +6,13 @@ use std::ffi::{c_void, CStr};
 use std::ops::ControlFlow;
 use std::ptr;
 
+use pullstream::error::ErrorClass;
+use pullstream::event::FailureKind;
+use pullstream::http::HttpErrorClass;
+use pullstream::outcome::{Operation, Verdict};
 use pullstream::pipeline::{Item, Pipeline};
+use pullstream::tracker::{Limit, Phase, StallKind};
+use pullstream_capi::enums::CallStatus;
 use pullstream_capi::*;
 
 /// What a test callback saw of one event (copied out during the callback).
@@ -45,14 +51,14 @@ unsafe extern "C" fn collect(userdata: *mut c_void, event: *const pullstream_eve
     // SAFETY: every test passes a `&mut Collector` as userdata; `event` is valid during the call.
     let (collector, event) = unsafe { (&mut *userdata.cast::<Collector>(), &*event) };
     collector.events.push(Seen {
-        kind: event.kind as u32,
+        kind: event.kind,
         offset: event.offset,
         record: bytes(event.record).unwrap_or_default(),
         status: text(event.status),
         layer_id: text(event.layer_id),
         detail: text(event.detail),
         progress: (event.progress_current, event.progress_total),
-        error_status: event.error_status as u32,
+        error_status: event.error_status,
         error_message: text(event.error_message),
     });
     match collector.pause_every {
@@ -69,7 +75,7 @@ impl Handle {
         let mut decoder = ptr::null_mut();
         // SAFETY: `config` is NULL or live; `decoder` is writable.
         let status = unsafe { pullstream_decoder_new(config, &mut decoder) };
-        assert_eq!(status, pullstream_status::Ok);
+        assert_eq!(status, CallStatus::Ok.code());
         assert!(!decoder.is_null());
         Handle(decoder)
     }
@@ -100,13 +106,13 @@ impl Handle {
         // SAFETY: live handle; a size query with a NULL buffer and cap 0.
         let status =
             unsafe { pullstream_decoder_summary_json(self.0, ptr::null_mut(), 0, &mut len) };
-        assert_eq!(status, pullstream_status::BufferTooSmall);
+        assert_eq!(status, CallStatus::BufferTooSmall.code());
         let mut buf = vec![0u8; len + 1];
         // SAFETY: `buf` holds `len + 1` writable bytes.
         let status = unsafe {
             pullstream_decoder_summary_json(self.0, buf.as_mut_ptr().cast(), buf.len(), &mut len)
         };
-        assert_eq!(status, pullstream_status::Ok);
+        assert_eq!(status, CallStatus::Ok.code());
         assert_eq!(buf[len], 0, "NUL-terminated");
         buf.truncate(len);
         String::from_utf8(buf).unwrap()
@@ -117,14 +123,14 @@ impl Handle {
         // SAFETY: live handle, writable out-parameter.
         assert_eq!(
             unsafe { pullstream_decoder_exit_code(self.0, &mut code) },
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         );
         code
     }
 
     fn last_error(&self) -> (pullstream_status, u64, String) {
         let mut buf = [0u8; 512];
-        let (mut len, mut offset, mut status) = (0, 0, pullstream_status::Ok);
+        let (mut len, mut offset, mut status) = (0, 0, CallStatus::Ok.code());
         // SAFETY: live handle, writable buffers.
         let result = unsafe {
             pullstream_decoder_last_error(
@@ -136,7 +142,7 @@ impl Handle {
                 &mut status,
             )
         };
-        assert_eq!(result, pullstream_status::Ok);
+        assert_eq!(result, CallStatus::Ok.code());
         (
             status,
             offset,
@@ -168,16 +174,16 @@ fn run_c(stream: &[u8], chunk: usize, pause_every: Option<usize>) -> (Vec<Seen>,
     };
     for piece in stream.chunks(chunk.max(1)) {
         let mut status = handle.feed(piece, &mut seen);
-        while status == pullstream_status::Paused {
+        while status == CallStatus::Paused.code() {
             status = handle.feed(&[], &mut seen);
         }
-        assert_eq!(status, pullstream_status::Ok);
+        assert_eq!(status, CallStatus::Ok.code());
     }
     let mut status = handle.finish(&mut seen);
-    while status == pullstream_status::Paused {
+    while status == CallStatus::Paused.code() {
         status = handle.finish(&mut seen);
     }
-    assert_eq!(status, pullstream_status::Ok);
+    assert_eq!(status, CallStatus::Ok.code());
     (seen.events, handle.summary_json(), handle.exit_code())
 }
 
@@ -190,7 +196,6 @@ fn run_rust(stream: &[u8], chunk: usize) -> (Vec<String>, String, i32) {
             Item::Event { event, .. } => event.kind_name().to_owned(),
             Item::Malformed(_) => "malformed".to_owned(),
             Item::TrackerLimit(_) => "tracker_limit".to_owned(),
-            _ => "unknown".to_owned(),
         });
         ControlFlow::Continue(())
     };
@@ -273,12 +278,12 @@ fn a_pause_returns_paused_and_an_empty_feed_resumes() {
         events: Vec::new(),
         pause_every: Some(1),
     };
-    assert_eq!(handle.feed(stream, &mut seen), pullstream_status::Paused);
+    assert_eq!(handle.feed(stream, &mut seen), CallStatus::Paused.code());
     assert_eq!(seen.events.len(), 1);
-    assert_eq!(handle.feed(&[], &mut seen), pullstream_status::Paused);
-    assert_eq!(handle.feed(&[], &mut seen), pullstream_status::Paused);
+    assert_eq!(handle.feed(&[], &mut seen), CallStatus::Paused.code());
+    assert_eq!(handle.feed(&[], &mut seen), CallStatus::Paused.code());
     seen.pause_every = None;
-    assert_eq!(handle.feed(&[], &mut seen), pullstream_status::Ok);
+    assert_eq!(handle.feed(&[], &mut seen), CallStatus::Ok.code());
     let statuses: Vec<_> = seen
         .events
         .iter()
@@ -290,7 +295,8 @@ fn a_pause_returns_paused_and_an_empty_feed_resumes() {
 
 #[test]
 fn null_arguments_return_a_status() {
-    use pullstream_status::NullArgument;
+    #[allow(non_upper_case_globals)]
+    const NullArgument: u32 = CallStatus::NullArgument.code();
     let null = ptr::null_mut::<pullstream_decoder>();
     let mut len = 0;
     let mut code = 0;
@@ -381,11 +387,11 @@ fn null_arguments_return_a_status() {
         );
         assert_eq!(
             pullstream_decoder_feed(handle.0, ptr::null(), 0, 0, None, ptr::null_mut()),
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         );
         assert_eq!(
             handle.feed(b"{\"status\":\"x\"}\n", &mut seen),
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         );
         assert_eq!(
             pullstream_decoder_summary_json(handle.0, ptr::null_mut(), 0, ptr::null_mut()),
@@ -414,7 +420,7 @@ fn null_arguments_return_a_status() {
         // NULL callbacks and NULL optional out-parameters are fine.
         assert_eq!(
             pullstream_decoder_poll_stalls(handle.0, 0, None, ptr::null_mut(), ptr::null_mut()),
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         );
         assert_eq!(seen.events.len(), 1);
     }
@@ -425,20 +431,20 @@ fn bad_enumeration_values_are_refused() {
     let mut config = ptr::null_mut();
     // SAFETY: `config` is writable, then live until freed.
     unsafe {
-        assert_eq!(pullstream_config_new(&mut config), pullstream_status::Ok);
+        assert_eq!(pullstream_config_new(&mut config), CallStatus::Ok.code());
         for phase in [0, 3, 99, u32::MAX] {
             assert_eq!(
                 pullstream_config_set_stall_after_ms(config, phase, 5),
-                pullstream_status::InvalidArgument
+                CallStatus::InvalidArgument.code()
             );
         }
         assert_eq!(
             pullstream_config_set_stall_after_ms(config, 1, 5),
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         );
         assert_eq!(
             pullstream_config_set_stall_after_ms(config, 2, 5),
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         );
         pullstream_config_free(config);
     }
@@ -459,31 +465,31 @@ fn bad_enumeration_values_are_refused() {
     let mut layer = std::mem::MaybeUninit::<pullstream_layer>::uninit();
     // SAFETY: live handle, writable out-parameter.
     let status = unsafe { pullstream_decoder_layer(handle.0, 0, layer.as_mut_ptr()) };
-    assert_eq!(status, pullstream_status::InvalidArgument);
+    assert_eq!(status, CallStatus::InvalidArgument.code());
 }
 
 #[test]
 fn status_names_are_the_enumerator_names() {
-    use pullstream_status::*;
+    // The ABI, pinned by value: these numbers and names never change.
     for (status, name) in [
-        (Ok, "PULLSTREAM_STATUS_OK"),
-        (NullArgument, "PULLSTREAM_STATUS_NULL_ARGUMENT"),
-        (InvalidArgument, "PULLSTREAM_STATUS_INVALID_ARGUMENT"),
-        (InvalidState, "PULLSTREAM_STATUS_INVALID_STATE"),
-        (Panic, "PULLSTREAM_STATUS_PANIC"),
-        (BufferTooSmall, "PULLSTREAM_STATUS_BUFFER_TOO_SMALL"),
-        (Paused, "PULLSTREAM_STATUS_PAUSED"),
-        (Stopped, "PULLSTREAM_STATUS_STOPPED"),
-        (NotJson, "PULLSTREAM_STATUS_NOT_JSON"),
-        (RecordTooLarge, "PULLSTREAM_STATUS_RECORD_TOO_LARGE"),
-        (Truncated, "PULLSTREAM_STATUS_TRUNCATED"),
-        (LayerLimit, "PULLSTREAM_STATUS_LAYER_LIMIT"),
-        (SegmentLimit, "PULLSTREAM_STATUS_SEGMENT_LIMIT"),
-        (IdLengthLimit, "PULLSTREAM_STATUS_ID_LENGTH_LIMIT"),
-        (TextLengthLimit, "PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT"),
-        (ErrorLengthLimit, "PULLSTREAM_STATUS_ERROR_LENGTH_LIMIT"),
+        (0, "PULLSTREAM_STATUS_OK"),
+        (1, "PULLSTREAM_STATUS_NULL_ARGUMENT"),
+        (2, "PULLSTREAM_STATUS_INVALID_ARGUMENT"),
+        (3, "PULLSTREAM_STATUS_INVALID_STATE"),
+        (4, "PULLSTREAM_STATUS_PANIC"),
+        (5, "PULLSTREAM_STATUS_BUFFER_TOO_SMALL"),
+        (6, "PULLSTREAM_STATUS_PAUSED"),
+        (7, "PULLSTREAM_STATUS_STOPPED"),
+        (100, "PULLSTREAM_STATUS_NOT_JSON"),
+        (102, "PULLSTREAM_STATUS_RECORD_TOO_LARGE"),
+        (107, "PULLSTREAM_STATUS_TRUNCATED"),
+        (150, "PULLSTREAM_STATUS_LAYER_LIMIT"),
+        (151, "PULLSTREAM_STATUS_SEGMENT_LIMIT"),
+        (152, "PULLSTREAM_STATUS_ID_LENGTH_LIMIT"),
+        (153, "PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT"),
+        (154, "PULLSTREAM_STATUS_ERROR_LENGTH_LIMIT"),
     ] {
-        assert_eq!(status_name(status as u32), name);
+        assert_eq!(status_name(status), name);
     }
     // The header spells the same names.
     let header = std::fs::read_to_string(concat!(
@@ -508,22 +514,22 @@ fn a_panic_is_caught_and_the_handle_refuses_further_work() {
     let mut seen = collector();
     assert_eq!(
         handle.feed(b"{\"status\":\"x\"}\n", &mut seen),
-        pullstream_status::Ok
+        CallStatus::Ok.code()
     );
     // SAFETY: live handle.
     let status = unsafe { pullstream_capi::testing::panic_inside(handle.0) };
-    assert_eq!(status, pullstream_status::Panic);
+    assert_eq!(status, CallStatus::Panic.code());
     assert_eq!(
         handle.feed(b"{}", &mut seen),
-        pullstream_status::InvalidState
+        CallStatus::InvalidState.code()
     );
-    assert_eq!(handle.finish(&mut seen), pullstream_status::InvalidState);
+    assert_eq!(handle.finish(&mut seen), CallStatus::InvalidState.code());
     let mut len = 0;
     // SAFETY: live handle.
     let json = unsafe { pullstream_decoder_summary_json(handle.0, ptr::null_mut(), 0, &mut len) };
-    assert_eq!(json, pullstream_status::InvalidState);
+    assert_eq!(json, CallStatus::InvalidState.code());
     let (status, _, message) = handle.last_error();
-    assert_eq!(status, pullstream_status::Panic);
+    assert_eq!(status, CallStatus::Panic.code());
     assert!(message.contains("deliberate panic"), "{message}");
     // Freed by Drop: freeing a panicked handle is fine.
 }
@@ -538,7 +544,7 @@ fn summary_buffer_rules() {
     let status = unsafe {
         pullstream_decoder_summary_json(handle.0, buf.as_mut_ptr().cast(), buf.len(), &mut len)
     };
-    assert_eq!(status, pullstream_status::BufferTooSmall);
+    assert_eq!(status, CallStatus::BufferTooSmall.code());
     assert_eq!(len, json.len());
     assert!(
         buf.iter().all(|&b| b == 0x55),
@@ -552,27 +558,24 @@ fn finish_is_idempotent_and_feeding_after_it_is_refused() {
     let mut seen = collector();
     assert_eq!(
         handle.feed(b"{\"status\":\"Pulling fs layer\",\"id\":\"ab", &mut seen),
-        pullstream_status::Ok
+        CallStatus::Ok.code()
     );
-    assert_eq!(handle.finish(&mut seen), pullstream_status::Ok);
+    assert_eq!(handle.finish(&mut seen), CallStatus::Ok.code());
     assert_eq!(seen.events.len(), 1);
     assert_eq!(kind_name(seen.events[0].kind), "malformed");
-    assert_eq!(
-        seen.events[0].error_status,
-        pullstream_status::Truncated as u32
-    );
-    assert_eq!(handle.finish(&mut seen), pullstream_status::Ok);
+    assert_eq!(seen.events[0].error_status, ErrorClass::Truncated.code());
+    assert_eq!(handle.finish(&mut seen), CallStatus::Ok.code());
     assert_eq!(seen.events.len(), 1);
     assert_eq!(
         handle.feed(b"{}", &mut seen),
-        pullstream_status::InvalidState
+        CallStatus::InvalidState.code()
     );
     assert!(handle
         .summary_json()
         .contains("\"incomplete_reason\":\"cut_mid_record\""));
     assert_eq!(handle.exit_code(), 2);
     let (status, offset, message) = handle.last_error();
-    assert_eq!((status, offset), (pullstream_status::Truncated, 0));
+    assert_eq!((status, offset), (ErrorClass::Truncated.code(), 0));
     assert!(
         message.starts_with("byte 0: stream ended inside a record"),
         "{message}"
@@ -584,14 +587,14 @@ fn config_limits_reach_the_decoder() {
     let mut config = ptr::null_mut();
     // SAFETY: `config` is writable, then live until freed (the decoder copies it).
     let handle = unsafe {
-        assert_eq!(pullstream_config_new(&mut config), pullstream_status::Ok);
+        assert_eq!(pullstream_config_new(&mut config), CallStatus::Ok.code());
         assert_eq!(
             pullstream_config_set_max_record_len(config, 128),
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         );
         assert_eq!(
             pullstream_config_set_max_layers(config, 1),
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         );
         let handle = Handle::new(config);
         pullstream_config_free(config);
@@ -603,9 +606,9 @@ fn config_limits_reach_the_decoder() {
     let mut seen = collector();
     assert_eq!(
         handle.feed(big.as_bytes(), &mut seen),
-        pullstream_status::Ok
+        CallStatus::Ok.code()
     );
-    assert_eq!(handle.feed(layers, &mut seen), pullstream_status::Ok);
+    assert_eq!(handle.feed(layers, &mut seen), CallStatus::Ok.code());
     let kinds: Vec<String> = seen.events.iter().map(|e| kind_name(e.kind)).collect();
     assert_eq!(
         kinds,
@@ -618,22 +621,19 @@ fn config_limits_reach_the_decoder() {
     );
     assert_eq!(
         seen.events[0].error_status,
-        pullstream_status::RecordTooLarge as u32
+        ErrorClass::RecordTooLarge.code()
     );
-    assert_eq!(
-        seen.events[3].error_status,
-        pullstream_status::LayerLimit as u32
-    );
+    assert_eq!(seen.events[3].error_status, Limit::Layers.code());
     assert_eq!(seen.events[3].offset, seen.events[2].offset);
-    assert_eq!(handle.last_error().0, pullstream_status::LayerLimit);
+    assert_eq!(handle.last_error().0, Limit::Layers.code());
 
     let mut config = ptr::null_mut();
     // SAFETY: as above.
     let handle = unsafe {
-        assert_eq!(pullstream_config_new(&mut config), pullstream_status::Ok);
+        assert_eq!(pullstream_config_new(&mut config), CallStatus::Ok.code());
         assert_eq!(
             pullstream_config_set_stop_at_first_error(config, 1),
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         );
         let handle = Handle::new(config);
         pullstream_config_free(config);
@@ -642,17 +642,14 @@ fn config_limits_reach_the_decoder() {
     let mut seen = collector();
     assert_eq!(
         handle.feed(b"<html>\n{\"status\":\"x\"}\n", &mut seen),
-        pullstream_status::Stopped
+        CallStatus::Stopped.code()
     );
     assert_eq!(
         handle.feed(b"{\"status\":\"y\"}\n", &mut seen),
-        pullstream_status::Stopped
+        CallStatus::Stopped.code()
     );
     assert_eq!(seen.events.len(), 1);
-    assert_eq!(
-        seen.events[0].error_status,
-        pullstream_status::NotJson as u32
-    );
+    assert_eq!(seen.events[0].error_status, ErrorClass::NotJson.code());
 }
 
 #[test]
@@ -671,7 +668,7 @@ fn event_fields_are_decoded() {
     let mut seen = collector();
     assert_eq!(
         handle.feed(stream.as_bytes(), &mut seen),
-        pullstream_status::Ok
+        CallStatus::Ok.code()
     );
     let e = &seen.events;
     assert_eq!(kind_name(e[0].kind), "pulling_from");
@@ -691,13 +688,13 @@ fn event_fields_are_decoded() {
     let outcome = unsafe {
         assert_eq!(
             pullstream_decoder_outcome(handle.0, outcome.as_mut_ptr()),
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         );
         outcome.assume_init()
     };
-    assert_eq!(outcome.verdict, pullstream_verdict::Failed);
-    assert_eq!(outcome.operation, pullstream_operation::Pull);
-    assert_eq!(outcome.failure_kind, pullstream_failure_kind::Other);
+    assert_eq!(outcome.verdict, Verdict::Failed.code());
+    assert_eq!(outcome.operation, Operation::Pull.code());
+    assert_eq!(outcome.failure_kind, FailureKind::Other.code());
     assert_eq!(outcome.exit_code, 1);
     assert_eq!(text(outcome.error_message).as_deref(), Some("a <b> \"c\""));
     assert_eq!(outcome.records, 4);
@@ -708,11 +705,11 @@ fn event_fields_are_decoded() {
     let (snapshot, layer) = unsafe {
         assert_eq!(
             pullstream_decoder_snapshot(handle.0, snapshot.as_mut_ptr()),
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         );
         assert_eq!(
             pullstream_decoder_layer(handle.0, 0, layer.as_mut_ptr()),
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         );
         (snapshot.assume_init(), layer.assume_init())
     };
@@ -720,7 +717,7 @@ fn event_fields_are_decoded() {
     assert_eq!(snapshot.records, 4);
     assert_eq!(snapshot.position, stream.len() as u64);
     assert_eq!(text(layer.id).as_deref(), Some("0123456789ab"));
-    assert_eq!(layer.phase, pullstream_phase::Transferring);
+    assert_eq!(layer.phase, Phase::Transferring.code());
     assert_eq!((layer.transfer_current, layer.transfer_total), (7, 10));
 }
 
@@ -729,7 +726,7 @@ fn stalls_are_polled_with_the_callers_clock() {
     unsafe extern "C" fn on_stall(userdata: *mut c_void, stall: *const pullstream_stall) {
         // SAFETY: the test passes a `Vec<(String, u64)>`; `stall` is valid during the call.
         let (out, stall) = unsafe { (&mut *userdata.cast::<Vec<(String, u64)>>(), &*stall) };
-        assert_eq!(stall.reason, pullstream_stall_reason::NoProgress);
+        assert_eq!(stall.reason, StallKind::NoProgress.code());
         out.push((text(stall.layer_id).unwrap(), stall.idle_ms));
     }
     let handle = Handle::new(ptr::null());
@@ -745,7 +742,7 @@ fn stalls_are_polled_with_the_callers_clock() {
             ptr::null_mut(),
         )
     };
-    assert_eq!(status, pullstream_status::Ok);
+    assert_eq!(status, CallStatus::Ok.code());
     let mut stalls: Vec<(String, u64)> = Vec::new();
     let mut count = 99;
     for now in [20_000, 31_000, 40_000] {
@@ -759,7 +756,7 @@ fn stalls_are_polled_with_the_callers_clock() {
                 &mut count,
             )
         };
-        assert_eq!(status, pullstream_status::Ok);
+        assert_eq!(status, CallStatus::Ok.code());
     }
     assert_eq!(count, 0, "reported once");
     assert_eq!(stalls, [("0123456789ab".to_owned(), 30_000)]);
@@ -826,7 +823,7 @@ fn measure_c_path_against_the_rust_pipeline() {
                     ptr::from_mut(&mut events).cast(),
                 )
             };
-            assert_eq!(status, pullstream_status::Ok);
+            assert_eq!(status, CallStatus::Ok.code());
         }
         // SAFETY: live handle.
         unsafe { pullstream_decoder_finish(handle.0, 0, None, ptr::null_mut()) };
@@ -864,8 +861,8 @@ fn without_a_callback_errors_and_the_verdict_are_still_kept() {
     let stream = b"<html>\r\n{\"status\":\"Pulling from library/x\",\"id\":\"latest\"}\r\n{\"status\":\"Digest: sha256:aa\"}\r\n{\"status\":\"Status: Downloaded newer image for x:latest\"}\r\n";
     let with_callback = Handle::new(ptr::null());
     let mut seen = collector();
-    assert_eq!(with_callback.feed(stream, &mut seen), pullstream_status::Ok);
-    assert_eq!(with_callback.finish(&mut seen), pullstream_status::Ok);
+    assert_eq!(with_callback.feed(stream, &mut seen), CallStatus::Ok.code());
+    assert_eq!(with_callback.finish(&mut seen), CallStatus::Ok.code());
 
     let without = Handle::new(ptr::null());
     // SAFETY: live handle, readable data; no callback, so userdata is never used.
@@ -879,17 +876,17 @@ fn without_a_callback_errors_and_the_verdict_are_still_kept() {
             ptr::null_mut(),
         )
     };
-    assert_eq!(status, pullstream_status::Ok);
+    assert_eq!(status, CallStatus::Ok.code());
     // SAFETY: live handle.
     let status = unsafe { pullstream_decoder_finish(without.0, 0, None, ptr::null_mut()) };
-    assert_eq!(status, pullstream_status::Ok);
+    assert_eq!(status, CallStatus::Ok.code());
 
     assert_eq!(without.summary_json(), with_callback.summary_json());
     assert_eq!(without.exit_code(), with_callback.exit_code());
     let (status, offset, message) = without.last_error();
     assert_eq!(
         (status, offset),
-        (pullstream_status::NotJson, 0),
+        (ErrorClass::NotJson.code(), 0),
         "{message}"
     );
     assert_eq!(without.last_error(), with_callback.last_error());
@@ -903,11 +900,11 @@ fn the_last_error_text_survives_later_events() {
     let handle = Handle::new(ptr::null());
     let mut seen = collector();
     let first = b"<html>\r\n{\"error\":\"a \\u003cb\\u003e\",\"errorDetail\":{\"message\":\"a \\u003cb\\u003e\"}}\r\n{\"status\":\"Waiting\",\"id\":\"aa\"}\r\n";
-    assert_eq!(handle.feed(first, &mut seen), pullstream_status::Ok);
+    assert_eq!(handle.feed(first, &mut seen), CallStatus::Ok.code());
     let malformed = seen
         .events
         .iter()
-        .find(|e| e.error_status == pullstream_status::NotJson as u32)
+        .find(|e| e.error_status == ErrorClass::NotJson.code())
         .and_then(|e| e.error_message.clone())
         .expect("a malformed event with a message");
     let daemon = seen
@@ -917,14 +914,14 @@ fn the_last_error_text_survives_later_events() {
     assert_eq!(daemon.as_deref(), Some("a <b>"));
     assert_eq!(
         handle.last_error(),
-        (pullstream_status::NotJson, 0, malformed.clone())
+        (ErrorClass::NotJson.code(), 0, malformed.clone())
     );
     assert!(malformed.starts_with("byte 0:"), "{malformed}");
 
     let second = b"{\"status\":\"Waiting\",\"id\":\"bb\"}\r\n}\r\n";
-    assert_eq!(handle.feed(second, &mut seen), pullstream_status::Ok);
+    assert_eq!(handle.feed(second, &mut seen), CallStatus::Ok.code());
     let (status, offset, text) = handle.last_error();
-    assert_eq!(status, pullstream_status::NotJson);
+    assert_eq!(status, ErrorClass::NotJson.code());
     assert_eq!(offset, (first.len() + 32) as u64);
     assert_ne!(text, malformed);
     assert!(text.starts_with(&format!("byte {offset}:")), "{text}");
@@ -934,31 +931,35 @@ fn the_last_error_text_survives_later_events() {
 /// announced by one `TRACKER_LIMIT` event whose `error_status` is that same status.
 #[test]
 fn tracker_limits_are_set_and_announced_by_their_statuses() {
-    use pullstream_status as S;
     // SAFETY: NULL configs are refused before anything is read.
     unsafe {
         assert_eq!(
-            pullstream_config_set_limit(ptr::null_mut(), S::SegmentLimit as u32, 1),
-            S::NullArgument
+            pullstream_config_set_limit(ptr::null_mut(), Limit::Segments.code(), 1),
+            CallStatus::NullArgument.code()
         );
     }
     let mut config = ptr::null_mut();
     // SAFETY: `config` is writable, then live until freed (the decoder copies it).
     let handle = unsafe {
-        assert_eq!(pullstream_config_new(&mut config), S::Ok);
-        for not_a_limit in [S::Ok as u32, S::Truncated as u32, 155, u32::MAX] {
+        assert_eq!(pullstream_config_new(&mut config), CallStatus::Ok.code());
+        for not_a_limit in [
+            CallStatus::Ok.code(),
+            ErrorClass::Truncated.code(),
+            155,
+            u32::MAX,
+        ] {
             assert_eq!(
                 pullstream_config_set_limit(config, not_a_limit, 1),
-                S::InvalidArgument
+                CallStatus::InvalidArgument.code()
             );
         }
         assert_eq!(
-            pullstream_config_set_limit(config, S::SegmentLimit as u32, 1),
-            S::Ok
+            pullstream_config_set_limit(config, Limit::Segments.code(), 1),
+            CallStatus::Ok.code()
         );
         assert_eq!(
-            pullstream_config_set_limit(config, S::TextLengthLimit as u32, 16),
-            S::Ok
+            pullstream_config_set_limit(config, Limit::TextLength.code(), 16),
+            CallStatus::Ok.code()
         );
         let handle = Handle::new(config);
         pullstream_config_free(config);
@@ -971,7 +972,10 @@ fn tracker_limits_are_set_and_announced_by_their_statuses() {
         r#"{"status":"Pulling from library/cccccccccccccccccccc","id":"latest"}"#,
     );
     let mut seen = collector();
-    assert_eq!(handle.feed(stream.as_bytes(), &mut seen), S::Ok);
+    assert_eq!(
+        handle.feed(stream.as_bytes(), &mut seen),
+        CallStatus::Ok.code()
+    );
     let notices: Vec<(String, u64)> = seen
         .events
         .iter()
@@ -987,7 +991,7 @@ fn tracker_limits_are_set_and_announced_by_their_statuses() {
             ("PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT".to_string(), third),
         ]
     );
-    assert_eq!(handle.last_error().0, S::TextLengthLimit);
+    assert_eq!(handle.last_error().0, Limit::TextLength.code());
 }
 
 /// Body callback for `pullstream_http_feed`: feeds the decoder passed as userdata.
@@ -996,7 +1000,7 @@ unsafe extern "C" fn body_to_decoder(userdata: *mut c_void, body: pullstream_byt
     // SAFETY: `userdata` is a live decoder; `body` is valid during the call.
     let status =
         unsafe { pullstream_decoder_feed(decoder, body.ptr, body.len, 0, None, ptr::null_mut()) };
-    assert_eq!(status, pullstream_status::Ok);
+    assert_eq!(status, CallStatus::Ok.code());
 }
 
 #[test]
@@ -1006,8 +1010,8 @@ fn a_cut_body_told_through_http_finish_into_gives_the_rust_summary() {
     // due. Either way the body ends short of its end: the C call, the Rust calls and the
     // command-line tool all call it a truncated body.
     for (ending, feed_status) in [
-        (&b""[..], pullstream_status::Ok),
-        (&b"zz\r\n\r\n"[..], pullstream_status::HttpBadChunk),
+        (&b""[..], CallStatus::Ok.code()),
+        (&b"zz\r\n\r\n"[..], HttpErrorClass::BadChunk.code()),
     ] {
         for (name, body) in fixtures() {
             let name = format!("{name} ending {:?}", String::from_utf8_lossy(ending));
@@ -1037,7 +1041,7 @@ fn a_cut_body_told_through_http_finish_into_gives_the_rust_summary() {
             let mut c_http = ptr::null_mut();
             // SAFETY: valid pointers; the callback gets the live decoder.
             unsafe {
-                assert_eq!(pullstream_http_new(&mut c_http), pullstream_status::Ok);
+                assert_eq!(pullstream_http_new(&mut c_http), CallStatus::Ok.code());
                 let status = pullstream_http_feed(
                     c_http,
                     wire.as_ptr(),
@@ -1048,19 +1052,23 @@ fn a_cut_body_told_through_http_finish_into_gives_the_rust_summary() {
                 assert_eq!(status, feed_status, "{name}");
                 let status = pullstream_http_finish_into(c_http, decoder.0);
                 let want = if truncated {
-                    pullstream_status::HttpTruncated
+                    HttpErrorClass::Truncated.code()
                 } else {
                     feed_status
                 };
                 assert_eq!(status, want, "{name}");
                 pullstream_http_free(c_http);
             }
-            assert_eq!(decoder.finish(&mut collector()), pullstream_status::Ok);
+            assert_eq!(decoder.finish(&mut collector()), CallStatus::Ok.code());
             let summary = model.summary();
             assert_eq!(decoder.summary_json(), summary.to_json(), "{name}");
             assert_eq!(decoder.exit_code(), summary.exit_code(), "{name}");
-            if summary.outcome != "failed" && summary.records > 0 {
-                assert_eq!(summary.incomplete_reason, Some("truncated_body"), "{name}");
+            if summary.outcome != Verdict::Failed && summary.records > 0 {
+                assert_eq!(
+                    summary.incomplete_reason.map(|reason| reason.name()),
+                    Some("truncated_body"),
+                    "{name}"
+                );
                 assert_eq!(decoder.exit_code(), 2, "{name}");
             }
         }
@@ -1073,31 +1081,31 @@ fn truncated_body_calls_on_a_panicked_handle_are_refused() {
     let mut c_http = ptr::null_mut();
     // SAFETY: live handles; the decoder is made to panic on purpose.
     unsafe {
-        assert_eq!(pullstream_http_new(&mut c_http), pullstream_status::Ok);
+        assert_eq!(pullstream_http_new(&mut c_http), CallStatus::Ok.code());
         assert_eq!(
             pullstream_decoder_set_truncated_body(handle.0),
-            pullstream_status::Ok
+            CallStatus::Ok.code()
         );
         assert_eq!(
             pullstream_capi::testing::panic_inside(handle.0),
-            pullstream_status::Panic
+            CallStatus::Panic.code()
         );
         assert_eq!(
             pullstream_decoder_set_truncated_body(handle.0),
-            pullstream_status::InvalidState
+            CallStatus::InvalidState.code()
         );
         assert_eq!(
             pullstream_http_finish_into(c_http, handle.0),
-            pullstream_status::InvalidState
+            CallStatus::InvalidState.code()
         );
         // The response handle was left alone: it still finishes (an empty input: no head).
         assert_eq!(
             pullstream_http_finish(c_http),
-            pullstream_status::HttpTruncated
+            HttpErrorClass::Truncated.code()
         );
         assert_eq!(
             pullstream_http_finish_into(ptr::null_mut(), handle.0),
-            pullstream_status::NullArgument
+            CallStatus::NullArgument.code()
         );
         pullstream_http_free(c_http);
     }

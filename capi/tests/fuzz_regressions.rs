@@ -153,6 +153,7 @@ mod c_api_finish_then_feed {
     use std::ffi::c_void;
     use std::ptr;
 
+    use pullstream_capi::enums::CallStatus;
     use pullstream_capi::*;
 
     unsafe extern "C" fn pause(_: *mut c_void, _: *const pullstream_event) -> i32 {
@@ -168,7 +169,7 @@ mod c_api_finish_then_feed {
         unsafe {
             assert_eq!(
                 pullstream_decoder_new(ptr::null(), &mut decoder),
-                pullstream_status::Ok
+                CallStatus::Ok.code()
             );
             let status = pullstream_decoder_feed(
                 decoder,
@@ -178,9 +179,9 @@ mod c_api_finish_then_feed {
                 Some(pause),
                 ptr::null_mut(),
             );
-            assert_eq!(status, pullstream_status::Paused);
+            assert_eq!(status, CallStatus::Paused.code());
             let status = pullstream_decoder_finish(decoder, 0, Some(pause), ptr::null_mut());
-            assert_eq!(status, pullstream_status::Paused);
+            assert_eq!(status, CallStatus::Paused.code());
         }
         decoder
     }
@@ -192,7 +193,7 @@ mod c_api_finish_then_feed {
         let status = unsafe {
             pullstream_decoder_summary_json(decoder, buf.as_mut_ptr().cast(), buf.len(), &mut len)
         };
-        assert_eq!(status, pullstream_status::Ok);
+        assert_eq!(status, CallStatus::Ok.code());
         String::from_utf8(buf[..len].to_vec()).unwrap()
     }
 
@@ -214,7 +215,7 @@ mod c_api_finish_then_feed {
         let text = summary(decoder);
         // SAFETY: live decoder, freed once.
         unsafe { pullstream_decoder_free(decoder) };
-        assert_eq!(status, pullstream_status::InvalidState, "summary: {text}");
+        assert_eq!(status, CallStatus::InvalidState.code(), "summary: {text}");
     }
 
     /// `feed(NULL, 0)` during a paused finish answered OK, yet left the finish undone: the
@@ -234,7 +235,7 @@ mod c_api_finish_then_feed {
         // SAFETY: live decoder, freed once.
         unsafe { pullstream_decoder_free(decoder) };
         assert!(
-            status == pullstream_status::InvalidState || text.contains("cut_mid_record"),
+            status == CallStatus::InvalidState.code() || text.contains("cut_mid_record"),
             "status {status:?}, summary {text}"
         );
     }

@@ -27,11 +27,56 @@ fn version_macros() -> String {
     )
 }
 
+/// The C `enum` blocks, from the one list of every enumeration (`pullstream_capi::enums`):
+/// cbindgen cannot expand the macro that declares them, and the Rust side carries them as
+/// `uint32_t` aliases (excluded from cbindgen's output in cbindgen.toml). The layout is the one
+/// cbindgen gives a `#[repr(u32)]` enum, so C23 and C++ see the fixed underlying type.
+fn enum_blocks() -> String {
+    let mut out = String::new();
+    let comment = |out: &mut String, indent: &str, line: &str| {
+        if line.is_empty() {
+            out.push_str(&format!("{indent}//\n"));
+        } else {
+            out.push_str(&format!("{indent}// {line}\n"));
+        }
+    };
+    for of in pullstream_capi::enums::C_ENUMS {
+        let name = of.c_name;
+        out.push('\n');
+        for line in of.doc.lines() {
+            comment(&mut out, "", line);
+        }
+        out.push_str(&format!(
+            "enum {name}\n\
+             #if defined(__cplusplus) || __STDC_VERSION__ >= 202311L\n  : uint32_t\n\
+             #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L\n {{\n"
+        ));
+        for value in of.values() {
+            for line in value.entry.doc_lines() {
+                comment(&mut out, "  ", &line);
+            }
+            out.push_str(&format!("  {} = {},\n", value.c_name, value.code));
+        }
+        out.push_str(&format!(
+            "}};\n#ifndef __cplusplus\n#if __STDC_VERSION__ >= 202311L\n\
+             typedef enum {name} {name};\n#else\ntypedef uint32_t {name};\n\
+             #endif // __STDC_VERSION__ >= 202311L\n#endif // __cplusplus\n"
+        ));
+    }
+    out
+}
+
 fn generate() -> Vec<u8> {
     let dir = manifest_dir();
     let mut config = cbindgen::Config::from_file(format!("{dir}/cbindgen.toml"))
         .expect("cbindgen.toml is readable and valid");
-    config.after_includes = Some(version_macros());
+    config.after_includes = Some(version_macros() + &enum_blocks());
+    // The `uint32_t` aliases of the enumerations: their typedefs are in `enum_blocks`.
+    config.export.exclude.extend(
+        pullstream_capi::enums::C_ENUMS
+            .iter()
+            .map(|of| of.c_name.to_owned()),
+    );
     let mut out = Vec::new();
     cbindgen::Builder::new()
         .with_config(config)

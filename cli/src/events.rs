@@ -1,7 +1,7 @@
 //! `--events`: one JSON object per event, keys in a fixed order.
 
 use pullstream::decoder::Record;
-use pullstream::event::{ErrorSource, Event, Progress, PullResult, Unit};
+use pullstream::event::{Event, Progress};
 use pullstream::{Error, JsonStr, RawJson};
 use serde::Serialize;
 
@@ -49,13 +49,7 @@ impl Obj {
         inner
             .field("current", &progress.current)
             .field("total", &progress.total)
-            .field(
-                "unit",
-                match progress.unit {
-                    Unit::Bytes => "bytes",
-                    Unit::Seconds => "seconds",
-                },
-            )
+            .field("unit", progress.unit.name())
             .field("hidden", &progress.hidden);
         let inner = inner.finish();
         self.raw("progress", &inner)
@@ -89,11 +83,8 @@ pub fn event_line(record: &Record<'_>, event: &Event<'_>) -> String {
             obj.text("digest", *digest);
         }
         Event::PullFinished { result, reference } => {
-            let result = match result {
-                PullResult::Downloaded => "downloaded",
-                PullResult::UpToDate => "up_to_date",
-            };
-            obj.field("result", result).text("reference", *reference);
+            obj.field("result", result.name())
+                .text("reference", *reference);
         }
         Event::PushRefersTo { repository } | Event::MountedFrom { repository, .. } => {
             obj.text("repository", *repository);
@@ -133,18 +124,10 @@ pub fn event_line(record: &Record<'_>, event: &Event<'_>) -> String {
             obj.opt_text("id", *id).json("data", *data);
         }
         Event::Error(error) => {
-            let source = match error.source {
-                ErrorSource::ErrorDetail => "error_detail",
-                ErrorSource::Legacy => "error",
-                ErrorSource::HttpBody => "http_body",
-                ErrorSource::Stream => "stream",
-                // The library may learn new sources; they are still errors.
-                #[allow(unreachable_patterns)]
-                _ => "other",
-            };
+            let source = error.source.name();
             let mut inner = Obj::new();
             inner
-                .field("kind", error.kind.as_str())
+                .field("kind", error.kind.name())
                 .text("message", error.message)
                 .field("code", &error.code)
                 .field("retryable", &error.kind.is_retryable())

@@ -270,7 +270,6 @@ impl Sink {
                 }
             }
             Item::TrackerLimit(limit) => self.log(limit.to_string(), true),
-            _ => {}
         }
         ControlFlow::Continue(())
     }
@@ -456,7 +455,7 @@ impl Session {
         let mut summary = self.pipeline.summary();
         let mut error_response = false;
         if let Some(failure) = &self.http_failure {
-            if reason.is_none() && summary.outcome != "failed" {
+            if reason.is_none() && summary.outcome != pullstream::outcome::Verdict::Failed {
                 not_a_stream = true;
                 error_response = true;
                 let mut line = format!(

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use pullstream::decoder::Record;
 use pullstream::event::{Event, Unit};
-use pullstream::outcome::Operation;
+use pullstream::outcome::{IncompleteReason, Operation, Verdict};
 use pullstream::summary::Summary;
 use pullstream::tracker::{
     Completion, Layer, Phase, Snapshot, DEFAULT_MAX_ID_LEN, DEFAULT_MAX_LAYERS,
@@ -403,8 +403,11 @@ pub fn verdict(summary: &Summary, exit_code: i32, style: Style) -> String {
         };
     }
     match summary.outcome {
-        "success" => {
-            let result = summary.result.unwrap_or("finished").replace('_', " ");
+        Verdict::Success => {
+            let result = summary
+                .result
+                .map_or("finished", |kind| kind.name())
+                .replace('_', " ");
             let mut line = style.paint(GREEN, &result);
             if let Some(reference) = &summary.reference {
                 line.push(' ');
@@ -437,10 +440,10 @@ pub fn verdict(summary: &Summary, exit_code: i32, style: Style) -> String {
             }
             line
         }
-        "failed" => {
+        Verdict::Failed => {
             let mut line = style.paint(RED, "failed");
             if let Some(error) = &summary.error {
-                line.push_str(&format!(" ({}", error.kind));
+                line.push_str(&format!(" ({}", error.kind.name()));
                 if let Some(code) = error.code {
                     line.push_str(&format!(", code {code}"));
                 }
@@ -452,18 +455,21 @@ pub fn verdict(summary: &Summary, exit_code: i32, style: Style) -> String {
             }
             line
         }
+        // Incomplete (and verdicts newer than this tool).
         _ => {
             let why = match summary.incomplete_reason {
-                Some("empty_stream") => String::from("the stream was empty"),
-                Some("cut_mid_record") => String::from("the stream ended inside a record"),
-                Some("truncated_body") => {
+                Some(IncompleteReason::EmptyStream) => String::from("the stream was empty"),
+                Some(IncompleteReason::CutMidRecord) => {
+                    String::from("the stream ended inside a record")
+                }
+                Some(IncompleteReason::TruncatedBody) => {
                     String::from("the body was cut short (the transport ended it before its end)")
                 }
                 _ => format!(
                     "the stream ended before the {} reported that it finished",
                     match summary.operation {
-                        "unknown" => "operation",
-                        op => op,
+                        Operation::Unknown => "operation",
+                        op => op.name(),
                     }
                 ),
             };

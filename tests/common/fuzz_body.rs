@@ -37,7 +37,6 @@ mod fuzz_body {
             ),
             Item::Malformed(error) => format!("error @{} {:?}", error.offset(), error.kind()),
             Item::TrackerLimit(limit) => format!("limit {} {}", limit.which.name(), limit.limit),
-            other => format!("other {other:?}"),
         }
     }
 
@@ -1172,7 +1171,7 @@ mod fuzz_body {
             let head: &[u8] =
                 b"HTTP/1.1 200 OK\r\nApi-Version: 1.45\r\nContent-Type: application/json\r\n";
             let mut wire = head.to_vec();
-            if index % 3 == 0 {
+            if index.is_multiple_of(3) {
                 wire.extend_from_slice(format!("Content-Length: {}\r\n\r\n", data.len()).as_bytes());
                 wire.extend_from_slice(data);
             } else {
@@ -1184,7 +1183,7 @@ mod fuzz_body {
                     wire.extend_from_slice(piece);
                     wire.extend_from_slice(b"\r\n");
                 }
-                wire.extend_from_slice(if index % 4 != 0 {
+                wire.extend_from_slice(if !index.is_multiple_of(4) {
                     b"0\r\n\r\n"
                 } else {
                     b"0\r\nTrailer: x\r\n\r\n"

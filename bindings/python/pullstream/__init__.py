@@ -66,27 +66,39 @@ __all__ = [
 
 _lib: Any = _ffi.load()
 
-STATUS_OK = 0
-STATUS_BUFFER_TOO_SMALL = 5
-STATUS_PAUSED = 6
-STATUS_STOPPED = 7
-STATUS_HTTP_TRUNCATED = 123
+# Every enumeration's values and names, generated from the library's one list of them.
+from ._constants import *  # noqa: F401,F403 (STATUS_*, EVENT_KIND_*, …, *_NAMES)
+from ._constants import (
+    PULL_RESULT_NAMES,
+    STATUS_BUFFER_TOO_SMALL,
+    STATUS_ERROR_LENGTH_LIMIT,
+    STATUS_HTTP_TRUNCATED,
+    STATUS_ID_LENGTH_LIMIT,
+    STATUS_LAYER_LIMIT,
+    STATUS_OK,
+    STATUS_PAUSED,
+    STATUS_SEGMENT_LIMIT,
+    STATUS_STOPPED,
+    STATUS_TEXT_LENGTH_LIMIT,
+    UNIT_NAMES,
+)
 
 # The tracker's limits, named by their statuses (as pullstream_config_set_limit takes them).
 LIMIT_STATUSES: Dict[str, int] = {
-    "max_layers": 150,  # PULLSTREAM_STATUS_LAYER_LIMIT
-    "max_segments": 151,  # PULLSTREAM_STATUS_SEGMENT_LIMIT
-    "max_id_len": 152,  # PULLSTREAM_STATUS_ID_LENGTH_LIMIT
-    "max_text_len": 153,  # PULLSTREAM_STATUS_TEXT_LENGTH_LIMIT
-    "max_error_len": 154,  # PULLSTREAM_STATUS_ERROR_LENGTH_LIMIT
+    "max_layers": STATUS_LAYER_LIMIT,
+    "max_segments": STATUS_SEGMENT_LIMIT,
+    "max_id_len": STATUS_ID_LENGTH_LIMIT,
+    "max_text_len": STATUS_TEXT_LENGTH_LIMIT,
+    "max_error_len": STATUS_ERROR_LENGTH_LIMIT,
 }
 
 _FLAG_HAS_ERROR_CODE = 1
 _FLAG_RETRYABLE = 2
 _FLAG_PROGRESS_HIDDEN = 4
 
-_UNITS: Dict[int, Optional[str]] = {0: None, 1: "bytes", 2: "seconds"}
-_PULL_RESULTS: Dict[int, Optional[str]] = {0: None, 1: "downloaded", 2: "up_to_date"}
+# 0 is "none" in C: no value in Python.
+_UNITS: Dict[int, Optional[str]] = {**UNIT_NAMES, 0: None}
+_PULL_RESULTS: Dict[int, Optional[str]] = {**PULL_RESULT_NAMES, 0: None}
 
 
 class Event(TypedDict):

@@ -17,6 +17,7 @@ mod c_api_body {
     use std::ptr;
 
     use super::fuzz_body::Bytes;
+    use pullstream_capi::enums::CallStatus;
     use pullstream_capi::*;
     use pullstream::pipeline::Pipeline;
     use pullstream::tracker::{Limit, StallPhase, TrackerConfig};
@@ -143,7 +144,7 @@ mod c_api_body {
             eprintln!("c_api: {what} -> {status:?}");
         }
         assert!(
-            status != pullstream_status::Panic,
+            status != CallStatus::Panic.code(),
             "{what}: the library panicked"
         );
         assert!(
@@ -158,7 +159,6 @@ mod c_api_body {
     /// Runs the call sequence encoded in `data` (see the op list in the code, and [`Calls`],
     /// which writes it).
     pub fn check_c_api(data: &[u8]) {
-        use pullstream_status as S;
         let mut b = Bytes::new(data);
         let mut world = World {
             configs: [
@@ -185,7 +185,7 @@ mod c_api_body {
                     if null {
                         // SAFETY: NULL out-pointer is allowed and must be rejected.
                         let status = unsafe { pullstream_config_new(ptr::null_mut()) };
-                        ok_or(status, &[S::NullArgument], "config_new(NULL)");
+                        ok_or(status, &[CallStatus::NullArgument.code()], "config_new(NULL)");
                     } else {
                         let (config, model) = &mut world.configs[slot];
                         // SAFETY: `config` is live or NULL.
@@ -193,7 +193,7 @@ mod c_api_body {
                         *config = ptr::null_mut();
                         // SAFETY: a valid out-pointer.
                         let status = unsafe { pullstream_config_new(config) };
-                        ok_or(status, &[S::Ok], "config_new");
+                        ok_or(status, &[CallStatus::Ok.code()], "config_new");
                         assert!(!config.is_null());
                         *model = ModelConfig::default();
                     }
@@ -241,8 +241,8 @@ mod c_api_body {
                         }
                     };
                     if target.is_null() {
-                        ok_or(status, &[S::NullArgument], "config setter on NULL");
-                    } else if status == S::Ok {
+                        ok_or(status, &[CallStatus::NullArgument.code()], "config setter on NULL");
+                    } else if status == CallStatus::Ok.code() {
                         let m = model.clone();
                         *model = match which {
                             0 => ModelConfig {
@@ -288,7 +288,7 @@ mod c_api_body {
                             },
                         };
                     } else {
-                        ok_or(status, &[S::InvalidArgument], "config setter");
+                        ok_or(status, &[CallStatus::InvalidArgument.code()], "config setter");
                     }
                 }
                 // pullstream_decoder_new: free the current decoder (at whatever point of its
@@ -307,12 +307,12 @@ mod c_api_body {
                     if null {
                         // SAFETY: NULL out-pointer must be rejected.
                         let status = unsafe { pullstream_decoder_new(config, ptr::null_mut()) };
-                        ok_or(status, &[S::NullArgument], "decoder_new(.., NULL)");
+                        ok_or(status, &[CallStatus::NullArgument.code()], "decoder_new(.., NULL)");
                     } else {
                         let mut handle = ptr::null_mut();
                         // SAFETY: config live or NULL; valid out-pointer.
                         let status = unsafe { pullstream_decoder_new(config, &mut handle) };
-                        ok_or(status, &[S::Ok], "decoder_new");
+                        ok_or(status, &[CallStatus::Ok.code()], "decoder_new");
                         assert!(!handle.is_null());
                         let model = if config.is_null() {
                             ModelConfig::default()
@@ -351,7 +351,7 @@ mod c_api_body {
                                 userdata,
                             )
                         };
-                        ok_or(status, &[S::NullArgument], "feed(NULL, ..)");
+                        ok_or(status, &[CallStatus::NullArgument.code()], "feed(NULL, ..)");
                         continue;
                     };
                     let (data, data_len) = match mode >> 1 & 3 {
@@ -372,16 +372,16 @@ mod c_api_body {
                         )
                     };
                     if data.is_null() && data_len > 0 {
-                        ok_or(status, &[S::NullArgument], "feed(NULL data, len > 0)");
+                        ok_or(status, &[CallStatus::NullArgument.code()], "feed(NULL data, len > 0)");
                         continue;
                     }
                     if live.finishing {
                         // Once `finish` was called the stream has ended, even while that call
                         // is paused (FINDINGS.md F3, fixed).
-                        ok_or(status, &[S::InvalidState], "feed after finish");
+                        ok_or(status, &[CallStatus::InvalidState.code()], "feed after finish");
                         continue;
                     }
-                    ok_or(status, &[S::Ok, S::Paused, S::Stopped], "feed");
+                    ok_or(status, &[CallStatus::Ok.code(), CallStatus::Paused.code(), CallStatus::Stopped.code()], "feed");
                     if tracing() {
                         eprintln!(
                             "c_api:   fed b\"{}\" (len {}) pause_every {} callback {}",
@@ -393,7 +393,7 @@ mod c_api_body {
                     }
                     let fed = if data.is_null() { &[][..] } else { &chunk[..] };
                     let _ = live.model.feed(fed, now_ms, |_| ControlFlow::Continue(()));
-                    live.paused = status == S::Paused;
+                    live.paused = status == CallStatus::Paused.code();
                 }
                 // pullstream_decoder_finish.
                 6 => {
@@ -411,16 +411,16 @@ mod c_api_body {
                     let status =
                         unsafe { pullstream_decoder_finish(handle, 7, callback, userdata) };
                     let Some(live) = world.decoder.as_mut().filter(|_| !handle.is_null()) else {
-                        ok_or(status, &[S::NullArgument], "finish(NULL)");
+                        ok_or(status, &[CallStatus::NullArgument.code()], "finish(NULL)");
                         continue;
                     };
-                    ok_or(status, &[S::Ok, S::Paused, S::Stopped], "finish");
+                    ok_or(status, &[CallStatus::Ok.code(), CallStatus::Paused.code(), CallStatus::Stopped.code()], "finish");
                     if !live.finishing {
                         live.finishing = true;
                         let _ = live.model.finish(7, |_| ControlFlow::Continue(()));
                     }
-                    live.paused = status == S::Paused;
-                    if status != S::Paused {
+                    live.paused = status == CallStatus::Paused.code();
+                    if status != CallStatus::Paused.code() {
                         live.finished = true;
                     }
                 }
@@ -444,12 +444,12 @@ mod c_api_body {
                     let status =
                         unsafe { pullstream_decoder_summary_json(handle, ptr_buf, cap, len_out) };
                     if handle.is_null() || len_out.is_null() || (ptr_buf.is_null() && cap > 0) {
-                        ok_or(status, &[S::NullArgument], "summary_json(NULL ..)");
+                        ok_or(status, &[CallStatus::NullArgument.code()], "summary_json(NULL ..)");
                         continue;
                     }
-                    ok_or(status, &[S::Ok, S::BufferTooSmall], "summary_json");
+                    ok_or(status, &[CallStatus::Ok.code(), CallStatus::BufferTooSmall.code()], "summary_json");
                     assert!(len < 1 << 20, "summary length not written");
-                    if status == S::BufferTooSmall {
+                    if status == CallStatus::BufferTooSmall.code() {
                         assert!(cap <= len);
                         continue;
                     }
@@ -475,9 +475,9 @@ mod c_api_body {
                     // SAFETY: live or NULL; out valid or NULL.
                     let status = unsafe { pullstream_decoder_exit_code(handle, out) };
                     if handle.is_null() || out.is_null() {
-                        ok_or(status, &[S::NullArgument], "exit_code(NULL ..)");
+                        ok_or(status, &[CallStatus::NullArgument.code()], "exit_code(NULL ..)");
                     } else {
-                        ok_or(status, &[S::Ok], "exit_code");
+                        ok_or(status, &[CallStatus::Ok.code()], "exit_code");
                         let live = world.decoder.as_ref().unwrap();
                         if live.comparable() {
                             assert_eq!(
@@ -492,10 +492,10 @@ mod c_api_body {
                     let status =
                         unsafe { pullstream_decoder_outcome(handle, outcome.as_mut_ptr()) };
                     if handle.is_null() {
-                        ok_or(status, &[S::NullArgument], "outcome(NULL)");
+                        ok_or(status, &[CallStatus::NullArgument.code()], "outcome(NULL)");
                         continue;
                     }
-                    ok_or(status, &[S::Ok], "outcome");
+                    ok_or(status, &[CallStatus::Ok.code()], "outcome");
                     // SAFETY: written on OK.
                     let outcome = unsafe { outcome.assume_init() };
                     let mut sum = 0;
@@ -535,7 +535,7 @@ mod c_api_body {
                     }
                     // SAFETY: NULL out-pointer must be rejected.
                     let status = unsafe { pullstream_decoder_outcome(handle, ptr::null_mut()) };
-                    ok_or(status, &[S::NullArgument], "outcome(.., NULL)");
+                    ok_or(status, &[CallStatus::NullArgument.code()], "outcome(.., NULL)");
                 }
                 // pullstream_decoder_snapshot and pullstream_decoder_layer.
                 9 => {
@@ -550,14 +550,14 @@ mod c_api_body {
                     let index = usize::from(b.u8());
                     let mut layer = std::mem::MaybeUninit::<pullstream_layer>::zeroed();
                     if handle.is_null() {
-                        ok_or(status, &[S::NullArgument], "snapshot(NULL)");
+                        ok_or(status, &[CallStatus::NullArgument.code()], "snapshot(NULL)");
                         // SAFETY: NULL must be rejected.
                         let status =
                             unsafe { pullstream_decoder_layer(handle, index, layer.as_mut_ptr()) };
-                        ok_or(status, &[S::NullArgument], "layer(NULL)");
+                        ok_or(status, &[CallStatus::NullArgument.code()], "layer(NULL)");
                         continue;
                     }
-                    ok_or(status, &[S::Ok], "snapshot");
+                    ok_or(status, &[CallStatus::Ok.code()], "snapshot");
                     // SAFETY: written on OK.
                     let snapshot = unsafe { snapshot.assume_init() };
                     assert!((0.0..=100.0).contains(&snapshot.percent_by_count));
@@ -572,18 +572,18 @@ mod c_api_body {
                         let status =
                             unsafe { pullstream_decoder_layer(handle, i, layer.as_mut_ptr()) };
                         if i < snapshot.layer_count {
-                            ok_or(status, &[S::Ok], "layer");
+                            ok_or(status, &[CallStatus::Ok.code()], "layer");
                             // SAFETY: written on OK.
                             let layer = unsafe { layer.assume_init_ref() };
                             let mut sum = 0;
                             touch(&layer.id, &mut sum);
                         } else {
-                            ok_or(status, &[S::InvalidArgument], "layer past the end");
+                            ok_or(status, &[CallStatus::InvalidArgument.code()], "layer past the end");
                         }
                     }
                     // SAFETY: NULL out-pointer must be rejected.
                     let status = unsafe { pullstream_decoder_layer(handle, 0, ptr::null_mut()) };
-                    ok_or(status, &[S::NullArgument], "layer(.., NULL)");
+                    ok_or(status, &[CallStatus::NullArgument.code()], "layer(.., NULL)");
                 }
                 // pullstream_decoder_poll_stalls.
                 10 => {
@@ -616,9 +616,9 @@ mod c_api_body {
                         )
                     };
                     if handle.is_null() {
-                        ok_or(status, &[S::NullArgument], "poll_stalls(NULL)");
+                        ok_or(status, &[CallStatus::NullArgument.code()], "poll_stalls(NULL)");
                     } else {
-                        ok_or(status, &[S::Ok], "poll_stalls");
+                        ok_or(status, &[CallStatus::Ok.code()], "poll_stalls");
                         assert!(count_out.is_null() || count != usize::MAX);
                     }
                 }
@@ -631,7 +631,7 @@ mod c_api_body {
                     let mut buf = vec![0u8; 512];
                     let mut len = usize::MAX;
                     let mut offset = 0u64;
-                    let mut error_status = S::Panic;
+                    let mut error_status = CallStatus::Panic.code();
                     let cap = match b.u8() % 3 {
                         0 => 0,
                         1 => usize::from(b.u8()),
@@ -655,15 +655,15 @@ mod c_api_body {
                         )
                     };
                     if handle.is_null() {
-                        ok_or(status, &[S::NullArgument], "last_error(NULL)");
+                        ok_or(status, &[CallStatus::NullArgument.code()], "last_error(NULL)");
                         continue;
                     }
-                    ok_or(status, &[S::Ok, S::BufferTooSmall], "last_error");
-                    if status == S::Ok {
+                    ok_or(status, &[CallStatus::Ok.code(), CallStatus::BufferTooSmall.code()], "last_error");
+                    if status == CallStatus::Ok.code() {
                         assert_eq!(buf[len], 0, "last error not NUL-terminated");
                         assert!(std::str::from_utf8(&buf[..len]).is_ok());
                         if !status_out.is_null() {
-                            assert!(error_status != S::Panic, "a panic was recorded");
+                            assert!(error_status != CallStatus::Panic.code(), "a panic was recorded");
                         }
                     }
                 }
@@ -690,9 +690,9 @@ mod c_api_body {
                     // SAFETY: live or NULL.
                     let status = unsafe { pullstream_decoder_set_truncated_body(handle) };
                     let want = if handle.is_null() {
-                        S::NullArgument
+                        CallStatus::NullArgument.code()
                     } else {
-                        S::Ok
+                        CallStatus::Ok.code()
                     };
                     ok_or(status, &[want], "set_truncated_body");
                 }
@@ -718,7 +718,7 @@ mod c_api_body {
             // SAFETY: live decoder; the callback never pauses now.
             let status =
                 unsafe { pullstream_decoder_finish(live.handle, 9, Some(on_event), userdata) };
-            ok_or(status, &[S::Ok, S::Stopped], "final finish");
+            ok_or(status, &[CallStatus::Ok.code(), CallStatus::Stopped.code()], "final finish");
             if !live.finishing {
                 let _ = live.model.finish(9, |_| ControlFlow::Continue(()));
             }
@@ -733,7 +733,7 @@ mod c_api_body {
                     &mut len,
                 )
             };
-            ok_or(status, &[S::Ok], "final summary_json");
+            ok_or(status, &[CallStatus::Ok.code()], "final summary_json");
             let text = std::str::from_utf8(&buf[..len]).unwrap();
             assert_eq!(
                 text,
