@@ -254,13 +254,21 @@ def encode_record(record: Record) -> bytes:
     and counts of well-formed records are the same as for the original bytes."""
     if not isinstance(record, abc.Mapping):
         raise TypeError(f"a decoded record is a mapping (a JSON object), not {type(record).__name__}")
-    text = json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+    # json.dumps writes dicts only: any other Mapping (the declared type), at the top or nested,
+    # goes through _mapping_as_dict.
+    text = json.dumps(record, separators=(",", ":"), ensure_ascii=False, default=_mapping_as_dict)
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:
         # A lone surrogate (from a JSON \ud800 escape) has no UTF-8 form: escape this record.
-        data = json.dumps(record, separators=(",", ":")).encode("ascii")
+        data = json.dumps(record, separators=(",", ":"), default=_mapping_as_dict).encode("ascii")
     return data + b"\n"
+
+
+def _mapping_as_dict(value: Any) -> Dict[Any, Any]:
+    if isinstance(value, abc.Mapping):
+        return dict(value)
+    raise TypeError(f"a decoded record holds JSON values only, not {type(value).__name__} ({value!r:.60})")
 
 
 _SelfHandle = TypeVar("_SelfHandle", bound="_Handle")

@@ -46,9 +46,11 @@ def library_candidates() -> List[Tuple[str, str]]:
     explicit = os.environ.get("PULLSTREAM_LIB")
     if explicit:
         return [("$PULLSTREAM_LIB", explicit)]
+    # The bundled name is always tried, so that when it is missing (a damaged install, a
+    # source checkout never built) the error names the place an installed package keeps it.
     candidates = [("package directory", str(_PACKAGE_DIR / name))
                   for name in dict.fromkeys([BUNDLED_NAME, *_NAMES])
-                  if (_PACKAGE_DIR / name).exists()]
+                  if name == BUNDLED_NAME or (_PACKAGE_DIR / name).exists()]
     found = ctypes.util.find_library("pullstream")
     if found:
         candidates.append(("ctypes.util.find_library", found))
@@ -68,14 +70,19 @@ def _open_library() -> Tuple[Any, str]:
     """The first candidate that loads, or an OSError naming every one tried and how to fix it."""
     tried: List[str] = []
     for what, where in library_candidates():
+        if os.sep in where and not os.path.exists(where):
+            tried.append(f"  {what}: {where}: no such file")
+            continue
         try:
             return ctypes.CDLL(where), where
         except OSError as error:
             tried.append(f"  {what}: {where}: {error}")
     raise OSError(
         "pullstream: cannot load the C library. Tried:\n" + "\n".join(tried) + "\n"
-        "Install it (`cargo xtask install --prefix DIR`, then add DIR/lib to LD_LIBRARY_PATH), "
-        "build it in this source tree (`cargo build --release -p pullstream-capi`), "
+        "To fix: reinstall the package, which builds and bundles the library "
+        "(`pip install --force-reinstall /path/to/pullstream/bindings/python`, needs cargo); "
+        "or install the library (`cargo xtask install --prefix DIR`, then add DIR/lib to "
+        "LD_LIBRARY_PATH); or build it in the source tree (`cargo build --release -p pullstream-capi`); "
         "or set PULLSTREAM_LIB to the library's path."
     )
 

@@ -3,7 +3,9 @@ aiter_events, decode_bytes): same verdicts as the bytes, a Summary at the end, a
 breaks off counts as a cut stream."""
 
 import asyncio
+import collections
 import json
+import types
 
 import pytest
 
@@ -31,6 +33,14 @@ def test_encode_record_is_compact_utf8_json_and_one_line():
     assert pullstream.encode_record({"status": "\ud800"}) == b'{"status":"\\ud800"}\n'
     with pytest.raises(TypeError):
         pullstream.encode_record(["not", "a", "record"])
+
+
+def test_encode_record_takes_any_mapping_as_declared_and_names_what_is_not_json():
+    proxy = types.MappingProxyType({"status": "Downloading", "progressDetail": types.MappingProxyType({"current": 1})})
+    assert pullstream.encode_record(proxy) == b'{"status":"Downloading","progressDetail":{"current":1}}\n'
+    assert pullstream.encode_record(collections.ChainMap({"id": "a"})) == b'{"id":"a"}\n'
+    with pytest.raises(TypeError, match="bytes"):
+        pullstream.encode_record({"status": b"Downloading"})
 
 
 def test_feed_record_gives_the_events_and_verdict_of_the_bytes():
