@@ -59,7 +59,8 @@ for flag in $(pkg-config --static --libs-only-l pullstream); do
 done
 
 CFLAGS=(-std=c99 -Wall -Wextra -Wpedantic -Werror "${PC_CFLAGS[@]}")
-CXXFLAGS=(-std=c++17 -Wall -Wextra -Wpedantic -Werror "${PC_CFLAGS[@]}" -Ibindings/cpp)
+# One include path for C and C++: the install puts pullstream.hpp beside pullstream.h.
+CXXFLAGS=(-std=c++17 -Wall -Wextra -Wpedantic -Werror "${PC_CFLAGS[@]}")
 # The rpath lets the programs find libpullstream.so.0 (their NEEDED entry) in the prefix.
 DYN=("${PC_LIBS[@]}" -Wl,-rpath,"$LIBDIR")
 STATIC=("$LIBDIR/libpullstream.a" "${PC_PRIVATE[@]}")
@@ -86,13 +87,14 @@ run() {
 # --- the install ----------------------------------------------------------------------------
 installed_files() {
   local file
-  for file in include/pullstream.h lib/libpullstream.so.0.1.0 lib/libpullstream.a \
+  for file in include/pullstream.h include/pullstream.hpp lib/libpullstream.so.0.1.0 lib/libpullstream.a \
     lib/pkgconfig/pullstream.pc; do
     [ -f "$PREFIX/$file" ] || { echo "missing $PREFIX/$file"; return 1; }
   done
   [ "$(readlink "$PREFIX/lib/libpullstream.so.0")" = libpullstream.so.0.1.0 ] || return 1
   [ "$(readlink "$PREFIX/lib/libpullstream.so")" = libpullstream.so.0 ] || return 1
-  cmp include/pullstream.h "$PREFIX/include/pullstream.h"
+  cmp include/pullstream.h "$PREFIX/include/pullstream.h" &&
+    cmp bindings/cpp/pullstream.hpp "$PREFIX/include/pullstream.hpp"
 }
 run install_files installed_files
 soname() { readelf -d "$PREFIX/lib/libpullstream.so.0.1.0" | grep -F 'SONAME' | grep -F '[libpullstream.so.0]'; }
@@ -118,7 +120,7 @@ run install_destdir destdir_install
 # --- the header on its own ------------------------------------------------------------------
 run header_c99 gcc "${CFLAGS[@]}" -fsyntax-only -x c "$PREFIX/include/pullstream.h"
 run header_cxx17 g++ "${CXXFLAGS[@]}" -fsyntax-only -x c++ "$PREFIX/include/pullstream.h"
-run header_hpp_cxx17 g++ "${CXXFLAGS[@]}" -fsyntax-only -x c++ bindings/cpp/pullstream.hpp
+run header_hpp_cxx17 g++ "${CXXFLAGS[@]}" -fsyntax-only -x c++ "$PREFIX/include/pullstream.hpp"
 
 # --- C tests: shared and static ---------------------------------------------------------------
 C_TESTS=()

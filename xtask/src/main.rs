@@ -379,9 +379,14 @@ fn install(options: &InstallOptions) -> Result<(), Failure> {
     }
     let mut installed = Vec::new();
 
-    let header = include.join("pullstream.h");
-    copy(&root.join("include/pullstream.h"), &header)?;
-    installed.push(header);
+    // The C++ wrapper goes beside the C header it includes, so `pkg-config --cflags pullstream`
+    // is the one include path for C and C++ alike.
+    for source in ["include/pullstream.h", "bindings/cpp/pullstream.hpp"] {
+        let source = root.join(source);
+        let header = include.join(source.file_name().unwrap_or_default());
+        copy(&source, &header)?;
+        installed.push(header);
+    }
 
     // The real file carries the full version; the SONAME link (libpullstream.so.0, the name
     // capi/build.rs writes into the library) is what programs load; the bare name is what
