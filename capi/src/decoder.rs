@@ -212,6 +212,12 @@ pub unsafe extern "C" fn pullstream_decoder_free(decoder: *mut pullstream_decode
 ///
 /// The bytes are not kept after the call returns (a record cut by the end of `data` is copied).
 ///
+/// A record someone else already split off the stream (its JSON text, from your own HTTP
+/// client or a JSON library that kept the text) is fed the same way, as it is, followed by a
+/// line feed (`"\n"`, in the same call or the next): the events and verdict are those of the
+/// bytes on the wire. Re-serialising a parsed object instead loses what its parser dropped
+/// (docs/DECODED_RECORDS.md).
+///
 /// # Safety
 /// `decoder` is NULL or a live handle; `data` is valid for reading `len` bytes (or NULL when
 /// `len` is 0); `callback`, if not NULL, may be called with `userdata`.
