@@ -112,7 +112,17 @@ impl FailureKind {
     /// Whether trying again later may succeed without changing anything: rate limits and
     /// network failures (including timeouts and registry 5xx).
     pub fn is_retryable(self) -> bool {
-        matches!(self, FailureKind::RateLimited | FailureKind::Network)
+        // Every kind named, so a new one cannot be left out by accident.
+        match self {
+            FailureKind::RateLimited | FailureKind::Network => true,
+            FailureKind::Unauthorized
+            | FailureKind::NotFound
+            | FailureKind::PlatformMismatch
+            | FailureKind::DiskFull
+            | FailureKind::Cancelled
+            | FailureKind::BuildFailed
+            | FailureKind::Other => false,
+        }
     }
 
     /// Classifies an error message in one pass over its text (see the module's precedence
@@ -942,6 +952,15 @@ mod tests {
             }
         }
         assert!(seen.iter().all(|&s| s));
+    }
+
+    /// Every kind but `Other` (the fallback) has its place in the precedence order.
+    #[test]
+    fn kind_order_ranks_every_kind_but_other() {
+        for kind in FailureKind::ALL {
+            let ranked = KIND_ORDER.contains(&kind);
+            assert_eq!(ranked, kind != FailureKind::Other, "{kind:?}");
+        }
     }
 
     /// The word-at-a-time scan ends words where the byte table does.
