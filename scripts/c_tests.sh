@@ -159,7 +159,7 @@ if cli_has_json; then
 else
   COMPARE_WITH_CLI=0
   echo "note: $CLI --json is not available: pull_report is compared between the shared and static"
-  echo "      builds only (tests/c_abi.rs checks the C summary against the Rust Pipeline)"
+  echo "      builds only (capi/tests/c_abi.rs checks the C summary against the Rust Pipeline)"
 fi
 
 # Runs a program on a file and records "<stdout>\nexit=<code>".

@@ -220,14 +220,16 @@ if [ -n "${HOSTILE_NO_VALGRIND:-}" ]; then
 elif ! command -v valgrind >/dev/null 2>&1; then
   echo "skip c_api_valgrind (valgrind is not installed)"
 else
-  exe=$(cargo test --locked --test fuzz_regressions --no-run --message-format=json 2>/dev/null \
+  # -p: the core package has a fuzz_regressions test too, and with it the filter below would
+  # match nothing and pass.
+  exe=$(cargo test --locked -p pullstream-capi --test fuzz_regressions --no-run --message-format=json 2>/dev/null \
         | python3 -c 'import json, sys
 for line in sys.stdin:
     m = json.loads(line)
     if m.get("executable") and m.get("target", {}).get("name") == "fuzz_regressions":
         print(m["executable"])' | tail -n 1)
   if [ -z "$exe" ]; then
-    fail=$((fail + 1)); echo "FAIL c_api_valgrind (could not build tests/fuzz_regressions.rs)"
+    fail=$((fail + 1)); echo "FAIL c_api_valgrind (could not build capi/tests/fuzz_regressions.rs)"
   elif valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
          "$exe" --test-threads=1 replay_seeds_c_api >"$WORK/valgrind.log" 2>&1; then
     pass=$((pass + 1)); echo "ok   c_api_valgrind (seed call sequences, no errors, no definite leaks)"

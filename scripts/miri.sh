@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Miri over the unsafe code (the C ABI), when a nightly toolchain with Miri is already installed.
 # Never downloads a toolchain: without one it prints `miri: skipped (...)` and exits 0.
-#   scripts/miri.sh            cargo +nightly miri test --lib ffi (and --test c_abi if present)
+#   scripts/miri.sh            cargo +nightly miri test -p pullstream-capi --lib, then --test c_abi
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -23,11 +23,10 @@ if ! cargo +nightly miri setup >/dev/null 2>&1; then
   exit 0
 fi
 status=0
-echo "=== cargo +nightly miri test --lib ffi"
-cargo +nightly miri test --lib ffi || status=1
-if [ -f tests/c_abi.rs ]; then
-  echo "=== cargo +nightly miri test --test c_abi"
-  cargo +nightly miri test --test c_abi || status=1
-fi
+# The unsafe code is the C ABI's package (capi/); its unit tests and capi/tests/c_abi.rs.
+echo "=== cargo +nightly miri test -p pullstream-capi --lib"
+cargo +nightly miri test -p pullstream-capi --lib || status=1
+echo "=== cargo +nightly miri test -p pullstream-capi --test c_abi"
+cargo +nightly miri test -p pullstream-capi --test c_abi || status=1
 if [ "$status" -eq 0 ]; then echo "miri: passed"; else echo "miri: FAILED"; fi
 exit "$status"

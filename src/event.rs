@@ -14,6 +14,7 @@ use crate::message::{Message, UNREADABLE_ERROR};
 crate::stable_enum! {
     /// What a progress number counts.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum Unit {
         /// Bytes (every progress record but the containerd store's `Extracting`).
         Bytes = 1 => "bytes",
@@ -93,6 +94,7 @@ impl SalvagedError {
 crate::stable_enum! {
     /// How a pull ended, from its `Status:` line.
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    #[non_exhaustive]
     pub enum PullResult {
         /// `Status: Downloaded newer image for …`.
         Downloaded = 1 => "downloaded",

@@ -112,7 +112,17 @@ impl FailureKind {
     /// Whether trying again later may succeed without changing anything: rate limits and
     /// network failures (including timeouts and registry 5xx).
     pub fn is_retryable(self) -> bool {
-        matches!(self, FailureKind::RateLimited | FailureKind::Network)
+        // Every kind named, so a new one cannot be left out by accident.
+        match self {
+            FailureKind::RateLimited | FailureKind::Network => true,
+            FailureKind::Unauthorized
+            | FailureKind::NotFound
+            | FailureKind::PlatformMismatch
+            | FailureKind::DiskFull
+            | FailureKind::Cancelled
+            | FailureKind::BuildFailed
+            | FailureKind::Other => false,
+        }
     }
 
     /// Classifies an error message in one pass over its text (see the module's precedence
@@ -703,36 +713,11 @@ const WORD_BYTE: [bool; 256] = {
     table
 };
 
-/// Bytes that are not part of a word, eight at a time: the high bit of each byte of the result
-/// is set where `chunk` has an ASCII byte that is neither a letter nor a digit.
+/// Where the word that continues at `from` ends: at the first byte that is not a
+/// [`WORD_BYTE`], eight bytes a step ([`crate::swar::word_end`]).
 #[inline]
-fn separator_bits(chunk: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = ONES * 0x80;
-    // Each byte's low seven bits; adding `0x80 - bound` sets the high bit where the byte is at
-    // least `bound`, with no carry into the next byte.
-    let low = chunk & !HIGH;
-    let at_least = |value: u64, bound: u8| (value + ONES * (0x80 - bound as u64)) & HIGH;
-    let digit = at_least(low, b'0') & !at_least(low, b'9' + 1);
-    let folded = low | (ONES * 0x20);
-    let letter = at_least(folded, b'a') & !at_least(folded, b'z' + 1);
-    !(chunk | digit | letter) & HIGH
-}
-
-/// Where the word that continues at `from` ends.
-#[inline]
-fn word_end(text: &[u8], mut from: usize) -> usize {
-    while let Some(chunk) = text.get(from..from + 8) {
-        let bits = separator_bits(u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])));
-        if bits != 0 {
-            return from + (bits.trailing_zeros() / 8) as usize;
-        }
-        from += 8;
-    }
-    while from < text.len() && WORD_BYTE[text[from] as usize] {
-        from += 1;
-    }
-    from
+fn word_end(text: &[u8], from: usize) -> usize {
+    crate::swar::word_end(text, from)
 }
 
 /// The separators that join two words into one compound when nothing else stands between them:
@@ -969,19 +954,28 @@ mod tests {
         assert!(seen.iter().all(|&s| s));
     }
 
+    /// Every kind but `Other` (the fallback) has its place in the precedence order.
     #[test]
-    fn separator_bits_agree_with_the_byte_table() {
+    fn kind_order_ranks_every_kind_but_other() {
+        for kind in FailureKind::ALL {
+            let ranked = KIND_ORDER.contains(&kind);
+            assert_eq!(ranked, kind != FailureKind::Other, "{kind:?}");
+        }
+    }
+
+    /// The word-at-a-time scan ends words where the byte table does.
+    #[test]
+    fn word_end_agrees_with_the_byte_table() {
         for byte in 0..=255u8 {
-            for position in 0..8 {
-                let mut chunk = [b'a'; 8];
-                chunk[position] = byte;
-                let bits = separator_bits(u64::from_le_bytes(chunk));
+            for position in 0..12 {
+                let mut text = [b'a'; 12];
+                text[position] = byte;
                 let want = if WORD_BYTE[byte as usize] {
-                    0
+                    12
                 } else {
-                    0x80u64 << (8 * position)
+                    position
                 };
-                assert_eq!(bits, want, "byte {byte:#04x} at {position}");
+                assert_eq!(word_end(&text, 0), want, "byte {byte:#04x} at {position}");
             }
         }
     }

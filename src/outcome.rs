@@ -206,6 +206,7 @@ pub struct Incomplete {
 /// operation reported that it finished by the rules of the daemon that sent it.
 #[must_use]
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// The operation finished.
     Success(Success),

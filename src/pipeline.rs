@@ -10,6 +10,12 @@ use crate::event::Event;
 use crate::summary::Summary;
 use crate::tracker::{Ending, Limit, Tracker, TrackerConfig, TrackerLimit};
 
+/// A `Pipeline` can be shared between threads and moved to one (its `Tracker` is `Send + Sync`).
+const _: () = {
+    const fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Pipeline>();
+};
+
 /// Something the pipeline has to tell its caller about, in stream order.
 ///
 /// Not `#[non_exhaustive]`: every consumer (the C ABI, the command-line tool) must show each

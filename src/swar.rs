@@ -1,6 +1,7 @@
 //! Word-at-a-time byte classes (SWAR: "SIMD within a register"): the one home of the bit
-//! tricks that let the splitter ([`crate::scan`]) and the record parser's fast path
-//! ([`crate::message`]) cross eight bytes per step.
+//! tricks that let the splitter ([`crate::scan`]), the record parser's fast path
+//! ([`crate::message`]) and the failure classifier's word scan ([`crate::failure`]) cross eight
+//! bytes per step.
 //!
 //! Each mask has the high bit of a byte set where that byte is in the class. Borrows can set
 //! false bits, but only in bytes *above* a true one, so the lowest set bit
@@ -28,6 +29,38 @@ pub(crate) fn below(word: u64, bound: u8) -> u64 {
 pub(crate) fn load(bytes: &[u8], at: usize) -> Option<u64> {
     let chunk: [u8; 8] = bytes.get(at..at.wrapping_add(8))?.try_into().ok()?;
     Some(u64::from_le_bytes(chunk))
+}
+
+/// ASCII bytes that are neither letters nor digits (bytes of 0x80 and above are not in the
+/// class). Exact in every byte, not only the lowest: each byte's sum stays below 0x100, so no
+/// carry crosses into the next byte.
+#[inline(always)]
+pub(crate) fn ascii_non_alphanumeric(word: u64) -> u64 {
+    // Each byte's low seven bits; adding `0x80 - bound` sets the high bit where the byte is at
+    // least `bound`.
+    let low = word & !HIGHS;
+    let at_least = |value: u64, bound: u8| (value + ONES * (0x80 - u64::from(bound))) & HIGHS;
+    let digit = at_least(low, b'0') & !at_least(low, b'9' + 1);
+    let folded = low | (ONES * 0x20);
+    let letter = at_least(folded, b'a') & !at_least(folded, b'z' + 1);
+    !(word | digit | letter) & HIGHS
+}
+
+/// Index of the first ASCII byte from `from` that is neither a letter nor a digit (the end of
+/// a word of the failure classifier, [`crate::failure`]), or `bytes.len()` when there is none.
+#[inline]
+pub(crate) fn word_end(bytes: &[u8], mut from: usize) -> usize {
+    while let Some(word) = load(bytes, from) {
+        let stops = ascii_non_alphanumeric(word);
+        if stops != 0 {
+            return from + (stops.trailing_zeros() / 8) as usize;
+        }
+        from += 8;
+    }
+    while from < bytes.len() && (bytes[from].is_ascii_alphanumeric() || bytes[from] >= 0x80) {
+        from += 1;
+    }
+    from
 }
 
 /// Index of the first `"`, `{`, `[`, `}` or `]` from `from`: what the splitter must look at
@@ -93,6 +126,25 @@ pub(crate) fn string_stop(bytes: &[u8], mut from: usize) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `ascii_non_alphanumeric` marks exactly the bytes its doc names, at every position.
+    #[test]
+    fn ascii_non_alphanumeric_is_exact() {
+        for byte in 0..=255u8 {
+            for position in 0..8 {
+                let mut word = [b'a'; 8];
+                word[position] = byte;
+                let bits = ascii_non_alphanumeric(u64::from_le_bytes(word));
+                let in_class = byte < 0x80 && !byte.is_ascii_alphanumeric();
+                let want = if in_class {
+                    0x80u64 << (8 * position)
+                } else {
+                    0
+                };
+                assert_eq!(bits, want, "byte {byte:#04x} at {position}");
+            }
+        }
+    }
 
     /// `eq` and `below` mark the lowest byte of their class exactly, for every byte value at
     /// every position of a word whose other bytes are either outside the class or also in it.

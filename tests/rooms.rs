@@ -31,6 +31,12 @@ fn uses(source: &str) -> BTreeMap<String, usize> {
         let mut rest = code;
         while let Some(at) = rest.find("crate::") {
             rest = &rest[at + "crate::".len()..];
+            // A grouped path would hide its rooms from this reader: one path per room.
+            assert!(
+                !rest.starts_with('{'),
+                "line {}: write `use crate::<room>::…` once per room, not `crate::{{…}}`",
+                number + 1
+            );
             let name: String = rest
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
@@ -53,21 +59,39 @@ fn uses(source: &str) -> BTreeMap<String, usize> {
     found
 }
 
-/// Each `src/*.rs` file's module name and the modules it uses.
-fn graph() -> BTreeMap<String, BTreeMap<String, usize>> {
+/// Each room's name and the modules it uses: a `src/<room>.rs` file, or every `.rs` file of a
+/// `src/<room>/` folder (a room split into files, like `tracker`), whose uses are merged.
+fn graph() -> BTreeMap<String, BTreeMap<String, String>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut graph = BTreeMap::new();
+    let mut graph: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
     for entry in fs::read_dir(&src).expect("src/ is readable") {
         let path = entry.expect("a directory entry").path();
-        if path.extension().and_then(|e| e.to_str()) != Some("rs") {
+        let (name, files) = if path.is_dir() {
+            let mut files: Vec<_> = fs::read_dir(&path)
+                .expect("a readable folder")
+                .map(|entry| entry.expect("a directory entry").path())
+                .filter(|file| file.extension().and_then(|e| e.to_str()) == Some("rs"))
+                .collect();
+            files.sort();
+            (path.file_name(), files)
+        } else if path.extension().and_then(|e| e.to_str()) == Some("rs") {
+            (path.file_stem(), vec![path.clone()])
+        } else {
             continue;
+        };
+        let name = name.and_then(|s| s.to_str()).expect("a UTF-8 name");
+        let room = graph.entry(name.to_owned()).or_default();
+        for file in files {
+            let source = fs::read_to_string(&file).expect("a readable source file");
+            let shown = file
+                .strip_prefix(&src)
+                .unwrap_or(&file)
+                .display()
+                .to_string();
+            for (used, line) in uses(&source) {
+                room.entry(used).or_insert(format!("src/{shown}:{line}"));
+            }
         }
-        let name = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .expect("a UTF-8 name");
-        let source = fs::read_to_string(&path).expect("a readable source file");
-        graph.insert(name.to_owned(), uses(&source));
     }
     graph
 }
@@ -90,11 +114,11 @@ fn rooms_use_only_the_rooms_before_them() {
         let Some(here) = position(&name) else {
             continue;
         };
-        for (other, line) in used {
+        for (other, at) in used {
             match position(&other) {
                 Some(there) if there <= here => {}
-                Some(_) => wrong.push(format!("src/{name}.rs:{line} uses `{other}`, a later room")),
-                None => wrong.push(format!("src/{name}.rs:{line} uses `{other}`, not a room")),
+                Some(_) => wrong.push(format!("{at} ({name}) uses `{other}`, a later room")),
+                None => wrong.push(format!("{at} ({name}) uses `{other}`, not a room")),
             }
         }
     }
@@ -112,4 +136,10 @@ fn the_checker_sees_a_use() {
     let used = uses(source);
     assert_eq!(used.keys().collect::<Vec<_>>(), ["event", "scan"]);
     assert_eq!(used["scan"], 3);
+}
+
+#[test]
+#[should_panic(expected = "once per room")]
+fn the_checker_refuses_a_grouped_path() {
+    uses("use crate::{event::Event, tracker::Tracker};\n");
 }

@@ -348,6 +348,7 @@ fn verdict_rules() {
                     _ => "other",
                 }
             ),
+            other => format!("{other:?}"),
         };
         assert_eq!(got, expected, "stream: {stream}");
     }

@@ -5,7 +5,7 @@
 //! `#[unsafe(no_mangle)] pub unsafe extern "C" fn pullstream_…`, checks its pointers for NULL,
 //! and runs its body inside [`std::panic::catch_unwind`], so a panic never crosses into C: it
 //! becomes `PULLSTREAM_STATUS_PANIC` and the handle refuses further work. The header
-//! `include/pullstream.h` is generated from these files by cbindgen (`tests/header.rs`) and is
+//! `include/pullstream.h` is generated from these files by cbindgen (`capi/tests/header.rs`) and is
 //! the C documentation; `docs/C_API.md` describes the conventions.
 //!
 //! | C | Rust |

@@ -2,7 +2,7 @@
 //! the C tests never need cbindgen. This test regenerates it in memory and fails when the
 //! committed file differs.
 
-const REGENERATE: &str = "UPDATE_HEADER=1 cargo test --test header";
+const REGENERATE: &str = "UPDATE_HEADER=1 cargo test -p pullstream-capi --test header";
 
 fn manifest_dir() -> &'static str {
     env!("CARGO_MANIFEST_DIR")

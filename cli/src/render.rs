@@ -299,6 +299,8 @@ fn layer_line(layer: &Layer, operation: Operation, style: Style) -> String {
     let amount = |n: u64| match unit {
         Unit::Bytes => bytes(n),
         Unit::Seconds => format!("{}s", n.saturating_sub(1)),
+        // A unit newer than this tool: the number as the stream gave it.
+        _ => n.to_string(),
     };
     let done = layer.phase() == Phase::Done;
     let (numbers, fraction) = match counter.total {

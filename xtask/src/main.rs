@@ -10,7 +10,7 @@
 use std::env;
 use std::ffi::OsString;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 const HELP: &str = "\
@@ -23,7 +23,8 @@ Commands:
         <libdir>/libpullstream.so.<version>, libpullstream.so.<major> and libpullstream.so (links)
         <libdir>/libpullstream.a
         <libdir>/pkgconfig/pullstream.pc
-      --prefix DIR    where the files belong (made absolute; written into pullstream.pc)
+      --prefix DIR    where the files belong (made absolute; written into pullstream.pc, a
+                      space escaped as `\\ `, which shell-like consumers such as make read)
       --libdir DIR    relative to the prefix, or absolute (default: lib)
       --profile P     release (default) or debug
       DESTDIR         environment variable: a staging root prepended to every installed path
@@ -106,14 +107,33 @@ fn cargo() -> Command {
     command
 }
 
+/// `path` made absolute against the current directory, with `.` and `..` resolved in the text
+/// (the prefix is written into pullstream.pc, where `/work/cli/../../opt` would be a puzzle).
 fn absolute(path: &Path) -> Result<PathBuf, Failure> {
-    if path.is_absolute() {
-        return Ok(path.to_path_buf());
+    let joined = if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        match env::current_dir() {
+            Ok(dir) => dir.join(path),
+            Err(error) => return fail(format!("cannot read the current directory: {error}")),
+        }
+    };
+    Ok(normalized(&joined))
+}
+
+/// An absolute path with `.` and `..` resolved lexically (`..` at the root stays at the root).
+fn normalized(path: &Path) -> PathBuf {
+    let mut result = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                result.pop();
+            }
+            other => result.push(other),
+        }
     }
-    match env::current_dir() {
-        Ok(dir) => Ok(dir.join(path)),
-        Err(error) => fail(format!("cannot read the current directory: {error}")),
-    }
+    result
 }
 
 /// `CARGO_TARGET_DIR` (relative to the directory cargo was run from), else `<root>/target`.
@@ -337,10 +357,10 @@ fn write(path: &Path, contents: &str) -> Result<(), Failure> {
 /// pullstream.pc. `libdir` is written relative to `${prefix}` when it lies under it, so the
 /// file stays right if the tree is moved with `pkg-config --define-prefix`.
 fn pkg_config(options: &InstallOptions, version: &str, private_libs: &[String]) -> String {
-    let prefix = options.prefix.display();
+    let prefix = pc_escaped(&options.prefix);
     let libdir = match options.libdir().strip_prefix(&options.prefix) {
-        Ok(relative) => format!("${{prefix}}/{}", relative.display()),
-        Err(_) => options.libdir().display().to_string(),
+        Ok(relative) => format!("${{prefix}}/{}", pc_escaped(relative)),
+        Err(_) => pc_escaped(&options.libdir()),
     };
     format!(
         "prefix={prefix}\n\
@@ -355,6 +375,20 @@ fn pkg_config(options: &InstallOptions, version: &str, private_libs: &[String]) 
          Cflags: -I${{includedir}}\n",
         private_libs.join(" ")
     )
+}
+
+/// A path as a .pc value: a space or a backslash escaped with a backslash, as meson writes its
+/// .pc files, so that pkg-config prints `-I/opt/my\ libs/include` as one word for a consumer
+/// that splits like a shell (make, meson, `eval`); unescaped, every consumer would see two.
+fn pc_escaped(path: &Path) -> String {
+    let mut escaped = String::new();
+    for c in path.display().to_string().chars() {
+        if c == ' ' || c == '\\' {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
 }
 
 fn install(options: &InstallOptions) -> Result<(), Failure> {
@@ -448,4 +482,41 @@ fn fuzz_seeds() -> Result<(), Failure> {
         println!("fuzz/seeds/{target}: {count} seeds");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(prefix: &str, libdir: &str) -> InstallOptions {
+        InstallOptions {
+            prefix: PathBuf::from(prefix),
+            libdir: PathBuf::from(libdir),
+            profile: String::from("release"),
+            destdir: None,
+        }
+    }
+
+    #[test]
+    fn relative_prefixes_are_resolved_in_the_text() {
+        assert_eq!(
+            normalized(Path::new("/a/b/../../opt/./p")),
+            Path::new("/opt/p")
+        );
+        assert_eq!(normalized(Path::new("/../x")), Path::new("/x"));
+        let made = absolute(Path::new("x/../y")).unwrap_or_default();
+        assert!(made.is_absolute() && made.ends_with("y"), "{made:?}");
+        assert!(!made.components().any(|c| c == Component::ParentDir));
+    }
+
+    #[test]
+    fn pc_file_escapes_spaces() {
+        let pc = pkg_config(&options("/opt/my libs", "lib64"), "0.1.0", &["-lm".into()]);
+        assert!(
+            pc.starts_with("prefix=/opt/my\\ libs\nlibdir=${prefix}/lib64\n"),
+            "{pc}"
+        );
+        let pc = pkg_config(&options("/opt", "/usr/lib/x y"), "0.1.0", &[]);
+        assert!(pc.contains("\nlibdir=/usr/lib/x\\ y\n"), "{pc}");
+    }
 }
