@@ -201,8 +201,15 @@ run build_pull_report_pkgconfig cc "$REPORT" $(pkg-config --cflags --libs pullst
 run build_pull_report_pkgconfig_static cc $(pkg-config --static --cflags pullstream) "$REPORT" \
   "$(pkg-config --variable=libdir pullstream)/libpullstream.a" \
   "${PC_PRIVATE[@]}" -o "$OUT/pull_report_pkgconfig_static"
+# A wholly static program from nothing but `pkg-config --static` and the compiler's -static:
+# the linker then takes libpullstream.a, and Libs.private supplies what it needs.
+# shellcheck disable=SC2046
+run build_pull_report_pkgconfig_all_static cc -static "$REPORT" \
+  $(pkg-config --static --cflags --libs pullstream) -o "$OUT/pull_report_pkgconfig_all_static"
+no_dynamic_section() { ! readelf -d "$OUT/pull_report_pkgconfig_all_static" | grep -q NEEDED; }
+run pull_report_pkgconfig_all_static_is_static no_dynamic_section
 pkgconfig_builds_agree() {
-  local fixture expected shared static
+  local fixture expected shared static all_static
   for fixture in tests/fixtures/pull_up_to_date.stream tests/fixtures/pull_error_first.stream \
     tests/fixtures/push_aux_digest.stream tests/fixtures/pull_cut_mid_record.stream; do
     if [ "$COMPARE_WITH_CLI" = 1 ]; then
@@ -212,6 +219,8 @@ pkgconfig_builds_agree() {
     fi
     shared=$(LD_LIBRARY_PATH=$LIBDIR capture "$OUT/pull_report_pkgconfig" "$fixture")
     static=$(capture "$OUT/pull_report_pkgconfig_static" "$fixture")
+    all_static=$(capture "$OUT/pull_report_pkgconfig_all_static" "$fixture")
+    [ "$all_static" = "$expected" ] || { echo "$fixture: -static differs:"; echo "$all_static"; echo "$expected"; return 1; }
     [ "$shared" = "$expected" ] || { echo "$fixture: shared differs:"; echo "$shared"; echo "$expected"; return 1; }
     [ "$static" = "$expected" ] || { echo "$fixture: static differs:"; echo "$static"; echo "$expected"; return 1; }
   done

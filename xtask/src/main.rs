@@ -296,7 +296,15 @@ fn build_capi(profile: &str) -> Result<Vec<String>, Failure> {
         .rev()
         .find_map(|line| line.split_once(NOTE).map(|(_, libs)| libs));
     match libs {
-        Some(libs) => Ok(libs.split_whitespace().map(str::to_string).collect()),
+        // `-lgcc_s` is the unwinder as a shared library: every C compiler driver already links
+        // the unwinder (gcc: libgcc_s for a dynamic program, libgcc_eh for `-static`), and
+        // naming the shared one here would make `cc -static $(pkg-config --static --libs
+        // pullstream)` fail, as there is no libgcc_s.a.
+        Some(libs) => Ok(libs
+            .split_whitespace()
+            .filter(|lib| *lib != "-lgcc_s")
+            .map(str::to_string)
+            .collect()),
         None => {
             eprint!("{stderr}");
             fail("rustc did not print native-static-libs for pullstream-capi")
