@@ -42,6 +42,8 @@ pub enum Parsed {
     Run(Options),
     Help,
     Version,
+    /// `pull` or `push`, with the arguments after it.
+    Daemon(&'static str, Vec<OsString>),
 }
 
 /// The default and the largest read size.
@@ -95,7 +97,15 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
     let mut demo = false;
     let mut demo_speed = None;
     let mut only_files = false;
-    let mut args = args.into_iter();
+    let mut args = args.into_iter().peekable();
+    // `pullstream pull …` and `pullstream push …`: the first argument names the command (a
+    // file of that name is still read with `pullstream ./pull` or `pullstream -- pull`).
+    for command in ["pull", "push"] {
+        if args.peek().is_some_and(|first| first == command) {
+            args.next();
+            return Ok(Parsed::Daemon(command, args.collect()));
+        }
+    }
     while let Some(arg) = args.next() {
         let text = arg.to_string_lossy().into_owned();
         if only_files || text == "-" || !text.starts_with('-') {

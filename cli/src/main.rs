@@ -6,6 +6,7 @@
 //! quiet. `--demo` replays a sample pull through the very same loop.
 
 mod args;
+mod daemon;
 mod events;
 mod render;
 
@@ -50,6 +51,7 @@ fn main() {
             0
         }
         Ok(Parsed::Run(options)) => run(options),
+        Ok(Parsed::Daemon(command, rest)) => daemon::main(command, rest),
         Err(message) => {
             warn(&format!("{message} (see 'pullstream --help')"));
             64
@@ -210,6 +212,8 @@ impl Live {
 /// Where items go, by mode.
 struct Sink {
     mode: Mode,
+    /// Human mode, verdict only: no progress, no informative lines.
+    quiet: bool,
     out: Out,
     style: Style,
     live: Option<Live>,
@@ -241,6 +245,7 @@ impl Sink {
                 match self.mode {
                     Mode::Json => {}
                     Mode::Events => self.out.line(&events::event_line(record, event)),
+                    Mode::Human if self.quiet => {}
                     Mode::Human => {
                         if self.live.is_none() {
                             if let Some(line) = self.phases.line(event) {
@@ -388,12 +393,25 @@ impl Session {
     }
 
     /// Ends the input and prints the verdict; returns the exit code.
+    fn finish(self, now_ms: u64, read_error: Option<io::Error>) -> i32 {
+        self.conclude(now_ms, read_error, None).report()
+    }
+
+    /// Ends the input and works out the verdict, without printing it yet ([`Verdict::report`]
+    /// does). `abort`, when the run was stopped before the input ended (a stall, the time
+    /// limit, Ctrl-C), is the `incomplete_reason` to give and the line that says why; an
+    /// error the daemon reported still wins.
     ///
     /// Where the input stopped being readable (a read error, an HTTP body cut short or with
     /// broken framing), the stream is cut: `truncated_body` once a record was decoded or
     /// whenever the HTTP framing proves a cut; before any record, a read or framing error
     /// means the input is not a progress stream (`not_a_progress_stream`, exit 3).
-    fn finish(mut self, now_ms: u64, read_error: Option<io::Error>) -> i32 {
+    fn conclude(
+        mut self,
+        now_ms: u64,
+        read_error: Option<io::Error>,
+        abort: Option<(&'static str, String)>,
+    ) -> Verdict {
         if let Some(held) = self.undecided.take() {
             // Shorter than `HTTP/1.` and a prefix of it: a (tiny) body.
             self.feed(&held, now_ms);
@@ -477,6 +495,17 @@ impl Session {
         if not_a_stream {
             summary.set_not_a_progress_stream();
         }
+        if let Some((why, line)) = abort {
+            if summary.outcome != "failed" {
+                // Whatever the bytes so far said, the run was stopped before their end.
+                summary.outcome = "incomplete";
+                summary.result = None;
+                summary.incomplete_reason = Some(why);
+                error_response = false;
+                notes.extend(reason.take());
+                reason = Some(format!("incomplete ({why}): {line}"));
+            }
+        }
         let mut code = summary.exit_code();
         if error_response {
             // An error response whose body is not a JSON error message: whatever the body
@@ -495,10 +524,40 @@ impl Session {
                 self.sink.malformed - MAX_MALFORMED_SHOWN
             ));
         }
+        Verdict {
+            session: self,
+            summary,
+            code,
+            reason,
+            notes,
+        }
+    }
+}
 
-        let sink = &mut self.sink;
+/// How a run ended, not printed yet.
+struct Verdict {
+    session: Session,
+    summary: pullstream::summary::Summary,
+    code: i32,
+    /// A line that replaces the verdict line on stderr.
+    reason: Option<String>,
+    /// Lines for stderr before the verdict.
+    notes: Vec<String>,
+}
+
+impl Verdict {
+    /// Prints the verdict (and the notes) and returns the exit code.
+    fn report(self) -> i32 {
+        let Verdict {
+            mut session,
+            summary,
+            code,
+            reason,
+            notes,
+        } = self;
+        let sink = &mut session.sink;
         if let Some(live) = &mut sink.live {
-            live.draw(&mut sink.out, self.pipeline.tracker(), sink.style);
+            live.draw(&mut sink.out, session.pipeline.tracker(), sink.style);
         }
         if sink.mode != Mode::Human {
             sink.out.line(&summary.to_json());
@@ -559,47 +618,112 @@ fn run(options: Options) -> i32 {
         Input::Demo { speed } => (spawn_demo(*speed), *speed, String::from("the demo")),
     };
     let detect = !options.http && !matches!(options.input, Input::Demo { .. });
-    let terminal = options.mode == Mode::Human && io::stdout().is_terminal();
-    let style = Style {
-        color: terminal && color_allowed(),
-    };
-    let mut session = Session {
-        chunk_size: options.chunk_size,
-        pipeline: Pipeline::new(),
-        label,
-        undecided: detect.then(Vec::new),
-        announce_http: false,
-        detected_http: false,
-        http: options.http.then(ResponseDecoder::new),
-        http_error: None,
-        http_failure: None,
-        trailing: 0,
-        sink: Sink {
+    let session = Session::new(
+        SessionSetup {
             mode: options.mode,
-            out: Out {
-                writer: io::BufWriter::with_capacity(64 * 1024, io::stdout()),
-                broken: false,
-            },
-            style,
-            live: terminal.then(Live::new),
-            phases: render::PhaseLog::default(),
-            malformed: 0,
-            quiet_malformed: false,
-            errors: 0,
+            quiet: false,
+            chunk_size: options.chunk_size,
+            label,
+            http: options.http,
+            detect,
         },
-    };
+        Pipeline::new(),
+    );
+    let driven = drive(session, rx, speed, &Controls::default());
+    driven.session.finish(driven.now_ms, driven.read_error)
+}
+
+/// What a [`Session`] is made from.
+struct SessionSetup {
+    mode: Mode,
+    /// Human mode without the progress: only the verdict (and warnings).
+    quiet: bool,
+    chunk_size: usize,
+    /// What the input is called on stderr.
+    label: String,
+    /// The input is a whole HTTP response.
+    http: bool,
+    /// Tell a whole HTTP response from a body by its first bytes.
+    detect: bool,
+}
+
+impl Session {
+    fn new(setup: SessionSetup, pipeline: Pipeline) -> Session {
+        let terminal = setup.mode == Mode::Human && !setup.quiet && io::stdout().is_terminal();
+        let style = Style {
+            color: terminal && color_allowed(),
+        };
+        Session {
+            chunk_size: setup.chunk_size,
+            pipeline,
+            label: setup.label,
+            undecided: setup.detect.then(Vec::new),
+            announce_http: false,
+            detected_http: false,
+            http: setup.http.then(ResponseDecoder::new),
+            http_error: None,
+            http_failure: None,
+            trailing: 0,
+            sink: Sink {
+                mode: setup.mode,
+                quiet: setup.quiet,
+                out: Out {
+                    writer: io::BufWriter::with_capacity(64 * 1024, io::stdout()),
+                    broken: false,
+                },
+                style,
+                live: terminal.then(Live::new),
+                phases: render::PhaseLog::default(),
+                malformed: 0,
+                quiet_malformed: false,
+                errors: 0,
+            },
+        }
+    }
+}
+
+/// Ways a run can end before its input does (all off by default).
+#[derive(Default)]
+struct Controls {
+    /// The whole operation must be over by then.
+    deadline: Option<Instant>,
+    /// No progress for this long is a stall: a layer the tracker finds stalled, or no byte at
+    /// all while no layer is extracting.
+    stall_after: Option<Duration>,
+    /// Set (by the SIGINT handler) to stop.
+    cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+/// Why [`drive`] stopped before the input ended: the `incomplete_reason` and a line.
+type Abort = (&'static str, String);
+
+/// Where [`drive`] left a session.
+struct Driven {
+    session: Session,
+    read_error: Option<io::Error>,
+    abort: Option<Abort>,
+    /// The session's clock when it stopped.
+    now_ms: u64,
+}
+
+/// Feeds what `rx` brings into `session` until the input ends or a control stops it.
+fn drive(mut session: Session, rx: Receiver<Chunk>, speed: f64, controls: &Controls) -> Driven {
     let start = Instant::now();
     // The demo's clock runs as fast as its replay, so rates and ETAs look real.
     let now_ms = || (start.elapsed().as_secs_f64() * 1000.0 * speed) as u64;
     let mut read_error = None;
-    loop {
-        let chunk = if session.sink.live.is_some() {
+    let mut last_byte = Instant::now();
+    let watching =
+        controls.deadline.is_some() || controls.stall_after.is_some() || controls.cancel.is_some();
+    let abort = loop {
+        let chunk = if session.sink.live.is_some() || watching {
             rx.recv_timeout(REDRAW_EVERY)
         } else {
             rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
         };
         match chunk {
             Ok(Chunk::Data(data)) => {
+                last_byte = Instant::now();
                 session.input(&data, now_ms());
                 if let Some(live) = &mut session.sink.live {
                     if live.due() {
@@ -613,16 +737,16 @@ fn run(options: Options) -> i32 {
                     session.sink.out.flush();
                 }
             }
-            Ok(Chunk::End) | Err(RecvTimeoutError::Disconnected) => break,
+            Ok(Chunk::End) | Err(RecvTimeoutError::Disconnected) => break None,
             Ok(Chunk::Failed(error)) => {
                 read_error = Some(error);
-                break;
+                break None;
             }
             Err(RecvTimeoutError::Timeout) => {
                 let now = now_ms();
-                let stalled = !session.pipeline.tracker_mut().poll_stalls(now).is_empty();
+                let stalls = session.pipeline.tracker_mut().poll_stalls(now);
                 if let Some(live) = &mut session.sink.live {
-                    if live.dirty || stalled || !live.pending.is_empty() {
+                    if live.dirty || !stalls.is_empty() || !live.pending.is_empty() {
                         live.draw(
                             &mut session.sink.out,
                             session.pipeline.tracker(),
@@ -630,8 +754,55 @@ fn run(options: Options) -> i32 {
                         );
                     }
                 }
+                if let Some(limit) = controls.stall_after {
+                    if let Some(stall) = stalls.first() {
+                        break Some((
+                            "stalled",
+                            format!(
+                                "layer {} made no progress while {} for {}",
+                                render::sanitize(&stall.layer, " "),
+                                stall.phase.as_str(),
+                                daemon::show_duration(limit)
+                            ),
+                        ));
+                    }
+                    let extracting = session
+                        .pipeline
+                        .tracker()
+                        .snapshot()
+                        .layers
+                        .iter()
+                        .any(|layer| layer.phase() == pullstream::tracker::Phase::Extracting);
+                    if !extracting && last_byte.elapsed() >= limit {
+                        break Some((
+                            "stalled",
+                            format!(
+                                "the daemon sent nothing for {}",
+                                daemon::show_duration(limit)
+                            ),
+                        ));
+                    }
+                }
+                if controls.deadline.is_some_and(|d| Instant::now() >= d) {
+                    break Some((
+                        "timed_out",
+                        String::from("the --timeout for the whole operation ran out"),
+                    ));
+                }
+                if controls
+                    .cancel
+                    .as_ref()
+                    .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+                {
+                    break Some(("cancelled", String::from("interrupted (Ctrl-C)")));
+                }
             }
         }
+    };
+    Driven {
+        now_ms: now_ms(),
+        session,
+        read_error,
+        abort,
     }
-    session.finish(now_ms(), read_error)
 }
