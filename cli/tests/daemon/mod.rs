@@ -329,7 +329,8 @@ fn serve<S: Conn>(mut stream: S, script: &Mutex<Script>) {
 }
 
 fn answer_with(stream: &mut impl Write, reader: &mut impl Read, answer: Answer) {
-    const CHUNKED: &str = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    const CHUNKED: &str =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
     match answer {
         Answer::Replay { body, chunk, pace } => {
             if stream.write_all(CHUNKED.as_bytes()).is_err() {
