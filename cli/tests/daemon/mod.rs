@@ -33,7 +33,8 @@ pub enum Answer {
     /// `200 OK`, chunked; the first `at` bytes of `body` are sent inside one chunk announced
     /// with the whole body's length, then the connection is closed.
     CutMidChunk { body: Vec<u8>, at: usize },
-    /// `200 OK`, chunked; `body` is sent, then nothing until the client goes away.
+    /// `200 OK`, chunked; `body` is sent, then nothing until the client goes away (or
+    /// [`STALL_MAX`] passes; the response then ends without its last chunk).
     Stall { body: Vec<u8> },
     /// An HTTP/1.0 response: no chunking, body until the connection closes.
     Http10 { body: Vec<u8> },
@@ -110,6 +111,9 @@ pub struct Daemon {
     dir: PathBuf,
     connections: Arc<AtomicUsize>,
 }
+
+/// The longest a [`Answer::Stall`] holds its connection open.
+pub const STALL_MAX: Duration = Duration::from_secs(20);
 
 static NEXT_DIR: AtomicUsize = AtomicUsize::new(0);
 
@@ -238,17 +242,26 @@ impl Drop for Daemon {
 /// What [`serve`] needs of a connection.
 trait Conn: Read + Write + Send + 'static {
     fn try_clone_box(&self) -> std::io::Result<Box<dyn Read + Send>>;
+    fn set_timeout(&self, timeout: Duration);
 }
 
 impl Conn for UnixStream {
     fn try_clone_box(&self) -> std::io::Result<Box<dyn Read + Send>> {
         Ok(Box::new(self.try_clone()?))
     }
+
+    fn set_timeout(&self, timeout: Duration) {
+        let _ = self.set_read_timeout(Some(timeout));
+    }
 }
 
 impl Conn for TcpStream {
     fn try_clone_box(&self) -> std::io::Result<Box<dyn Read + Send>> {
         Ok(Box::new(self.try_clone()?))
+    }
+
+    fn set_timeout(&self, timeout: Duration) {
+        let _ = self.set_read_timeout(Some(timeout));
     }
 }
 
@@ -325,6 +338,8 @@ fn serve<S: Conn>(mut stream: S, script: &Mutex<Script>) {
         status: 500,
         message: String::from("the fake daemon has no answer scripted"),
     });
+    // A stall polls for the client going away; no read blocks the thread for good.
+    stream.set_timeout(Duration::from_millis(200));
     answer_with(&mut stream, &mut reader, answer);
 }
 
@@ -371,12 +386,19 @@ fn answer_with(stream: &mut impl Write, reader: &mut impl Read, answer: Answer) 
             if stream.write_all(&out).and(stream.flush()).is_err() {
                 return;
             }
-            // Until the client closes (read gives 0 or an error), or a minute at most.
+            // Until the client closes (read gives 0 or an error other than the poll's
+            // timeout), or 20 seconds at most.
             let mut sink = [0u8; 256];
             let start = std::time::Instant::now();
-            while start.elapsed() < Duration::from_secs(60) {
+            while start.elapsed() < STALL_MAX {
                 match reader.read(&mut sink) {
-                    Ok(0) | Err(_) => return,
+                    Ok(0) => return,
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        ) => {}
+                    Err(_) => return,
                     Ok(_) => {}
                 }
             }
