@@ -121,16 +121,39 @@ fn spawn_demo(speed: f64) -> Receiver<Chunk> {
     rx
 }
 
-/// Buffered stdout that goes quiet, instead of failing, once the reader has gone away.
+/// Buffered stdout that goes quiet once a write fails. A reader that went away (a broken
+/// pipe: `| head`) is no error; any other failure (`> /dev/full`) is kept for the exit code.
 struct Out {
     writer: io::BufWriter<io::Stdout>,
     broken: bool,
+    failed: Option<io::Error>,
 }
 
+/// Exit code when stdout cannot be written (sysexits `EX_IOERR`).
+const EXIT_OUTPUT_FAILED: i32 = 74;
+
 impl Out {
-    fn write(&mut self, text: &str) {
-        if !self.broken && self.writer.write_all(text.as_bytes()).is_err() {
+    fn new() -> Out {
+        Out {
+            writer: io::BufWriter::with_capacity(64 * 1024, io::stdout()),
+            broken: false,
+            failed: None,
+        }
+    }
+
+    fn note(&mut self, result: io::Result<()>) {
+        if let Err(error) = result {
             self.broken = true;
+            if error.kind() != io::ErrorKind::BrokenPipe {
+                self.failed.get_or_insert(error);
+            }
+        }
+    }
+
+    fn write(&mut self, text: &str) {
+        if !self.broken {
+            let result = self.writer.write_all(text.as_bytes());
+            self.note(result);
         }
     }
 
@@ -140,8 +163,9 @@ impl Out {
     }
 
     fn flush(&mut self) {
-        if !self.broken && self.writer.flush().is_err() {
-            self.broken = true;
+        if !self.broken {
+            let result = self.writer.flush();
+            self.note(result);
         }
     }
 }
@@ -168,7 +192,7 @@ impl Live {
             drawn: 0,
             last_draw: None,
             dirty: true,
-            width: env_number("COLUMNS").filter(|&w| w >= 20).unwrap_or(80),
+            width: terminal_width(),
             max_layers: env_number("LINES").map_or(15, |l| l.saturating_sub(4).max(3)),
             pending: Vec::new(),
         }
@@ -181,6 +205,8 @@ impl Live {
     /// Redraws in place: cursor up over the previous drawing, clear to the end of the screen,
     /// print pending log lines, then the layer lines and the aggregate line.
     fn draw(&mut self, out: &mut Out, tracker: &Tracker, style: Style) {
+        // Follows resizes: one ioctl per redraw, ten a second at most.
+        self.width = terminal_width();
         let mut text = String::new();
         if self.drawn > 0 {
             text.push_str(&format!("\x1b[{}A\r\x1b[J", self.drawn));
@@ -570,6 +596,14 @@ impl Verdict {
         for note in notes {
             warn(&note);
         }
+        if let Some(error) = sink.out.failed.take() {
+            // The verdict did not reach stdout: a script must not read this run as a success.
+            warn(&format!("cannot write to standard output: {error}"));
+            if reason.is_none() && code != 0 {
+                warn(&render::verdict(&summary, code, Style { color: false }));
+            }
+            return EXIT_OUTPUT_FAILED;
+        }
         if !verdict_ok {
             let style = Style {
                 color: color_allowed() && io::stderr().is_terminal(),
@@ -594,6 +628,23 @@ fn http_detected_line(dechunked: bool) -> String {
     line
 }
 
+/// The live display's width: `COLUMNS` when set (20 or more), else the terminal's own width
+/// (the `terminal_size` crate asks stdout, then stderr), else 80.
+fn terminal_width() -> usize {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&w| w >= 20)
+    {
+        return columns;
+    }
+    terminal_size::terminal_size_of(io::stdout())
+        .or_else(|| terminal_size::terminal_size_of(io::stderr()))
+        .map(|(terminal_size::Width(w), _)| usize::from(w))
+        .filter(|&w| w >= 20)
+        .unwrap_or(80)
+}
+
 /// `NO_COLOR` set to anything non-empty turns colours off.
 fn color_allowed() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
@@ -601,6 +652,12 @@ fn color_allowed() -> bool {
 
 fn run(options: Options) -> i32 {
     let read_size = options.chunk_size.clamp(args::READ_SIZE, 16 << 20);
+    if options.input == Input::Stdin && io::stdin().is_terminal() {
+        warn(
+            "waiting for a progress stream on standard input (pipe one in, or name a file; \
+             Ctrl-D ends the input). To pull an image: pullstream pull IMAGE",
+        );
+    }
     let (rx, speed, label) = match &options.input {
         Input::Stdin => (
             spawn_reader(Box::new(io::stdin()), read_size),
@@ -667,10 +724,7 @@ impl Session {
             sink: Sink {
                 mode: setup.mode,
                 quiet: setup.quiet,
-                out: Out {
-                    writer: io::BufWriter::with_capacity(64 * 1024, io::stdout()),
-                    broken: false,
-                },
+                out: Out::new(),
                 style,
                 live: terminal.then(Live::new),
                 phases: render::PhaseLog::default(),
