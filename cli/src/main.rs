@@ -596,19 +596,19 @@ impl Verdict {
         for note in notes {
             warn(&note);
         }
-        if let Some(error) = sink.out.failed.take() {
-            // The verdict did not reach stdout: a script must not read this run as a success.
+        let failed_write = sink.out.failed.take();
+        if let Some(error) = &failed_write {
             warn(&format!("cannot write to standard output: {error}"));
-            if reason.is_none() && code != 0 {
-                warn(&render::verdict(&summary, code, Style { color: false }));
-            }
-            return EXIT_OUTPUT_FAILED;
         }
         if !verdict_ok {
             let style = Style {
                 color: color_allowed() && io::stderr().is_terminal(),
             };
             warn(&reason.unwrap_or_else(|| render::verdict(&summary, code, style)));
+        }
+        if failed_write.is_some() {
+            // The output did not reach stdout: a script must not read this run as a success.
+            return EXIT_OUTPUT_FAILED;
         }
         code
     }
