@@ -51,6 +51,7 @@ pub const READ_SIZE: usize = 64 * 1024;
 
 pub const USAGE: &str = "\
 Usage: pullstream [OPTIONS] [FILE]
+       pullstream pull|push [OPTIONS] IMAGE   (see 'pullstream pull --help')
 
 Reads a Docker Engine (or Podman) JSON progress stream -- the body of POST /images/create
 (pull), /images/{name}/push, /build, /images/load or import -- from FILE or stdin ('-', the
@@ -73,10 +74,12 @@ Exit status:
   2   incomplete: the stream ended before the operation finished, or was empty
   3   the input is not a progress stream, or could not be read
   64  usage error
+  74  standard output could not be written (a full disk, not a closed pipe)
 
 Environment: NO_COLOR (non-empty: no colours), COLUMNS (width of the live display).
 
-Example:
+Examples:
+  pullstream pull alpine
   curl -s --unix-socket /var/run/docker.sock -X POST \\
     'http://localhost/v1.43/images/create?fromImage=alpine&tag=latest' | pullstream
 ";

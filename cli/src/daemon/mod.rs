@@ -2,7 +2,7 @@
 //!
 //! The response goes through the same code as piped input (`--http`): the HTTP layer, the
 //! pipeline, the display, `--json`, `--events` and the exit codes. Around it: locating the
-//! daemon ([`connect`]), the reference ([`reference`]), credentials ([`auth`]), retries and
+//! daemon ([`connect`]), the reference ([`mod@reference`]), credentials ([`auth`]), retries and
 //! durations ([`retry`]).
 
 mod auth;
@@ -69,7 +69,8 @@ Credentials otherwise come from $DOCKER_CONFIG/config.json or ~/.docker/config.j
 (auths, credHelpers, credsStore), as the docker CLI finds them.
 
 Exit status: 0 success, 1 failed, 2 incomplete (cut, stalled, timed out), 64 usage error,
-69 the daemon cannot be reached, 130 interrupted.
+69 the daemon cannot be reached, 74 stdout cannot be written,
+130 interrupted.
 ";
 
 /// The command line of `pull` / `push`.
