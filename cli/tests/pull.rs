@@ -659,3 +659,87 @@ fn usage_errors() {
     assert!(run.stdout.starts_with("Usage: pullstream pull"));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn retries_a_cut_stream_but_not_past_the_timeout() {
+    let daemon = Daemon::tcp();
+    let body = fixture("pull_success_crlf");
+    daemon.pulls([
+        Answer::CutMidChunk {
+            at: body.len() / 2,
+            body,
+        },
+        Answer::fixture("pull_success_crlf"),
+    ]);
+    let run = run_on(
+        &daemon,
+        &["pull", "--json", "--retries", "1", "alpine"],
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("attempt 1 of 2 incomplete (truncated_body)"),
+        "{}",
+        run.stderr
+    );
+    // A retry-after hint longer than what --timeout leaves: no retry, the failure at once.
+    let daemon = Daemon::unix();
+    daemon.pulls([
+        Answer::Error {
+            status: 500,
+            message: String::from("toomanyrequests: slow down, retry after 30s"),
+        },
+        Answer::fixture("pull_success_crlf"),
+    ]);
+    let started = Instant::now();
+    let run = run_on(
+        &daemon,
+        &[
+            "pull",
+            "--json",
+            "--retries",
+            "5",
+            "--timeout",
+            "5s",
+            "alpine",
+        ],
+        b"",
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(json(&run)["error"]["kind"], "rate_limited");
+    assert_eq!(daemon.operations().len(), 1);
+    assert!(started.elapsed() < Duration::from_secs(4));
+}
+
+#[test]
+fn extraction_gets_longer_before_it_is_a_stall() {
+    let daemon = Daemon::unix();
+    let body = concat!(
+        r#"{"status":"Pulling from library/alpine","id":"latest"}"#,
+        "\r\n",
+        r#"{"status":"Pulling fs layer","progressDetail":{},"id":"aaaaaaaaaaaa"}"#,
+        "\r\n",
+        r#"{"status":"Downloading","progressDetail":{"current":100,"total":100},"id":"aaaaaaaaaaaa"}"#,
+        "\r\n",
+        r#"{"status":"Download complete","progressDetail":{},"id":"aaaaaaaaaaaa"}"#,
+        "\r\n",
+        r#"{"status":"Extracting","progressDetail":{"current":10,"total":100},"id":"aaaaaaaaaaaa"}"#,
+        "\r\n",
+    );
+    daemon.pulls([Answer::Stall {
+        body: body.as_bytes().to_vec(),
+    }]);
+    let started = Instant::now();
+    let run = run_on(
+        &daemon,
+        &["pull", "--json", "--stall-timeout", "400ms", "alpine"],
+        b"",
+    );
+    let took = started.elapsed();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(json(&run)["incomplete_reason"], "stalled");
+    assert!(run.stderr.contains("while extracting"), "{}", run.stderr);
+    // Four times the stall timeout, not one.
+    assert!(took >= Duration::from_millis(1500), "{took:?}");
+}
