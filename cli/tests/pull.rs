@@ -743,3 +743,60 @@ fn extraction_gets_longer_before_it_is_a_stall() {
     // Four times the stall timeout, not one.
     assert!(took >= Duration::from_millis(1500), "{took:?}");
 }
+
+#[test]
+fn docker_contexts_name_the_daemon() {
+    let daemon = Daemon::unix();
+    daemon.pulls([Answer::fixture("pull_up_to_date")]);
+    // A context directory is named by a hash of the context's name; the name inside counts.
+    let meta = daemon.dir().join("contexts/meta/0123abcd");
+    std::fs::create_dir_all(&meta).unwrap();
+    std::fs::write(
+        meta.join("meta.json"),
+        serde_json::json!({"Name": "fake", "Endpoints": {"docker": {"Host": daemon.host}}})
+            .to_string(),
+    )
+    .unwrap();
+    let nowhere = "unix:///nonexistent/docker.sock";
+    // DOCKER_CONTEXT wins over DOCKER_HOST.
+    let run = finish(
+        command(&["pull", "--json", "alpine"], daemon.dir())
+            .env("DOCKER_CONTEXT", "fake")
+            .env("DOCKER_HOST", nowhere)
+            .spawn()
+            .unwrap(),
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    // currentContext is read when neither is set; DOCKER_HOST wins over it.
+    write_config(&daemon, &serde_json::json!({"currentContext": "fake"}));
+    let run = finish(
+        command(&["pull", "--json", "alpine"], daemon.dir())
+            .spawn()
+            .unwrap(),
+        b"",
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = finish(
+        command(&["pull", "--json", "alpine"], daemon.dir())
+            .env("DOCKER_HOST", nowhere)
+            .spawn()
+            .unwrap(),
+        b"",
+    );
+    assert_eq!(run.code, 69, "{}", run.stderr);
+    assert_eq!(daemon.operations().len(), 2);
+    let run = finish(
+        command(&["pull", "--json", "alpine"], daemon.dir())
+            .env("DOCKER_CONTEXT", "other")
+            .spawn()
+            .unwrap(),
+        b"",
+    );
+    assert_eq!(run.code, 64, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("docker context 'other' not found"),
+        "{}",
+        run.stderr
+    );
+}

@@ -84,17 +84,26 @@ pub fn parse_host(text: &str, tls_wanted: bool) -> Result<Host, String> {
     ))
 }
 
-/// Where the daemon is: `--host`, else `DOCKER_HOST`, else Docker's socket, else Podman's
-/// (rootless `$XDG_RUNTIME_DIR/podman/podman.sock`, then rootful), else Docker's (so that the
-/// error names it).
+/// Where the daemon is, in docker/cli's order (`cli/command/cli.go`, `resolveContextName`):
+/// `--host`; else the context `DOCKER_CONTEXT` names; else `DOCKER_HOST`; else the
+/// `currentContext` of the docker config; else Docker's socket, else Podman's (rootless
+/// `$XDG_RUNTIME_DIR/podman/podman.sock`, then rootful), else Docker's (so that the error
+/// names it). The context `default` means "no context".
 pub fn locate(flag: Option<&str>) -> Result<Host, String> {
     let tls = std::env::var_os("DOCKER_TLS_VERIFY").is_some_and(|v| !v.is_empty())
         || std::env::var_os("DOCKER_TLS").is_some_and(|v| !v.is_empty());
     if let Some(text) = flag {
         return parse_host(text, tls);
     }
-    if let Some(text) = std::env::var("DOCKER_HOST").ok().filter(|t| !t.is_empty()) {
+    let env = |name: &str| std::env::var(name).ok().filter(|t| !t.is_empty());
+    if let Some(context) = env("DOCKER_CONTEXT").filter(|c| c != "default") {
+        return context_host(&context);
+    }
+    if let Some(text) = env("DOCKER_HOST") {
         return parse_host(&text, tls);
+    }
+    if let Some(context) = current_context().filter(|c| c != "default") {
+        return context_host(&context);
     }
     let mut candidates = vec![PathBuf::from(DOCKER_SOCKET)];
     if let Some(runtime) = std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty()) {
@@ -104,6 +113,55 @@ pub fn locate(flag: Option<&str>) -> Result<Host, String> {
     let found = candidates.iter().find(|p| p.exists()).cloned();
     Ok(Host::Unix(
         found.unwrap_or_else(|| PathBuf::from(DOCKER_SOCKET)),
+    ))
+}
+
+/// The docker config's `currentContext`, if any.
+fn current_context() -> Option<String> {
+    let text = std::fs::read(super::auth::config_path()?).ok()?;
+    let config: serde_json::Value = serde_json::from_slice(&text).ok()?;
+    config["currentContext"].as_str().map(str::to_string)
+}
+
+/// The docker endpoint of context `name`. Contexts live in
+/// `<config dir>/contexts/meta/<sha256 of the name>/meta.json` (docker/cli
+/// `cli/context/store/metadatastore.go`) as `{"Name", "Endpoints": {"docker": {"Host"}}}`;
+/// the directories are searched by their `Name`, which needs no hash. A context with TLS
+/// material (`contexts/tls/<same directory>/docker`) is refused like `tcp://` with TLS.
+fn context_host(name: &str) -> Result<Host, String> {
+    let dir = super::auth::config_path()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .ok_or_else(|| format!("docker context '{name}': no docker config directory"))?;
+    let meta = dir.join("contexts/meta");
+    let entries = std::fs::read_dir(&meta).map_err(|e| {
+        format!(
+            "docker context '{name}': cannot read {}: {e}",
+            meta.display()
+        )
+    })?;
+    for entry in entries.flatten() {
+        let Ok(text) = std::fs::read(entry.path().join("meta.json")) else {
+            continue;
+        };
+        let Ok(json) = serde_json::from_slice::<serde_json::Value>(&text) else {
+            continue;
+        };
+        if json["Name"].as_str() != Some(name) {
+            continue;
+        }
+        let Some(host) = json["Endpoints"]["docker"]["Host"].as_str() else {
+            return Err(format!("docker context '{name}' has no docker endpoint"));
+        };
+        let tls = dir
+            .join("contexts/tls")
+            .join(entry.file_name())
+            .join("docker")
+            .exists();
+        return parse_host(host, tls).map_err(|e| format!("docker context '{name}': {e}"));
+    }
+    Err(format!(
+        "docker context '{name}' not found in {} (DOCKER_CONTEXT or currentContext names it)",
+        meta.display()
     ))
 }
 
