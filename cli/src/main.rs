@@ -760,6 +760,21 @@ struct Driven {
     now_ms: u64,
 }
 
+/// The `--timeout` ran out, or Ctrl-C came.
+fn time_up_or_cancelled(controls: &Controls) -> Option<Abort> {
+    if controls.deadline.is_some_and(|d| Instant::now() >= d) {
+        return Some((
+            "timed_out",
+            String::from("the --timeout for the whole operation ran out"),
+        ));
+    }
+    let cancel = controls.cancel.as_ref();
+    if cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+        return Some(("cancelled", String::from("interrupted (Ctrl-C)")));
+    }
+    None
+}
+
 /// Feeds what `rx` brings into `session` until the input ends or a control stops it.
 fn drive(mut session: Session, rx: Receiver<Chunk>, speed: f64, controls: &Controls) -> Driven {
     let start = Instant::now();
@@ -837,20 +852,11 @@ fn drive(mut session: Session, rx: Receiver<Chunk>, speed: f64, controls: &Contr
                         ));
                     }
                 }
-                if controls.deadline.is_some_and(|d| Instant::now() >= d) {
-                    break Some((
-                        "timed_out",
-                        String::from("the --timeout for the whole operation ran out"),
-                    ));
-                }
-                if controls
-                    .cancel
-                    .as_ref()
-                    .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
-                {
-                    break Some(("cancelled", String::from("interrupted (Ctrl-C)")));
-                }
             }
+        }
+        // Checked after data too: a stream that never pauses must still stop in time.
+        if let Some(abort) = time_up_or_cancelled(controls) {
+            break Some(abort);
         }
     };
     Driven {

@@ -304,8 +304,10 @@ fn the_timeout_covers_the_whole_operation() {
     let daemon = Daemon::tcp();
     daemon.pulls([Answer::Replay {
         body: fixture("pull_containerd_docker24"),
-        chunk: 64,
-        pace: Duration::from_millis(200),
+        // Faster than the display's 100 ms tick: the input never pauses long enough for
+        // the loop's idle branch, and the time limit must still be seen.
+        chunk: 8,
+        pace: Duration::from_millis(30),
     }]);
     let started = Instant::now();
     let run = run_on(
