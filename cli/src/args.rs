@@ -42,6 +42,8 @@ pub enum Parsed {
     Run(Options),
     Help,
     Version,
+    /// `pull` or `push`, with the arguments after it.
+    Daemon(&'static str, Vec<OsString>),
 }
 
 /// The default and the largest read size.
@@ -49,6 +51,7 @@ pub const READ_SIZE: usize = 64 * 1024;
 
 pub const USAGE: &str = "\
 Usage: pullstream [OPTIONS] [FILE]
+       pullstream pull|push [OPTIONS] IMAGE   (see 'pullstream pull --help')
 
 Reads a Docker Engine (or Podman) JSON progress stream -- the body of POST /images/create
 (pull), /images/{name}/push, /build, /images/load or import -- from FILE or stdin ('-', the
@@ -71,10 +74,12 @@ Exit status:
   2   incomplete: the stream ended before the operation finished, or was empty
   3   the input is not a progress stream, or could not be read
   64  usage error
+  74  standard output could not be written (a full disk, not a closed pipe)
 
 Environment: NO_COLOR (non-empty: no colours), COLUMNS (width of the live display).
 
-Example:
+Examples:
+  pullstream pull alpine
   curl -s --unix-socket /var/run/docker.sock -X POST \\
     'http://localhost/v1.43/images/create?fromImage=alpine&tag=latest' | pullstream
 ";
@@ -95,7 +100,15 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
     let mut demo = false;
     let mut demo_speed = None;
     let mut only_files = false;
-    let mut args = args.into_iter();
+    let mut args = args.into_iter().peekable();
+    // `pullstream pull …` and `pullstream push …`: the first argument names the command (a
+    // file of that name is still read with `pullstream ./pull` or `pullstream -- pull`).
+    for command in ["pull", "push"] {
+        if args.peek().is_some_and(|first| first == command) {
+            args.next();
+            return Ok(Parsed::Daemon(command, args.collect()));
+        }
+    }
     while let Some(arg) = args.next() {
         let text = arg.to_string_lossy().into_owned();
         if only_files || text == "-" || !text.starts_with('-') {

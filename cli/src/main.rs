@@ -6,6 +6,7 @@
 //! quiet. `--demo` replays a sample pull through the very same loop.
 
 mod args;
+mod daemon;
 mod events;
 mod render;
 
@@ -50,6 +51,7 @@ fn main() {
             0
         }
         Ok(Parsed::Run(options)) => run(options),
+        Ok(Parsed::Daemon(command, rest)) => daemon::main(command, rest),
         Err(message) => {
             warn(&format!("{message} (see 'pullstream --help')"));
             64
@@ -119,16 +121,39 @@ fn spawn_demo(speed: f64) -> Receiver<Chunk> {
     rx
 }
 
-/// Buffered stdout that goes quiet, instead of failing, once the reader has gone away.
+/// Buffered stdout that goes quiet once a write fails. A reader that went away (a broken
+/// pipe: `| head`) is no error; any other failure (`> /dev/full`) is kept for the exit code.
 struct Out {
     writer: io::BufWriter<io::Stdout>,
     broken: bool,
+    failed: Option<io::Error>,
 }
 
+/// Exit code when stdout cannot be written (sysexits `EX_IOERR`).
+const EXIT_OUTPUT_FAILED: i32 = 74;
+
 impl Out {
-    fn write(&mut self, text: &str) {
-        if !self.broken && self.writer.write_all(text.as_bytes()).is_err() {
+    fn new() -> Out {
+        Out {
+            writer: io::BufWriter::with_capacity(64 * 1024, io::stdout()),
+            broken: false,
+            failed: None,
+        }
+    }
+
+    fn note(&mut self, result: io::Result<()>) {
+        if let Err(error) = result {
             self.broken = true;
+            if error.kind() != io::ErrorKind::BrokenPipe {
+                self.failed.get_or_insert(error);
+            }
+        }
+    }
+
+    fn write(&mut self, text: &str) {
+        if !self.broken {
+            let result = self.writer.write_all(text.as_bytes());
+            self.note(result);
         }
     }
 
@@ -138,8 +163,9 @@ impl Out {
     }
 
     fn flush(&mut self) {
-        if !self.broken && self.writer.flush().is_err() {
-            self.broken = true;
+        if !self.broken {
+            let result = self.writer.flush();
+            self.note(result);
         }
     }
 }
@@ -166,7 +192,7 @@ impl Live {
             drawn: 0,
             last_draw: None,
             dirty: true,
-            width: env_number("COLUMNS").filter(|&w| w >= 20).unwrap_or(80),
+            width: terminal_width(),
             max_layers: env_number("LINES").map_or(15, |l| l.saturating_sub(4).max(3)),
             pending: Vec::new(),
         }
@@ -179,6 +205,8 @@ impl Live {
     /// Redraws in place: cursor up over the previous drawing, clear to the end of the screen,
     /// print pending log lines, then the layer lines and the aggregate line.
     fn draw(&mut self, out: &mut Out, tracker: &Tracker, style: Style) {
+        // Follows resizes: one ioctl per redraw, ten a second at most.
+        self.width = terminal_width();
         let mut text = String::new();
         if self.drawn > 0 {
             text.push_str(&format!("\x1b[{}A\r\x1b[J", self.drawn));
@@ -210,6 +238,8 @@ impl Live {
 /// Where items go, by mode.
 struct Sink {
     mode: Mode,
+    /// Human mode, verdict only: no progress, no informative lines.
+    quiet: bool,
     out: Out,
     style: Style,
     live: Option<Live>,
@@ -241,6 +271,7 @@ impl Sink {
                 match self.mode {
                     Mode::Json => {}
                     Mode::Events => self.out.line(&events::event_line(record, event)),
+                    Mode::Human if self.quiet => {}
                     Mode::Human => {
                         if self.live.is_none() {
                             if let Some(line) = self.phases.line(event) {
@@ -387,12 +418,25 @@ impl Session {
     }
 
     /// Ends the input and prints the verdict; returns the exit code.
+    fn finish(self, now_ms: u64, read_error: Option<io::Error>) -> i32 {
+        self.conclude(now_ms, read_error, None).report()
+    }
+
+    /// Ends the input and works out the verdict, without printing it yet ([`Verdict::report`]
+    /// does). `abort`, when the run was stopped before the input ended (a stall, the time
+    /// limit, Ctrl-C), is the `incomplete_reason` to give and the line that says why; an
+    /// error the daemon reported still wins.
     ///
     /// Where the input stopped being readable (a read error, an HTTP body cut short or with
     /// broken framing), the stream is cut: `truncated_body` once a record was decoded or
     /// whenever the HTTP framing proves a cut; before any record, a read or framing error
     /// means the input is not a progress stream (`not_a_progress_stream`, exit 3).
-    fn finish(mut self, now_ms: u64, read_error: Option<io::Error>) -> i32 {
+    fn conclude(
+        mut self,
+        now_ms: u64,
+        read_error: Option<io::Error>,
+        abort: Option<(&'static str, String)>,
+    ) -> Verdict {
         if let Some(held) = self.undecided.take() {
             // Shorter than `HTTP/1.` and a prefix of it: a (tiny) body.
             self.feed(&held, now_ms);
@@ -476,6 +520,17 @@ impl Session {
         if not_a_stream {
             summary.set_not_a_progress_stream();
         }
+        if let Some((why, line)) = abort {
+            if summary.outcome != "failed" {
+                // Whatever the bytes so far said, the run was stopped before their end.
+                summary.outcome = "incomplete";
+                summary.result = None;
+                summary.incomplete_reason = Some(why);
+                error_response = false;
+                notes.extend(reason.take());
+                reason = Some(format!("incomplete ({why}): {line}"));
+            }
+        }
         let mut code = summary.exit_code();
         if error_response {
             // An error response whose body is not a JSON error message: whatever the body
@@ -494,10 +549,40 @@ impl Session {
                 self.sink.malformed - MAX_MALFORMED_SHOWN
             ));
         }
+        Verdict {
+            session: self,
+            summary,
+            code,
+            reason,
+            notes,
+        }
+    }
+}
 
-        let sink = &mut self.sink;
+/// How a run ended, not printed yet.
+struct Verdict {
+    session: Session,
+    summary: pullstream::summary::Summary,
+    code: i32,
+    /// A line that replaces the verdict line on stderr.
+    reason: Option<String>,
+    /// Lines for stderr before the verdict.
+    notes: Vec<String>,
+}
+
+impl Verdict {
+    /// Prints the verdict (and the notes) and returns the exit code.
+    fn report(self) -> i32 {
+        let Verdict {
+            mut session,
+            summary,
+            code,
+            reason,
+            notes,
+        } = self;
+        let sink = &mut session.sink;
         if let Some(live) = &mut sink.live {
-            live.draw(&mut sink.out, self.pipeline.tracker(), sink.style);
+            live.draw(&mut sink.out, session.pipeline.tracker(), sink.style);
         }
         if sink.mode != Mode::Human {
             sink.out.line(&summary.to_json());
@@ -510,11 +595,19 @@ impl Session {
         for note in notes {
             warn(&note);
         }
+        let failed_write = sink.out.failed.take();
+        if let Some(error) = &failed_write {
+            warn(&format!("cannot write to standard output: {error}"));
+        }
         if !verdict_ok {
             let style = Style {
                 color: color_allowed() && io::stderr().is_terminal(),
             };
             warn(&reason.unwrap_or_else(|| render::verdict(&summary, code, style)));
+        }
+        if failed_write.is_some() {
+            // The output did not reach stdout: a script must not read this run as a success.
+            return EXIT_OUTPUT_FAILED;
         }
         code
     }
@@ -534,6 +627,23 @@ fn http_detected_line(dechunked: bool) -> String {
     line
 }
 
+/// The live display's width: `COLUMNS` when set (20 or more), else the terminal's own width
+/// (the `terminal_size` crate asks stdout, then stderr), else 80.
+fn terminal_width() -> usize {
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&w| w >= 20)
+    {
+        return columns;
+    }
+    terminal_size::terminal_size_of(io::stdout())
+        .or_else(|| terminal_size::terminal_size_of(io::stderr()))
+        .map(|(terminal_size::Width(w), _)| usize::from(w))
+        .filter(|&w| w >= 20)
+        .unwrap_or(80)
+}
+
 /// `NO_COLOR` set to anything non-empty turns colours off.
 fn color_allowed() -> bool {
     std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
@@ -541,6 +651,12 @@ fn color_allowed() -> bool {
 
 fn run(options: Options) -> i32 {
     let read_size = options.chunk_size.clamp(args::READ_SIZE, 16 << 20);
+    if options.input == Input::Stdin && io::stdin().is_terminal() {
+        warn(
+            "waiting for a progress stream on standard input (pipe one in, or name a file; \
+             Ctrl-D ends the input). To pull an image: pullstream pull IMAGE",
+        );
+    }
     let (rx, speed, label) = match &options.input {
         Input::Stdin => (
             spawn_reader(Box::new(io::stdin()), read_size),
@@ -558,47 +674,124 @@ fn run(options: Options) -> i32 {
         Input::Demo { speed } => (spawn_demo(*speed), *speed, String::from("the demo")),
     };
     let detect = !options.http && !matches!(options.input, Input::Demo { .. });
-    let terminal = options.mode == Mode::Human && io::stdout().is_terminal();
-    let style = Style {
-        color: terminal && color_allowed(),
-    };
-    let mut session = Session {
-        chunk_size: options.chunk_size,
-        pipeline: Pipeline::new(),
-        label,
-        undecided: detect.then(Vec::new),
-        announce_http: false,
-        detected_http: false,
-        http: options.http.then(ResponseDecoder::new),
-        http_error: None,
-        http_failure: None,
-        trailing: 0,
-        sink: Sink {
+    let session = Session::new(
+        SessionSetup {
             mode: options.mode,
-            out: Out {
-                writer: io::BufWriter::with_capacity(64 * 1024, io::stdout()),
-                broken: false,
-            },
-            style,
-            live: terminal.then(Live::new),
-            phases: render::PhaseLog::default(),
-            malformed: 0,
-            quiet_malformed: false,
-            errors: 0,
+            quiet: false,
+            chunk_size: options.chunk_size,
+            label,
+            http: options.http,
+            detect,
         },
-    };
+        Pipeline::new(),
+    );
+    let driven = drive(session, rx, speed, &Controls::default());
+    driven.session.finish(driven.now_ms, driven.read_error)
+}
+
+/// What a [`Session`] is made from.
+struct SessionSetup {
+    mode: Mode,
+    /// Human mode without the progress: only the verdict (and warnings).
+    quiet: bool,
+    chunk_size: usize,
+    /// What the input is called on stderr.
+    label: String,
+    /// The input is a whole HTTP response.
+    http: bool,
+    /// Tell a whole HTTP response from a body by its first bytes.
+    detect: bool,
+}
+
+impl Session {
+    fn new(setup: SessionSetup, pipeline: Pipeline) -> Session {
+        let terminal = setup.mode == Mode::Human && !setup.quiet && io::stdout().is_terminal();
+        let style = Style {
+            color: terminal && color_allowed(),
+        };
+        Session {
+            chunk_size: setup.chunk_size,
+            pipeline,
+            label: setup.label,
+            undecided: setup.detect.then(Vec::new),
+            announce_http: false,
+            detected_http: false,
+            http: setup.http.then(ResponseDecoder::new),
+            http_error: None,
+            http_failure: None,
+            trailing: 0,
+            sink: Sink {
+                mode: setup.mode,
+                quiet: setup.quiet,
+                out: Out::new(),
+                style,
+                live: terminal.then(Live::new),
+                phases: render::PhaseLog::default(),
+                malformed: 0,
+                quiet_malformed: false,
+                errors: 0,
+            },
+        }
+    }
+}
+
+/// Ways a run can end before its input does (all off by default).
+#[derive(Default)]
+struct Controls {
+    /// The whole operation must be over by then.
+    deadline: Option<Instant>,
+    /// No progress for this long is a stall: a layer the tracker finds stalled, or no byte at
+    /// all while no layer is extracting.
+    stall_after: Option<Duration>,
+    /// Set (by the SIGINT handler) to stop.
+    cancel: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+/// Why [`drive`] stopped before the input ended: the `incomplete_reason` and a line.
+type Abort = (&'static str, String);
+
+/// Where [`drive`] left a session.
+struct Driven {
+    session: Session,
+    read_error: Option<io::Error>,
+    abort: Option<Abort>,
+    /// The session's clock when it stopped.
+    now_ms: u64,
+}
+
+/// The `--timeout` ran out, or Ctrl-C came.
+fn time_up_or_cancelled(controls: &Controls) -> Option<Abort> {
+    if controls.deadline.is_some_and(|d| Instant::now() >= d) {
+        return Some((
+            "timed_out",
+            String::from("the --timeout for the whole operation ran out"),
+        ));
+    }
+    let cancel = controls.cancel.as_ref();
+    if cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
+        return Some(("cancelled", String::from("interrupted (Ctrl-C)")));
+    }
+    None
+}
+
+/// Feeds what `rx` brings into `session` until the input ends or a control stops it.
+fn drive(mut session: Session, rx: Receiver<Chunk>, speed: f64, controls: &Controls) -> Driven {
     let start = Instant::now();
     // The demo's clock runs as fast as its replay, so rates and ETAs look real.
     let now_ms = || (start.elapsed().as_secs_f64() * 1000.0 * speed) as u64;
     let mut read_error = None;
-    loop {
-        let chunk = if session.sink.live.is_some() {
+    let mut last_byte = Instant::now();
+    let watching =
+        controls.deadline.is_some() || controls.stall_after.is_some() || controls.cancel.is_some();
+    let abort = loop {
+        let chunk = if session.sink.live.is_some() || watching {
             rx.recv_timeout(REDRAW_EVERY)
         } else {
             rx.recv().map_err(|_| RecvTimeoutError::Disconnected)
         };
         match chunk {
             Ok(Chunk::Data(data)) => {
+                last_byte = Instant::now();
                 session.input(&data, now_ms());
                 if let Some(live) = &mut session.sink.live {
                     if live.due() {
@@ -612,16 +805,16 @@ fn run(options: Options) -> i32 {
                     session.sink.out.flush();
                 }
             }
-            Ok(Chunk::End) | Err(RecvTimeoutError::Disconnected) => break,
+            Ok(Chunk::End) | Err(RecvTimeoutError::Disconnected) => break None,
             Ok(Chunk::Failed(error)) => {
                 read_error = Some(error);
-                break;
+                break None;
             }
             Err(RecvTimeoutError::Timeout) => {
                 let now = now_ms();
-                let stalled = !session.pipeline.tracker_mut().poll_stalls(now).is_empty();
+                let stalls = session.pipeline.tracker_mut().poll_stalls(now);
                 if let Some(live) = &mut session.sink.live {
-                    if live.dirty || stalled || !live.pending.is_empty() {
+                    if live.dirty || !stalls.is_empty() || !live.pending.is_empty() {
                         live.draw(
                             &mut session.sink.out,
                             session.pipeline.tracker(),
@@ -629,8 +822,46 @@ fn run(options: Options) -> i32 {
                         );
                     }
                 }
+                if let Some(limit) = controls.stall_after {
+                    if let Some(stall) = stalls.first() {
+                        break Some((
+                            "stalled",
+                            format!(
+                                "layer {} made no progress while {} for {}",
+                                render::sanitize(&stall.layer, " "),
+                                stall.phase.as_str(),
+                                daemon::show_duration(limit)
+                            ),
+                        ));
+                    }
+                    let extracting = session
+                        .pipeline
+                        .tracker()
+                        .snapshot()
+                        .layers
+                        .iter()
+                        .any(|layer| layer.phase() == pullstream::tracker::Phase::Extracting);
+                    if !extracting && last_byte.elapsed() >= limit {
+                        break Some((
+                            "stalled",
+                            format!(
+                                "the daemon sent nothing for {}",
+                                daemon::show_duration(limit)
+                            ),
+                        ));
+                    }
+                }
             }
         }
+        // Checked after data too: a stream that never pauses must still stop in time.
+        if let Some(abort) = time_up_or_cancelled(controls) {
+            break Some(abort);
+        }
+    };
+    Driven {
+        now_ms: now_ms(),
+        session,
+        read_error,
+        abort,
     }
-    session.finish(now_ms(), read_error)
 }
