@@ -450,6 +450,18 @@ enum pullstream_incomplete_reason
   // before any record. Given by the summary, which sees the decoder's counts; the
   // tracker's own outcome never gives it. Exit code 3.
   PULLSTREAM_INCOMPLETE_REASON_NOT_A_PROGRESS_STREAM = 5,
+  // The caller stopped reading because the operation made no progress for longer than
+  // it allows (the command-line tool's `--stall-timeout`). Told by the caller:
+  // `Summary::set_stopped_early`.
+  PULLSTREAM_INCOMPLETE_REASON_STALLED = 6,
+  // The caller stopped reading because its time limit for the whole operation ran out
+  // (the command-line tool's `--timeout`). Told by the caller:
+  // `Summary::set_stopped_early`.
+  PULLSTREAM_INCOMPLETE_REASON_TIMED_OUT = 7,
+  // The caller stopped reading because it was asked to (Ctrl-C): closing the connection
+  // makes the daemon cancel the operation. Told by the caller:
+  // `Summary::set_stopped_early`.
+  PULLSTREAM_INCOMPLETE_REASON_CANCELLED = 8,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L

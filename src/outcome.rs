@@ -98,6 +98,18 @@ crate::stable_enum! {
         /// before any record. Given by the summary, which sees the decoder's counts; the
         /// tracker's own outcome never gives it. Exit code 3.
         NotAProgressStream = 5 => "not_a_progress_stream",
+        /// The caller stopped reading because the operation made no progress for longer than
+        /// it allows (the command-line tool's `--stall-timeout`). Told by the caller:
+        /// `Summary::set_stopped_early`.
+        Stalled = 6 => "stalled",
+        /// The caller stopped reading because its time limit for the whole operation ran out
+        /// (the command-line tool's `--timeout`). Told by the caller:
+        /// `Summary::set_stopped_early`.
+        TimedOut = 7 => "timed_out",
+        /// The caller stopped reading because it was asked to (Ctrl-C): closing the connection
+        /// makes the daemon cancel the operation. Told by the caller:
+        /// `Summary::set_stopped_early`.
+        Cancelled = 8 => "cancelled",
     }
 }
 

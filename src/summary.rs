@@ -166,6 +166,49 @@ impl Summary {
         true
     }
 
+    /// Records that the caller stopped reading before the stream ended (`reason`:
+    /// [`IncompleteReason::Stalled`], [`IncompleteReason::TimedOut`] or
+    /// [`IncompleteReason::Cancelled`]): whatever the bytes so far said, the operation did not
+    /// finish. An error the daemon already reported still wins. Returns whether the summary
+    /// changed.
+    ///
+    /// ```
+    /// use pullstream::outcome::{IncompleteReason, Verdict};
+    /// let mut pipeline = pullstream::Pipeline::new();
+    /// let _ = pipeline.feed(b"{\"status\":\"Pulling fs layer\",\"id\":\"a1\"}\n", 0, |_| {
+    ///     std::ops::ControlFlow::Continue(())
+    /// });
+    /// let mut summary = pipeline.summary();
+    /// assert!(summary.set_stopped_early(IncompleteReason::Stalled));
+    /// assert_eq!(summary.outcome, Verdict::Incomplete);
+    /// assert_eq!(summary.exit_code(), 2);
+    /// ```
+    pub fn set_stopped_early(&mut self, reason: IncompleteReason) -> bool {
+        if self.outcome == Verdict::Failed {
+            return false;
+        }
+        self.outcome = Verdict::Incomplete;
+        self.result = None;
+        self.incomplete_reason = Some(reason);
+        true
+    }
+
+    /// Records that a check made after the stream (the command-line tool's `--verify`, which
+    /// asks the daemon for the image) found the operation did not do what the stream said: the
+    /// verdict becomes failed, with `message` classified as a daemon error would be.
+    pub fn set_failed(&mut self, message: String) {
+        let kind = FailureKind::classify(crate::json::JsonStr::from_validated(&message, false));
+        self.outcome = Verdict::Failed;
+        self.result = None;
+        self.incomplete_reason = None;
+        self.error = Some(SummaryError {
+            kind,
+            retryable: kind.is_retryable(),
+            message,
+            code: None,
+        });
+    }
+
     /// The process exit code the command-line tool (and the C example) use for this summary:
     /// 0 success, 1 the daemon reported an error, 2 incomplete (a cut, truncated or empty
     /// stream), 3 not a progress stream at all (`incomplete_reason` is

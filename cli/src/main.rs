@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use args::{Input, Mode, Options, Parsed};
 use pullstream::http::{starts_like_response, HttpError, ResponseDecoder, RESPONSE_PREFIX};
+use pullstream::outcome::IncompleteReason;
 use pullstream::pipeline::{Item, Pipeline};
 use pullstream::tracker::Tracker;
 use render::Style;
@@ -435,7 +436,7 @@ impl Session {
         mut self,
         now_ms: u64,
         read_error: Option<io::Error>,
-        abort: Option<(&'static str, String)>,
+        abort: Option<Abort>,
     ) -> Verdict {
         if let Some(held) = self.undecided.take() {
             // Shorter than `HTTP/1.` and a prefix of it: a (tiny) body.
@@ -521,14 +522,11 @@ impl Session {
             summary.set_not_a_progress_stream();
         }
         if let Some((why, line)) = abort {
-            if summary.outcome != "failed" {
-                // Whatever the bytes so far said, the run was stopped before their end.
-                summary.outcome = "incomplete";
-                summary.result = None;
-                summary.incomplete_reason = Some(why);
+            // Whatever the bytes so far said, the run was stopped before their end.
+            if summary.set_stopped_early(why) {
                 error_response = false;
                 notes.extend(reason.take());
-                reason = Some(format!("incomplete ({why}): {line}"));
+                reason = Some(format!("incomplete ({}): {line}", why.name()));
             }
         }
         let mut code = summary.exit_code();
@@ -748,7 +746,7 @@ struct Controls {
 }
 
 /// Why [`drive`] stopped before the input ended: the `incomplete_reason` and a line.
-type Abort = (&'static str, String);
+type Abort = (IncompleteReason, String);
 
 /// Where [`drive`] left a session.
 struct Driven {
@@ -763,13 +761,16 @@ struct Driven {
 fn time_up_or_cancelled(controls: &Controls) -> Option<Abort> {
     if controls.deadline.is_some_and(|d| Instant::now() >= d) {
         return Some((
-            "timed_out",
+            IncompleteReason::TimedOut,
             String::from("the --timeout for the whole operation ran out"),
         ));
     }
     let cancel = controls.cancel.as_ref();
     if cancel.is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed)) {
-        return Some(("cancelled", String::from("interrupted (Ctrl-C)")));
+        return Some((
+            IncompleteReason::Cancelled,
+            String::from("interrupted (Ctrl-C)"),
+        ));
     }
     None
 }
@@ -825,11 +826,11 @@ fn drive(mut session: Session, rx: Receiver<Chunk>, speed: f64, controls: &Contr
                 if let Some(limit) = controls.stall_after {
                     if let Some(stall) = stalls.first() {
                         break Some((
-                            "stalled",
+                            IncompleteReason::Stalled,
                             format!(
                                 "layer {} made no progress while {} for {}",
                                 render::sanitize(&stall.layer, " "),
-                                stall.phase.as_str(),
+                                stall.phase.name(),
                                 daemon::show_duration(limit)
                             ),
                         ));
@@ -843,7 +844,7 @@ fn drive(mut session: Session, rx: Receiver<Chunk>, speed: f64, controls: &Contr
                         .any(|layer| layer.phase() == pullstream::tracker::Phase::Extracting);
                     if !extracting && last_byte.elapsed() >= limit {
                         break Some((
-                            "stalled",
+                            IncompleteReason::Stalled,
                             format!(
                                 "the daemon sent nothing for {}",
                                 daemon::show_duration(limit)

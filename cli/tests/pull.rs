@@ -363,7 +363,12 @@ fn verify_reports_the_id_or_fails() {
     daemon.image_id(None);
     let run = run_on(&daemon, &["pull", "--json", "--verify", "alpine:3.20"], b"");
     assert_eq!(run.code, 1, "{}", run.stderr);
-    assert_eq!(json(&run)["incomplete_reason"], "verify_failed");
+    let summary = json(&run);
+    assert_eq!(summary["outcome"], "failed");
+    assert_eq!(summary["result"], serde_json::Value::Null);
+    assert!(summary["error"]["message"]
+        .as_str()
+        .is_some_and(|m| m.starts_with("--verify: ")));
     assert!(
         run.stderr
             .contains("--verify: the daemon does not have alpine:3.20"),

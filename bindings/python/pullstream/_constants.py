@@ -255,6 +255,9 @@ INCOMPLETE_REASON_CUT_MID_RECORD = 2
 INCOMPLETE_REASON_NO_TERMINAL_STATUS = 3
 INCOMPLETE_REASON_TRUNCATED_BODY = 4
 INCOMPLETE_REASON_NOT_A_PROGRESS_STREAM = 5
+INCOMPLETE_REASON_STALLED = 6
+INCOMPLETE_REASON_TIMED_OUT = 7
+INCOMPLETE_REASON_CANCELLED = 8
 INCOMPLETE_REASON_NAMES = {
     0: "none",
     1: "empty_stream",
@@ -262,6 +265,9 @@ INCOMPLETE_REASON_NAMES = {
     3: "no_terminal_status",
     4: "truncated_body",
     5: "not_a_progress_stream",
+    6: "stalled",
+    7: "timed_out",
+    8: "cancelled",
 }
 
 # pullstream_phase

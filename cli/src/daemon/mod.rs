@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use pullstream::outcome::IncompleteReason;
 use pullstream::pipeline::Pipeline;
 use pullstream::tracker::{StallPhase, TrackerConfig};
 
@@ -184,7 +185,7 @@ fn parse(command: &str, args: Vec<OsString>) -> Result<DaemonOptions, String> {
 /// `30s`, `2m`, `500ms`, `1m30s`: as the options are written.
 pub fn show_duration(duration: Duration) -> String {
     let ms = duration.as_millis();
-    if ms < 1000 || ms % 1000 != 0 {
+    if ms < 1000 || !ms.is_multiple_of(1000) {
         return format!("{ms}ms");
     }
     let s = ms / 1000;
@@ -365,9 +366,7 @@ pub fn main(command: &'static str, args: Vec<OsString>) -> i32 {
                     }
                 }
                 Err(message) => {
-                    verdict.summary.outcome = "incomplete";
-                    verdict.summary.result = None;
-                    verdict.summary.incomplete_reason = Some("verify_failed");
+                    verdict.summary.set_failed(format!("--verify: {message}"));
                     verdict.code = 1;
                     verdict.reason = Some(format!("--verify: {message}"));
                 }
@@ -429,10 +428,14 @@ fn retry_delay(
         return None;
     }
     let retryable = match summary.outcome {
-        "failed" => summary.error.as_ref().is_some_and(|e| e.retryable),
-        "incomplete" => matches!(
+        pullstream::outcome::Verdict::Failed => summary.error.as_ref().is_some_and(|e| e.retryable),
+        pullstream::outcome::Verdict::Incomplete => matches!(
             summary.incomplete_reason,
-            Some("truncated_body" | "cut_mid_record" | "no_terminal_status")
+            Some(
+                IncompleteReason::TruncatedBody
+                    | IncompleteReason::CutMidRecord
+                    | IncompleteReason::NoTerminalStatus
+            )
         ),
         _ => false,
     };
@@ -455,8 +458,8 @@ fn retry_delay(
 /// repeated, the verdict line of the last attempt gives it).
 fn retry_cause(summary: &pullstream::summary::Summary) -> String {
     match (&summary.error, summary.incomplete_reason) {
-        (Some(error), _) => format!("failed ({})", error.kind),
-        (None, Some(reason)) => format!("incomplete ({reason})"),
+        (Some(error), _) => format!("failed ({})", error.kind.name()),
+        (None, Some(reason)) => format!("incomplete ({})", reason.name()),
         _ => String::from("did not succeed"),
     }
 }
