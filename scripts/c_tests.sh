@@ -17,8 +17,8 @@
 # * the C tests and pull_report once under AddressSanitizer + UBSan (static library), and once
 #   under valgrind (shared library);
 # * the C++ wrapper's test program, shared and static;
-# * the Python package's pytest suite with PULLSTREAM_LIB set to the installed library (installs
-#   pytest if it is missing).
+# * the Python package's pytest suite with PULLSTREAM_LIB set to the installed library (pytest
+#   installed into a venv under target/ when the machine's Python lacks it).
 #
 # Prints one closing line, "bindings: N passed, M failed", and exits non-zero on any failure.
 set -uo pipefail
@@ -280,11 +280,18 @@ run build_cpp_static g++ "${CXXFLAGS[@]}" bindings/cpp/test_pullstream.cpp "${ST
 run cpp_static "$OUT/cpp_static"
 
 # --- Python package -------------------------------------------------------------------------
+# pytest from the machine's Python when it has it, else installed into a virtual environment
+# under target/ (kept between runs): never into the machine's own site-packages.
+PYTEST_PY=python3
 if ! python3 -c 'import pytest' >/dev/null 2>&1; then
-  python3 -m pip install --quiet pytest >/dev/null 2>&1 || echo "note: could not install pytest"
+  PYTEST_PY=$OUT/pytest-venv/bin/python3
+  if ! "$PYTEST_PY" -c 'import pytest' >/dev/null 2>&1; then
+    { python3 -m venv "$OUT/pytest-venv" && "$PYTEST_PY" -m pip install --quiet pytest; } >/dev/null 2>&1 ||
+      echo "note: could not install pytest into $OUT/pytest-venv"
+  fi
 fi
 python_tests() {
-  PYTHONDONTWRITEBYTECODE=1 PULLSTREAM_LIB="$LIBDIR/libpullstream.so.0" python3 -m pytest -q -p no:cacheprovider bindings/python/tests
+  PYTHONDONTWRITEBYTECODE=1 PULLSTREAM_LIB="$LIBDIR/libpullstream.so.0" "$PYTEST_PY" -m pytest -q -p no:cacheprovider bindings/python/tests
 }
 run python_pytest python_tests
 
