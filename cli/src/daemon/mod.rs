@@ -359,7 +359,7 @@ pub fn main(command: &'static str, args: Vec<OsString>) -> i32 {
             }
         }
         if verdict.code == 0 && options.verify && command == "pull" {
-            match verify(&host, version, &reference) {
+            match verify(&host, version, &reference, deadline) {
                 Ok(id) => {
                     if verdict.summary.image_id.is_none() {
                         verdict.summary.image_id = Some(id);
@@ -499,7 +499,12 @@ fn sleep_unless_cancelled(delay: Duration, cancel: &AtomicBool) -> bool {
 }
 
 /// `GET /images/{name}/json`: the image's id.
-fn verify(host: &Host, version: (u32, u32), reference: &Reference) -> Result<String, String> {
+fn verify(
+    host: &Host,
+    version: (u32, u32),
+    reference: &Reference,
+    deadline: Option<Instant>,
+) -> Result<String, String> {
     let mut name = reference.familiar_name();
     if let Some(digest) = &reference.digest {
         name.push('@');
@@ -516,7 +521,7 @@ fn verify(host: &Host, version: (u32, u32), reference: &Reference) -> Result<Str
     );
     let answer = connect::small_request(
         host,
-        None,
+        deadline,
         &Request {
             method: "GET",
             target: &target,
