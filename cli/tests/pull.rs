@@ -1034,3 +1034,99 @@ fn attack_many_retries_stop_at_the_timeout() {
     assert_eq!(run.code, 64, "{}", run.stderr);
     assert!(run.stderr.contains("positive"), "{}", run.stderr);
 }
+
+/// The screen a terminal would show after `output`: enough of a VT100 for the live display
+/// (`\r`, `\n`, cursor up `ESC[nA`, erase `ESC[J` and `ESC[2K`; colours ignored).
+fn screen_after(output: &str) -> Vec<String> {
+    let mut screen: Vec<String> = vec![String::new()];
+    let mut row = 0usize;
+    let mut chars = output.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            // The display clears each line (`ESC[2K`) before writing it: `\r` alone can stay.
+            '\r' => {}
+            '\n' => {
+                row += 1;
+                if row == screen.len() {
+                    screen.push(String::new());
+                }
+            }
+            '\x1b' => {
+                let mut params = String::new();
+                let _ = chars.next(); // '['
+                let mut end = ' ';
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        end = c;
+                        break;
+                    }
+                    params.push(c);
+                }
+                match end {
+                    'A' => row = row.saturating_sub(params.parse().unwrap_or(1)),
+                    'J' => {
+                        screen.truncate(row + 1);
+                        screen[row].clear();
+                    }
+                    'K' => screen[row].clear(),
+                    _ => {}
+                }
+            }
+            c => screen[row].push(c),
+        }
+    }
+    screen
+}
+
+#[test]
+fn retries_leave_no_stale_live_display() {
+    let has_script = Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let daemon = Daemon::unix();
+    let body = fixture("pull_success_crlf");
+    daemon.pulls([
+        Answer::Replay {
+            body: body[..body.len() * 2 / 3].to_vec(),
+            chunk: 64,
+            pace: Duration::from_millis(15),
+        },
+        Answer::Replay {
+            body: body.clone(),
+            chunk: 64,
+            pace: Duration::from_millis(15),
+        },
+    ]);
+    let pull = format!(
+        "stty rows 40 cols 100; {BIN} pull --host {} --retries 2 alpine",
+        daemon.host
+    );
+    let output = Command::new("script")
+        .args(["-qfec", &pull, "/dev/null"])
+        .env("SHELL", "/bin/sh")
+        .env("DOCKER_CONFIG", daemon.dir())
+        .env_remove("DOCKER_HOST")
+        .env_remove("COLUMNS")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let raw = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(raw.contains("attempt 1 of 3"), "{raw}");
+    let screen = screen_after(&raw);
+    for layer in ["25254ce6793d", "54a539f94cdc", "8914a7ea30af"] {
+        let shown = screen
+            .iter()
+            .filter(|l| l.contains(layer) && l.trim_end().ends_with(']'))
+            .count();
+        assert!(
+            shown <= 1,
+            "{layer} drawn {shown} times:\n{}",
+            screen.join("\n")
+        );
+    }
+}

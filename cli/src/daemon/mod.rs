@@ -347,6 +347,7 @@ pub fn main(command: &'static str, args: Vec<OsString>) -> i32 {
             .conclude(driven.now_ms, driven.read_error, driven.abort);
         if let Some(delay) = retry_delay(&verdict.summary, retry, options.retries, deadline) {
             retry += 1;
+            verdict.erase_live();
             warn(&format!(
                 "attempt {} of {} {}: retrying in {}",
                 retry,
