@@ -1130,3 +1130,60 @@ fn retries_leave_no_stale_live_display() {
         );
     }
 }
+
+#[test]
+fn aborts_leave_one_live_display() {
+    if !Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let body = fixture("pull_success_crlf");
+    for (how, says) in [
+        ("--stall-timeout 700ms", "incomplete (stalled)"),
+        ("--timeout 1s", "incomplete (timed_out)"),
+        ("", "cancelled"),
+    ] {
+        let daemon = Daemon::unix();
+        daemon.pulls([Answer::Stall {
+            body: body[..body.len() / 2].to_vec(),
+        }]);
+        // Ctrl-C: SIGINT from `timeout`, as the terminal would send it.
+        let wrap = if how.is_empty() {
+            "timeout -s INT 1 "
+        } else {
+            ""
+        };
+        let pull = format!(
+            "stty rows 40 cols 100; {wrap}{BIN} pull --host {} {how} alpine",
+            daemon.host
+        );
+        let output = Command::new("script")
+            .args(["-qfec", &pull, "/dev/null"])
+            .env("SHELL", "/bin/sh")
+            .env("DOCKER_CONFIG", daemon.dir())
+            .env_remove("DOCKER_HOST")
+            .env_remove("COLUMNS")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let raw = String::from_utf8_lossy(&output.stdout).into_owned();
+        let screen = screen_after(&raw);
+        let text = screen.join("\n");
+        assert!(text.contains(says), "{how}: {text}");
+        assert!(!text.contains("panicked"), "{text}");
+        for layer in ["25254ce6793d", "54a539f94cdc", "8914a7ea30af"] {
+            let shown = screen
+                .iter()
+                .filter(|l| l.contains(layer) && l.trim_end().ends_with(']'))
+                .count();
+            assert_eq!(shown, 1, "{how}: {layer} drawn {shown} times:\n{text}");
+        }
+        // The verdict is the last thing on screen, below the final drawing.
+        let last = screen.iter().rev().find(|l| !l.trim().is_empty()).unwrap();
+        assert!(last.contains(says), "{how}: last line {last:?}\n{text}");
+    }
+}
