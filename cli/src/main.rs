@@ -236,6 +236,26 @@ impl Live {
     }
 }
 
+impl Live {
+    /// Takes the drawing off the screen (pending log lines are printed, they are history), so
+    /// that what comes next (a retry's own display) does not land below a stale one.
+    fn erase(&mut self, out: &mut Out) {
+        if self.drawn > 0 {
+            out.write(&format!("\x1b[{}A\r\x1b[J", self.drawn));
+            self.drawn = 0;
+        }
+        for (line, to_stderr) in self.pending.drain(..) {
+            if to_stderr {
+                out.flush();
+                warn(&line);
+            } else {
+                out.line(&line);
+            }
+        }
+        out.flush();
+    }
+}
+
 /// Where items go, by mode.
 struct Sink {
     mode: Mode,
@@ -569,6 +589,14 @@ struct Verdict {
 }
 
 impl Verdict {
+    /// An attempt that will be retried: its live display is erased, not left on screen.
+    fn erase_live(&mut self) {
+        let sink = &mut self.session.sink;
+        if let Some(live) = &mut sink.live {
+            live.erase(&mut sink.out);
+        }
+    }
+
     /// Prints the verdict (and the notes) and returns the exit code.
     fn report(self) -> i32 {
         let Verdict {

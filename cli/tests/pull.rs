@@ -807,3 +807,383 @@ fn docker_contexts_name_the_daemon() {
         run.stderr
     );
 }
+
+// ---- Attacks (issue 16): odd daemons, odd input, odd options. Each must end, honestly. ----
+
+/// Runs `args` against a daemon whose pull answers `answer`.
+fn pull_answered(answer: Answer) -> (Run, Daemon) {
+    let daemon = Daemon::unix();
+    daemon.pulls([answer]);
+    let run = run_on(&daemon, &["pull", "--json", "alpine"], b"");
+    (run, daemon)
+}
+
+#[test]
+fn attack_odd_answers_to_the_pull() {
+    let body = fixture("pull_success_crlf");
+    // 200 with a Content-Length the body never reaches: cut, not success.
+    let mut short = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    short.extend_from_slice(&body[..body.len() - 40]);
+    let (run, _daemon) = pull_answered(Answer::Raw(short));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(json(&run)["incomplete_reason"], "truncated_body");
+    // 200 with neither length nor chunking, closing before the final status: not success.
+    let mut unframed = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n\r\n".to_vec();
+    unframed.extend_from_slice(&fixture("pull_cut_at_record_boundary"));
+    let (run, _daemon) = pull_answered(Answer::Raw(unframed));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_ne!(json(&run)["outcome"], "success");
+    // Transfer-Encoding: gzip: refused, not decoded as garbage and not called success.
+    let mut gzip = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n".to_vec();
+    gzip.extend_from_slice(&[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3]);
+    let (run, _daemon) = pull_answered(Answer::Raw(gzip));
+    assert!(run.code != 0, "{}", run.stderr);
+    assert_ne!(json(&run)["outcome"], "success");
+    assert!(run.stderr.contains("Transfer-Encoding"), "{}", run.stderr);
+    // A redirect is not followed (the Engine never redirects): failed, the status named.
+    let (run, daemon) = pull_answered(Answer::Raw(
+        b"HTTP/1.1 301 Moved Permanently\r\nLocation: http://elsewhere/\r\nContent-Length: 0\r\n\r\n"
+            .to_vec(),
+    ));
+    assert!(run.code == 1 || run.code == 3, "{}", run.stderr);
+    assert_ne!(json(&run)["outcome"], "success");
+    assert!(run.stderr.contains("301"), "{}", run.stderr);
+    assert_eq!(daemon.operations().len(), 1);
+}
+
+#[test]
+fn attack_odd_api_versions() {
+    for (offered, used) in [
+        // Older than any Engine this client can speak to: the floor, not /v0.1/.
+        ("0.1", "/v1.24/"),
+        ("garbage", "/v1.24/"),
+        ("1.", "/v1.24/"),
+        ("-1.30", "/v1.24/"),
+        // Numbers too big for any integer type: a daemon newer than us, so our newest.
+        ("1.99999999999999999999999", "/v1.47/"),
+        ("99999999999999999999.0", "/v1.47/"),
+    ] {
+        let daemon = Daemon::unix();
+        daemon
+            .api_version(Some(offered))
+            .pulls([Answer::fixture("pull_up_to_date")]);
+        let run = run_on(&daemon, &["pull", "--json", "alpine"], b"");
+        assert_eq!(run.code, 0, "{offered}: {}", run.stderr);
+        let path = daemon.operations()[0].path.clone();
+        assert!(path.starts_with(used), "{offered:?}: {path}");
+    }
+    // A header of 100 kB: a head too large for the decoder, so not an answer.
+    let daemon = Daemon::unix();
+    let huge = "1".repeat(100_000);
+    daemon.api_version(Some(&huge));
+    let run = run_on(&daemon, &["pull", "--json", "alpine"], b"");
+    assert_eq!(run.code, 69, "{}", run.stderr);
+    assert!(daemon.operations().is_empty());
+}
+
+#[test]
+fn attack_bad_references_send_nothing() {
+    let long = format!("a{}", "b".repeat(299));
+    for image in [
+        "Alpine",
+        "alpine:Latest!",
+        "al pine",
+        "alp!ne",
+        "ALPINE:3",
+        "alpine@sha256:xyz",
+        "",
+        long.as_str(),
+    ] {
+        let daemon = Daemon::unix();
+        let run = run_on(&daemon, &["pull", "--json", image], b"");
+        assert_eq!(run.code, 64, "{image:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{image:?}: {}", run.stdout);
+        assert!(run.stderr.contains("pullstream"), "{}", run.stderr);
+        assert!(daemon.requests().is_empty(), "{image:?} reached the daemon");
+    }
+}
+
+#[test]
+fn attack_a_helper_that_hangs_stops_at_the_timeout() {
+    let daemon = Daemon::unix();
+    daemon.pulls([Answer::fixture("pull_success_crlf")]);
+    write_helper(&daemon, "hang", &format!("echo {SECRET} >&2; sleep 1000"));
+    write_config(
+        &daemon,
+        &serde_json::json!({"credHelpers": {"ghcr.io": "hang"}}),
+    );
+    let started = Instant::now();
+    let run = run_with_path(&daemon, &["pull", "--timeout", "1s", "ghcr.io/o/app"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(8),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("docker-credential-hang"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(SECRET) && !run.stdout.contains(SECRET));
+    assert!(daemon.operations().is_empty());
+}
+
+#[test]
+fn attack_config_not_json_or_huge() {
+    let daemon = Daemon::unix();
+    daemon.pulls([Answer::fixture("pull_success_crlf")]);
+    let path = daemon.dir().join("config.json");
+    std::fs::write(&path, format!("{{\"auths\": {{\"x\": \"{SECRET}\" ")).unwrap();
+    let run = run_on(&daemon, &["pull", "--json", "alpine"], b"");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("config.json"), "{}", run.stderr);
+    assert!(!run.stderr.contains(SECRET) && !run.stdout.contains(SECRET));
+    assert!(daemon.operations().is_empty());
+    // 40 MB of whitespace inside a valid document: refused by size, not read whole.
+    let mut big = b"{\"auths\":{}".to_vec();
+    big.extend(std::iter::repeat_n(b' ', 40 << 20));
+    big.push(b'}');
+    std::fs::write(&path, big).unwrap();
+    let run = run_on(&daemon, &["pull", "--json", "alpine"], b"");
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("too large"), "{}", run.stderr);
+}
+
+#[test]
+fn attack_odd_daemon_addresses() {
+    let dir = temp_dir("addresses");
+    let run = finish(
+        command(&["pull", "alpine"], &dir)
+            .env("DOCKER_HOST", "unix:///nonexistent")
+            .spawn()
+            .unwrap(),
+        b"",
+    );
+    assert_eq!(run.code, 69, "{}", run.stderr);
+    assert!(run.stderr.contains("/nonexistent"), "{}", run.stderr);
+    for host in [
+        "tcp://host:notaport",
+        "tcp://host:99999",
+        "tcp://",
+        "unix://",
+    ] {
+        let run = finish(
+            command(&["pull", "alpine"], &dir)
+                .env("DOCKER_HOST", host)
+                .spawn()
+                .unwrap(),
+            b"",
+        );
+        assert_eq!(run.code, 64, "{host}: {}", run.stderr);
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn attack_many_retries_stop_at_the_timeout() {
+    let daemon = Daemon::unix();
+    daemon.pulls([Answer::Error {
+        status: 500,
+        message: String::from(
+            "Get https://registry-1.docker.io/v2/: net/http: TLS handshake timeout",
+        ),
+    }]);
+    let started = Instant::now();
+    let run = run_on(
+        &daemon,
+        &[
+            "pull",
+            "--json",
+            "--retries",
+            "1000",
+            "--timeout",
+            "1s",
+            "alpine",
+        ],
+        b"",
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(json(&run)["error"]["kind"], "network");
+    // A daemon that never answers the ping: the timeout still holds.
+    let daemon = Daemon::unix();
+    daemon.ping_answer(Answer::Silent);
+    let started = Instant::now();
+    let run = run_on(
+        &daemon,
+        &["pull", "--json", "--timeout", "1s", "alpine"],
+        b"",
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_ne!(run.code, 0, "{}", run.stderr);
+    // --stall-timeout 0 is refused as a usage error.
+    let run = run_on(&daemon, &["pull", "--stall-timeout", "0", "alpine"], b"");
+    assert_eq!(run.code, 64, "{}", run.stderr);
+    assert!(run.stderr.contains("positive"), "{}", run.stderr);
+}
+
+/// The screen a terminal would show after `output`: enough of a VT100 for the live display
+/// (`\r`, `\n`, cursor up `ESC[nA`, erase `ESC[J` and `ESC[2K`; colours ignored).
+fn screen_after(output: &str) -> Vec<String> {
+    let mut screen: Vec<String> = vec![String::new()];
+    let mut row = 0usize;
+    let mut chars = output.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            // The display clears each line (`ESC[2K`) before writing it: `\r` alone can stay.
+            '\r' => {}
+            '\n' => {
+                row += 1;
+                if row == screen.len() {
+                    screen.push(String::new());
+                }
+            }
+            '\x1b' => {
+                let mut params = String::new();
+                let _ = chars.next(); // '['
+                let mut end = ' ';
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        end = c;
+                        break;
+                    }
+                    params.push(c);
+                }
+                match end {
+                    'A' => row = row.saturating_sub(params.parse().unwrap_or(1)),
+                    'J' => {
+                        screen.truncate(row + 1);
+                        screen[row].clear();
+                    }
+                    'K' => screen[row].clear(),
+                    _ => {}
+                }
+            }
+            c => screen[row].push(c),
+        }
+    }
+    screen
+}
+
+#[test]
+fn retries_leave_no_stale_live_display() {
+    let has_script = Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let daemon = Daemon::unix();
+    let body = fixture("pull_success_crlf");
+    daemon.pulls([
+        Answer::Replay {
+            body: body[..body.len() * 2 / 3].to_vec(),
+            chunk: 64,
+            pace: Duration::from_millis(15),
+        },
+        Answer::Replay {
+            body: body.clone(),
+            chunk: 64,
+            pace: Duration::from_millis(15),
+        },
+    ]);
+    let pull = format!(
+        "stty rows 40 cols 100; {BIN} pull --host {} --retries 2 alpine",
+        daemon.host
+    );
+    let output = Command::new("script")
+        .args(["-qfec", &pull, "/dev/null"])
+        .env("SHELL", "/bin/sh")
+        .env("DOCKER_CONFIG", daemon.dir())
+        .env_remove("DOCKER_HOST")
+        .env_remove("COLUMNS")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let raw = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(raw.contains("attempt 1 of 3"), "{raw}");
+    let screen = screen_after(&raw);
+    for layer in ["25254ce6793d", "54a539f94cdc", "8914a7ea30af"] {
+        let shown = screen
+            .iter()
+            .filter(|l| l.contains(layer) && l.trim_end().ends_with(']'))
+            .count();
+        assert!(
+            shown <= 1,
+            "{layer} drawn {shown} times:\n{}",
+            screen.join("\n")
+        );
+    }
+}
+
+#[test]
+fn aborts_leave_one_live_display() {
+    if !Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        eprintln!("skipped: util-linux `script` is not installed");
+        return;
+    }
+    let body = fixture("pull_success_crlf");
+    for (how, says) in [
+        ("--stall-timeout 700ms", "incomplete (stalled)"),
+        ("--timeout 1s", "incomplete (timed_out)"),
+        ("", "cancelled"),
+    ] {
+        let daemon = Daemon::unix();
+        daemon.pulls([Answer::Stall {
+            body: body[..body.len() / 2].to_vec(),
+        }]);
+        // Ctrl-C: SIGINT from `timeout`, as the terminal would send it.
+        let wrap = if how.is_empty() {
+            "timeout -s INT 1 "
+        } else {
+            ""
+        };
+        let pull = format!(
+            "stty rows 40 cols 100; {wrap}{BIN} pull --host {} {how} alpine",
+            daemon.host
+        );
+        let output = Command::new("script")
+            .args(["-qfec", &pull, "/dev/null"])
+            .env("SHELL", "/bin/sh")
+            .env("DOCKER_CONFIG", daemon.dir())
+            .env_remove("DOCKER_HOST")
+            .env_remove("COLUMNS")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let raw = String::from_utf8_lossy(&output.stdout).into_owned();
+        let screen = screen_after(&raw);
+        let text = screen.join("\n");
+        assert!(text.contains(says), "{how}: {text}");
+        assert!(!text.contains("panicked"), "{text}");
+        for layer in ["25254ce6793d", "54a539f94cdc", "8914a7ea30af"] {
+            let shown = screen
+                .iter()
+                .filter(|l| l.contains(layer) && l.trim_end().ends_with(']'))
+                .count();
+            assert_eq!(shown, 1, "{how}: {layer} drawn {shown} times:\n{text}");
+        }
+        // The verdict is the last thing on screen, below the final drawing.
+        let last = screen.iter().rev().find(|l| !l.trim().is_empty()).unwrap();
+        assert!(last.contains(says), "{how}: last line {last:?}\n{text}");
+    }
+}

@@ -27,6 +27,8 @@ use serde::{Deserialize, Serialize};
 pub const EMPTY: &str = "e30=";
 
 /// A credential helper gets this long to answer.
+/// The largest docker config read.
+const CONFIG_MAX: u64 = 16 << 20;
 const HELPER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The credentials of one registry. `Debug` is not derived: it would show the secret.
@@ -98,25 +100,44 @@ pub fn config_path() -> Option<PathBuf> {
 
 /// The credentials for `registry` (a key as in `auths`: `https://index.docker.io/v1/` or a host
 /// name), `None` when there are none. An error says what failed, never a secret.
-pub fn lookup(registry: &str) -> Result<Option<Credentials>, String> {
+pub fn lookup(registry: &str, deadline: Option<Instant>) -> Result<Option<Credentials>, String> {
     let Some(path) = config_path() else {
         return Ok(None);
     };
-    let text = match std::fs::read(&path) {
+    // The docker CLI's own configs are a few kB; a larger file is not read whole.
+    let text = match std::fs::File::open(&path).and_then(|file| {
+        let mut text = Vec::new();
+        file.take(CONFIG_MAX + 1).read_to_end(&mut text)?;
+        Ok(text)
+    }) {
+        Ok(text) if text.len() as u64 > CONFIG_MAX => {
+            return Err(format!(
+                "{} is too large (over {} MiB)",
+                path.display(),
+                CONFIG_MAX >> 20
+            ))
+        }
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
     };
-    // serde_json's message names a position, not the content: safe to show.
-    let config: ConfigFile = serde_json::from_slice(&text)
-        .map_err(|e| format!("{} is not a valid config file: {e}", path.display()))?;
+    // serde_json's message may quote the content ("invalid type: string \"…\"", a secret
+    // perhaps): only the position is shown.
+    let config: ConfigFile = serde_json::from_slice(&text).map_err(|e| {
+        format!(
+            "{} is not a valid config file (line {}, column {})",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
     let helper = config
         .cred_helpers
         .get(registry)
         .or(config.creds_store.as_ref())
         .filter(|h| !h.is_empty());
     if let Some(helper) = helper {
-        return run_helper(helper, registry);
+        return run_helper(helper, registry, deadline);
     }
     // `auths` keys may be written with a scheme or path (`https://ghcr.io/v1/`).
     let entry = config.auths.get(registry).or_else(|| {
@@ -168,7 +189,12 @@ fn bare_host(key: &str) -> &str {
 }
 
 /// Runs `docker-credential-<helper> get` for `registry`.
-fn run_helper(helper: &str, registry: &str) -> Result<Option<Credentials>, String> {
+/// Runs the helper, for [`HELPER_TIMEOUT`] at most and not past `deadline` (`--timeout`).
+fn run_helper(
+    helper: &str,
+    registry: &str,
+    deadline: Option<Instant>,
+) -> Result<Option<Credentials>, String> {
     let program = format!("docker-credential-{helper}");
     let mut child = Command::new(&program)
         .arg("get")
@@ -190,13 +216,12 @@ fn run_helper(helper: &str, registry: &str) -> Result<Option<Credentials>, Strin
         }
         out
     });
-    let started = Instant::now();
+    let give_up = Instant::now() + HELPER_TIMEOUT;
+    let give_up = deadline.map_or(give_up, |d| d.min(give_up));
     let status = loop {
         match child.try_wait() {
             Ok(Some(status)) => break status,
-            Ok(None) if started.elapsed() < HELPER_TIMEOUT => {
-                std::thread::sleep(Duration::from_millis(20))
-            }
+            Ok(None) if Instant::now() < give_up => std::thread::sleep(Duration::from_millis(20)),
             _ => {
                 let _ = child.kill();
                 let _ = child.wait();

@@ -59,13 +59,16 @@ pub fn parse_host(text: &str, tls_wanted: bool) -> Result<Host, String> {
         if addr.is_empty() {
             return Err(format!("'{text}' names no host"));
         }
-        let addr = if addr
-            .rsplit_once(':')
-            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
-        {
-            addr.to_string()
-        } else {
-            format!("{addr}:2375")
+        // `host`, `[v6]`: no port; `host:port`: the port must be a number (else the error
+        // would be a failed name lookup of `host:notaport:2375`, exit 69, not a usage error).
+        let port = match addr.rsplit_once(':') {
+            Some((_, after)) if !after.ends_with(']') => Some(after),
+            _ => None,
+        };
+        let addr = match port {
+            Some(port) if port.parse::<u16>().is_ok_and(|p| p != 0) => addr.to_string(),
+            Some(port) => return Err(format!("'{text}': '{port}' is not a port number")),
+            None => format!("{addr}:2375"),
         };
         return Ok(Host::Tcp(addr));
     }
@@ -313,9 +316,24 @@ pub struct Small {
 
 /// Sends a small request and reads its whole answer (at most 1 MiB, within
 /// [`SMALL_REQUEST_TIMEOUT`]).
-pub fn small_request(host: &Host, request: &Request<'_>) -> Result<Small, String> {
+/// A read never waits past `deadline` (`--timeout`) either.
+pub fn small_request(
+    host: &Host,
+    deadline: Option<std::time::Instant>,
+    request: &Request<'_>,
+) -> Result<Small, String> {
     let mut conn = send(host, request)?;
-    conn.set_read_timeout(Some(SMALL_REQUEST_TIMEOUT));
+    let read_timeout = |conn: &Conn| -> Result<(), String> {
+        let mut timeout = SMALL_REQUEST_TIMEOUT;
+        if let Some(deadline) = deadline {
+            timeout = timeout.min(deadline.saturating_duration_since(std::time::Instant::now()));
+        }
+        if timeout.is_zero() {
+            return Err(format!("no answer from {host} within --timeout"));
+        }
+        conn.set_read_timeout(Some(timeout));
+        Ok(())
+    };
     let mut decoder = ResponseDecoder::new();
     let mut body = Vec::new();
     let mut buf = vec![0; 16 * 1024];
@@ -325,6 +343,7 @@ pub fn small_request(host: &Host, request: &Request<'_>) -> Result<Small, String
         request.target.split('?').next().unwrap_or("")
     );
     loop {
+        read_timeout(&conn)?;
         let n = match conn.read(&mut buf) {
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

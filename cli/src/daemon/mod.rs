@@ -232,7 +232,7 @@ pub fn main(command: &'static str, args: Vec<OsString>) -> i32 {
             return 64;
         }
     };
-    let auth_header = match credentials(&options, &reference) {
+    let auth_header = match credentials(&options, &reference, deadline) {
         Ok(header) => header,
         Err(message) => {
             warn(&format!(
@@ -242,7 +242,7 @@ pub fn main(command: &'static str, args: Vec<OsString>) -> i32 {
             return 1;
         }
     };
-    let version = match negotiate(&host) {
+    let version = match negotiate(&host, deadline) {
         Ok(version) => version,
         Err(message) => {
             warn(&message);
@@ -347,6 +347,7 @@ pub fn main(command: &'static str, args: Vec<OsString>) -> i32 {
             .conclude(driven.now_ms, driven.read_error, driven.abort);
         if let Some(delay) = retry_delay(&verdict.summary, retry, options.retries, deadline) {
             retry += 1;
+            verdict.erase_live();
             warn(&format!(
                 "attempt {} of {} {}: retrying in {}",
                 retry,
@@ -359,7 +360,7 @@ pub fn main(command: &'static str, args: Vec<OsString>) -> i32 {
             }
         }
         if verdict.code == 0 && options.verify && command == "pull" {
-            match verify(&host, version, &reference) {
+            match verify(&host, version, &reference, deadline) {
                 Ok(id) => {
                     if verdict.summary.image_id.is_none() {
                         verdict.summary.image_id = Some(id);
@@ -379,7 +380,11 @@ pub fn main(command: &'static str, args: Vec<OsString>) -> i32 {
 
 /// The `X-Registry-Auth` value, if any: `--username` with the password on stdin, else the
 /// docker config.
-fn credentials(options: &DaemonOptions, reference: &Reference) -> Result<Option<String>, String> {
+fn credentials(
+    options: &DaemonOptions,
+    reference: &Reference,
+    deadline: Option<Instant>,
+) -> Result<Option<String>, String> {
     let server = reference.registry_key();
     if let Some(username) = &options.username {
         let mut password = String::new();
@@ -397,13 +402,14 @@ fn credentials(options: &DaemonOptions, reference: &Reference) -> Result<Option<
             auth::Credentials::from_password(username.clone(), password, &server).header(),
         ));
     }
-    Ok(auth::lookup(&server)?.map(|c| c.header()))
+    Ok(auth::lookup(&server, deadline)?.map(|c| c.header()))
 }
 
 /// `GET /_ping`: the daemon's `API-Version`, capped at ours; the minimum when it names none.
-fn negotiate(host: &Host) -> Result<(u32, u32), String> {
+fn negotiate(host: &Host, deadline: Option<Instant>) -> Result<(u32, u32), String> {
     let ping = connect::small_request(
         host,
+        deadline,
         &Request {
             method: "GET",
             target: "/_ping",
@@ -414,7 +420,24 @@ fn negotiate(host: &Host) -> Result<(u32, u32), String> {
         let (major, minor) = v.trim().split_once('.')?;
         Some((major.parse().ok()?, minor.parse().ok()?))
     });
-    Ok(offered.map_or(MIN_API_VERSION, |v: (u32, u32)| v.min(MAX_API_VERSION)))
+    // Below the floor (`0.1`) the daemon is not one we can speak to by its word: the floor,
+    // which a real Engine serves. Too large to parse as a number: newer than us, so our newest.
+    let too_big = ping.api_version.as_deref().is_some_and(|v| {
+        v.trim()
+            .split_once('.')
+            .is_some_and(|(a, b)| is_huge_number(a) || is_huge_number(b))
+    });
+    if too_big {
+        return Ok(MAX_API_VERSION);
+    }
+    Ok(offered.map_or(MIN_API_VERSION, |v: (u32, u32)| {
+        v.clamp(MIN_API_VERSION, MAX_API_VERSION)
+    }))
+}
+
+/// All digits, yet too long for a `u32`.
+fn is_huge_number(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) && text.parse::<u32>().is_err()
 }
 
 /// After a failed attempt: how long to wait before the next, if it is worth one.
@@ -477,7 +500,12 @@ fn sleep_unless_cancelled(delay: Duration, cancel: &AtomicBool) -> bool {
 }
 
 /// `GET /images/{name}/json`: the image's id.
-fn verify(host: &Host, version: (u32, u32), reference: &Reference) -> Result<String, String> {
+fn verify(
+    host: &Host,
+    version: (u32, u32),
+    reference: &Reference,
+    deadline: Option<Instant>,
+) -> Result<String, String> {
     let mut name = reference.familiar_name();
     if let Some(digest) = &reference.digest {
         name.push('@');
@@ -494,6 +522,7 @@ fn verify(host: &Host, version: (u32, u32), reference: &Reference) -> Result<Str
     );
     let answer = connect::small_request(
         host,
+        deadline,
         &Request {
             method: "GET",
             target: &target,

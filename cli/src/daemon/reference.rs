@@ -56,6 +56,14 @@ impl Reference {
             Some(i) => (&rest[..last_slash + i], Some(&rest[last_slash + i + 1..])),
             None => (rest, None),
         };
+        // distribution/reference `reference.go`: `NameTotalLengthMax` (255) bounds the name,
+        // registry included; the daemon would refuse a longer one after the connection.
+        if name.len() > 255 {
+            return Err(format!(
+                "invalid reference: the name is {} characters long, at most 255 are allowed",
+                name.len()
+            ));
+        }
         if let Some(tag) = tag {
             let valid = !tag.is_empty()
                 && tag.len() <= 128

@@ -42,6 +42,10 @@ pub enum Answer {
     NotHttp,
     /// A `200 OK` head with `bytes` of headers.
     HugeHeaders { bytes: usize },
+    /// These bytes exactly, then close.
+    Raw(Vec<u8>),
+    /// Nothing at all until the client goes away (or [`STALL_MAX`] passes).
+    Silent,
 }
 
 impl Answer {
@@ -386,28 +390,17 @@ fn answer_with(stream: &mut impl Write, reader: &mut impl Read, answer: Answer) 
             if stream.write_all(&out).and(stream.flush()).is_err() {
                 return;
             }
-            // Until the client closes (read gives 0 or an error other than the poll's
-            // timeout), or 20 seconds at most.
-            let mut sink = [0u8; 256];
-            let start = std::time::Instant::now();
-            while start.elapsed() < STALL_MAX {
-                match reader.read(&mut sink) {
-                    Ok(0) => return,
-                    Err(e)
-                        if matches!(
-                            e.kind(),
-                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                        ) => {}
-                    Err(_) => return,
-                    Ok(_) => {}
-                }
-            }
+            wait_for_close(reader);
         }
         Answer::Http10 { body } => {
             let mut out = b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n".to_vec();
             out.extend_from_slice(&body);
             let _ = stream.write_all(&out);
         }
+        Answer::Raw(bytes) => {
+            let _ = stream.write_all(&bytes);
+        }
+        Answer::Silent => wait_for_close(reader),
         Answer::NotHttp => {
             let _ = stream.write_all(b"SSH-2.0-OpenSSH_9.6\r\n");
         }
@@ -420,6 +413,25 @@ fn answer_with(stream: &mut impl Write, reader: &mut impl Read, answer: Answer) 
             }
             out.extend_from_slice(b"Content-Length: 2\r\n\r\n{}");
             let _ = stream.write_all(&out);
+        }
+    }
+}
+
+/// Until the client closes (read gives 0 or an error other than the poll's timeout), or
+/// [`STALL_MAX`] at most.
+fn wait_for_close(reader: &mut impl Read) {
+    let mut sink = [0u8; 256];
+    let start = std::time::Instant::now();
+    while start.elapsed() < STALL_MAX {
+        match reader.read(&mut sink) {
+            Ok(0) => return,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(_) => return,
+            Ok(_) => {}
         }
     }
 }
