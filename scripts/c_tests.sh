@@ -67,22 +67,8 @@ STATIC=("$LIBDIR/libpullstream.a" "${PC_PRIVATE[@]}")
 SAN=(-fsanitize=address,undefined -fno-omit-frame-pointer -g)
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-passed=0
-failed=0
-failures=()
-run() {
-  local name=$1
-  shift
-  if "$@" >"$OUT/$name.log" 2>&1; then
-    passed=$((passed + 1))
-    echo "ok   $name"
-  else
-    failed=$((failed + 1))
-    failures+=("$name")
-    echo "FAIL $name (log: $OUT/$name.log)"
-    tail -n 20 "$OUT/$name.log" | sed 's/^/     | /'
-  fi
-}
+# shellcheck source=scripts/checks.sh
+source scripts/checks.sh # (the working directory is the repository root)
 
 # --- the install ----------------------------------------------------------------------------
 installed_files() {
@@ -295,7 +281,4 @@ python_tests() {
 }
 run python_pytest python_tests
 
-echo
-for name in "${failures[@]}"; do echo "FAILED: $name"; done
-echo "bindings: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish bindings

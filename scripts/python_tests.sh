@@ -35,22 +35,8 @@ unset PULLSTREAM_LIB
 #   pull_garbage_between: the stretches that are not JSON never become dicts: malformed_records 0.
 LOSSY=" pull_cut_mid_record pull_garbage_between "
 
-passed=0
-failed=0
-failures=()
-run() {
-  local name=$1
-  shift
-  if "$@" >"$OUT/$name.log" 2>&1; then
-    passed=$((passed + 1))
-    echo "ok   $name"
-  else
-    failed=$((failed + 1))
-    failures+=("$name")
-    echo "FAIL $name (log: $OUT/$name.log)"
-    tail -n 20 "$OUT/$name.log" | sed 's/^/     | /'
-  fi
-}
+# shellcheck source=scripts/checks.sh
+source scripts/checks.sh # (the working directory is the repository root)
 
 run build_cli cargo build --release --locked -p pullstream-cli
 
@@ -118,7 +104,4 @@ PYTHON
 run pip_wheel build_wheel
 [ -f "$OUT/wheel_info" ] && echo "     $(cat "$OUT/wheel_info")"
 
-echo
-for name in "${failures[@]}"; do echo "FAILED: $name"; done
-echo "python: $passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish python
